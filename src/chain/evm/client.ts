@@ -1,0 +1,49 @@
+import { createPublicClient, defineChain, http, webSocket, type Chain, type PublicClient } from 'viem';
+import { metered, RpcMeter } from './transport.js';
+
+export interface ChainConnection {
+  chain: Chain;
+  chainId: number;
+  rpcUrl: string;
+  wsUrl: string | undefined;
+  /** Counts every call made through `publicClient` (and wallet clients built with `transport`). */
+  meter: RpcMeter;
+  publicClient: PublicClient;
+  /** The metered HTTP transport, for wallet clients. */
+  transport: ReturnType<typeof metered>;
+}
+
+export class ChainUnreachableError extends Error {
+  override name = 'ChainUnreachableError';
+}
+
+/**
+ * Connects to an EVM JSON-RPC endpoint and learns its chain id. Reads use HTTP;
+ * the WebSocket, when given, is for subscriptions (newHeads).
+ */
+export async function connectChain(rpcUrl: string, wsUrl?: string): Promise<ChainConnection> {
+  const meter = new RpcMeter('unknown');
+  const transport = metered(http(rpcUrl, { retryCount: 3, timeout: 10_000 }), meter);
+  const probe = createPublicClient({ transport, cacheTime: 0 });
+  let chainId: number;
+  try {
+    chainId = await probe.getChainId();
+  } catch (error) {
+    throw new ChainUnreachableError(`RPC endpoint did not answer eth_chainId: ${(error as Error).message.split('\n')[0]}`);
+  }
+  meter.label = String(chainId);
+  const chain = defineChain({
+    id: chainId,
+    name: `chain-${chainId}`,
+    nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 },
+    rpcUrls: { default: { http: [rpcUrl], ...(wsUrl ? { webSocket: [wsUrl] } : {}) } },
+  });
+  const publicClient = createPublicClient({ chain, transport, cacheTime: 0 }) as PublicClient;
+  return { chain, chainId, rpcUrl, wsUrl, meter, publicClient, transport };
+}
+
+/** A metered WebSocket transport for head subscriptions. */
+export function meteredWebSocket(conn: ChainConnection) {
+  if (!conn.wsUrl) return undefined;
+  return metered(webSocket(conn.wsUrl, { retryCount: 5 }), conn.meter);
+}

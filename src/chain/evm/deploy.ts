@@ -1,0 +1,66 @@
+import { createWalletClient, type Address } from 'viem';
+import { privateKeyToAccount } from 'viem/accounts';
+import type { ChainConnection } from './client.js';
+import type { ContractDefinition } from '../../apps/types.js';
+import { findDeployment, recordDeployment, type Deployment } from './deployments.js';
+import type { Logger } from '../../runtime/logger.js';
+
+export interface DeployOptions {
+  privateKey: `0x${string}`;
+  deploymentsFile: string;
+  contracts: ContractDefinition[];
+  /** Deploy again even where a deployment with code on chain is recorded. */
+  force?: boolean;
+  logger?: Logger;
+}
+
+export interface DeployOutcome {
+  name: string;
+  action: 'deployed' | 'kept';
+  deployment: Deployment;
+}
+
+/**
+ * Deploys each contract that has no live deployment on this chain and records it.
+ * A recorded address without code (a chain that was reset) counts as not deployed.
+ */
+export async function deployContracts(conn: ChainConnection, options: DeployOptions): Promise<DeployOutcome[]> {
+  const account = privateKeyToAccount(options.privateKey);
+  const wallet = createWalletClient({ account, chain: conn.chain, transport: conn.transport });
+  const outcomes: DeployOutcome[] = [];
+
+  for (const contract of options.contracts) {
+    const recorded = findDeployment(options.deploymentsFile, conn.chainId, contract.name);
+    if (recorded && !options.force && (await hasCode(conn, recorded.address))) {
+      outcomes.push({ name: contract.name, action: 'kept', deployment: recorded });
+      continue;
+    }
+    if (recorded && !options.force) {
+      options.logger?.warn({ contract: contract.name, address: recorded.address }, 'recorded address has no code on this chain; deploying again');
+    }
+    const hash = await wallet.deployContract({
+      abi: contract.abi,
+      bytecode: contract.bytecode,
+      args: contract.constructorArgs({ deployer: account.address }) as unknown[],
+    });
+    const receipt = await conn.publicClient.waitForTransactionReceipt({ hash, pollingInterval: 250 });
+    if (receipt.status !== 'success' || !receipt.contractAddress) {
+      throw new Error(`deploying ${contract.name} failed in transaction ${hash}`);
+    }
+    const deployment: Deployment = {
+      address: receipt.contractAddress,
+      blockNumber: Number(receipt.blockNumber),
+      transactionHash: hash,
+      deployedAt: new Date().toISOString(),
+    };
+    recordDeployment(options.deploymentsFile, conn.chainId, contract.name, deployment);
+    options.logger?.info({ contract: contract.name, address: deployment.address, block: deployment.blockNumber }, 'contract deployed');
+    outcomes.push({ name: contract.name, action: 'deployed', deployment });
+  }
+  return outcomes;
+}
+
+export async function hasCode(conn: ChainConnection, address: Address): Promise<boolean> {
+  const code = await conn.publicClient.getCode({ address });
+  return code !== undefined && code !== '0x';
+}

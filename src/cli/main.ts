@@ -1,0 +1,141 @@
+#!/usr/bin/env node
+import { Command, Option } from 'commander';
+import { loadConfig, type Config } from '../config/index.js';
+import { createLogger, type Logger } from '../runtime/logger.js';
+import { openStack, openDatabaseOnly } from '../runtime/stack.js';
+import { startRole, type Role, type RunningRole } from '../runtime/roles.js';
+import { version } from '../runtime/version.js';
+import { deployContracts } from '../chain/evm/deploy.js';
+import { apps } from '../apps/index.js';
+import { collectStatus } from './status.js';
+
+const program = new Command()
+  .name('ledgersync')
+  .description('Keeps PostgreSQL and smart contracts in sync: an indexer for reads, a transactional outbox for writes.')
+  .version(version)
+  .showHelpAfterError();
+
+program
+  .command('start')
+  .description('run every role (api, indexer, worker) in one process, starting embedded PostgreSQL and anvil where no URL is set')
+  .action(() => run(['api', 'indexer', 'worker']));
+program.command('api').description('serve the HTTP API').action(() => run(['api']));
+program.command('indexer').description('follow the chain into PostgreSQL (one active per chain; others wait as standby)').action(() => run(['indexer']));
+program.command('worker').description('run background jobs (the relayer and webhooks)').action(() => run(['worker']));
+
+program
+  .command('migrate')
+  .description('apply database migrations and exit')
+  .action(() =>
+    oneShot(async (config, logger) => {
+      const stack = await openDatabaseOnly(config, logger);
+      await stack.close();
+      console.log('migrations applied');
+    }),
+  );
+
+program
+  .command('deploy')
+  .description("deploy the apps' contracts and record their addresses per chain id in the deployments file")
+  .addOption(new Option('--force', 'deploy again even where a live deployment is recorded'))
+  .action((options: { force?: boolean }) =>
+    oneShot(async (config, logger) => {
+      if (!config.deployerPrivateKey) {
+        throw new Error('DEPLOYER_PRIVATE_KEY is required to deploy to RPC_URL (the embedded chain uses its dev account)');
+      }
+      const stack = await openStack(config, logger);
+      try {
+        const outcomes = await deployContracts(stack.chain, {
+          privateKey: config.deployerPrivateKey,
+          deploymentsFile: config.deploymentsFile,
+          contracts: apps.flatMap((app) => app.contracts),
+          force: options.force ?? false,
+          logger,
+        });
+        for (const o of outcomes) {
+          console.log(`${o.name} ${o.action} at ${o.deployment.address} (chain ${stack.chain.chainId}, block ${o.deployment.blockNumber})`);
+        }
+        console.log(`recorded in ${config.deploymentsFile}`);
+      } finally {
+        await stack.close();
+      }
+    }),
+  );
+
+program
+  .command('status')
+  .description('report on the database, chain, indexer and contracts without starting anything')
+  .option('--json', 'print JSON')
+  .action((options: { json?: boolean }) =>
+    oneShot(async (config) => {
+      const lines = await collectStatus(config);
+      if (options.json) console.log(JSON.stringify(lines, null, 2));
+      else for (const line of lines) console.log(`${line.ok ? 'ok  ' : 'FAIL'}  ${line.name.padEnd(9)} ${line.text}`);
+      if (lines.some((l) => !l.ok)) process.exitCode = 1;
+    }),
+  );
+
+/** Starts the stack and the given roles, and runs until SIGINT or SIGTERM. */
+async function run(roles: Role[]): Promise<void> {
+  const config = configOrExit();
+  const logger = createLogger(config.logLevel);
+  const started = Date.now();
+  let stack: Awaited<ReturnType<typeof openStack>> | undefined;
+  const running: RunningRole[] = [];
+  let stopping = false;
+
+  const shutdown = async (signal: string) => {
+    if (stopping) {
+      logger.warn({ signal }, 'second signal: exiting now; embedded services may be left running and are stopped at the next start');
+      process.exit(130);
+    }
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    for (const role of running.reverse()) await role.stop().catch((error) => logger.error({ err: error, role: role.role }, 'stop failed'));
+    await stack?.close();
+    logger.info('stopped');
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+
+  try {
+    stack = await openStack(config, logger);
+    for (const role of roles) {
+      if (stopping) return;
+      running.push(await startRole(stack, role));
+    }
+    logger.info({ roles, ms: Date.now() - started, api: roles.includes('api') ? `http://${config.http.host}:${config.http.port}` : undefined }, 'ledgersync is running');
+  } catch (error) {
+    for (const role of running.reverse()) await role.stop().catch(() => {});
+    await stack?.close();
+    fail(error);
+  }
+}
+
+/** Runs a command that does its work and exits; any error becomes one line on stderr and exit 1. */
+async function oneShot(work: (config: Config, logger: Logger) => Promise<void>): Promise<void> {
+  const config = configOrExit();
+  const logger = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel);
+  try {
+    await work(config, logger);
+  } catch (error) {
+    fail(error);
+  }
+}
+
+function configOrExit(): Config {
+  try {
+    return loadConfig();
+  } catch (error) {
+    fail(error);
+  }
+}
+
+function fail(error: unknown): never {
+  const message = error instanceof Error ? error.message : String(error);
+  process.stderr.write(`ledgersync: ${message.split('\n')[0]}\n`);
+  process.exit(1);
+}
+
+await program.parseAsync();

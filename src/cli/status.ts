@@ -1,0 +1,69 @@
+import type { Config } from '../config/index.js';
+import { connectDatabase } from '../db/client.js';
+import { embeddedPostgresUrl } from '../db/embedded.js';
+import { connectChain } from '../chain/evm/client.js';
+import { hasCode } from '../chain/evm/deploy.js';
+import { readDeployments } from '../chain/evm/deployments.js';
+import { redactUrl } from '../runtime/logger.js';
+
+interface Line {
+  name: string;
+  ok: boolean;
+  text: string;
+}
+
+/**
+ * Reports on the configured database, chain, indexer head and contracts without
+ * starting anything: embedded services are reported as not running unless a
+ * `ledgersync start` is up.
+ */
+export async function collectStatus(config: Config): Promise<Line[]> {
+  const lines: Line[] = [];
+
+  const databaseUrl = config.database.kind === 'url' ? config.database.url : embeddedPostgresUrl(config.database.dir, config.database.port);
+  const where = config.database.kind === 'embedded' ? ' (embedded)' : '';
+  let chainHeadInDb: { head: bigint | null; seen: Date | null } | undefined;
+  if (!databaseUrl) {
+    lines.push({ name: 'database', ok: false, text: `embedded PostgreSQL not created yet under ${config.database.dir}; run ledgersync start` });
+  } else {
+    const database = connectDatabase(databaseUrl, { max: 1 });
+    try {
+      const { rows } = await database.pool.query<{ n: string }>('select count(*)::text as n from drizzle.__drizzle_migrations');
+      lines.push({ name: 'database', ok: true, text: `${redactUrl(databaseUrl)}${where}, ${rows[0]?.n ?? 0} migrations applied` });
+      const heads = await database.pool.query<{ chain_id: bigint; head_number: bigint | null; head_seen_at: Date | null }>(
+        'select chain_id, head_number, head_seen_at from chains order by chain_id',
+      );
+      chainHeadInDb = heads.rows[0] ? { head: heads.rows[0].head_number, seen: heads.rows[0].head_seen_at } : undefined;
+    } catch (error) {
+      lines.push({ name: 'database', ok: false, text: `${redactUrl(databaseUrl)}${where}: ${firstLine(error)}` });
+    } finally {
+      await database.close();
+    }
+  }
+
+  const rpcUrl = config.chain.kind === 'rpc' ? config.chain.rpcUrl : `http://127.0.0.1:${config.chain.port}`;
+  try {
+    const chain = await connectChain(rpcUrl);
+    const head = await chain.publicClient.getBlockNumber();
+    lines.push({ name: 'chain', ok: true, text: `chain ${chain.chainId} at ${redactUrl(rpcUrl)}${config.chain.kind === 'embedded' ? ' (embedded)' : ''}, head ${head}` });
+    if (chainHeadInDb) {
+      const age = chainHeadInDb.seen ? `${Math.round((Date.now() - chainHeadInDb.seen.getTime()) / 1000)} s ago` : 'never';
+      lines.push({ name: 'indexer', ok: true, text: `head ${chainHeadInDb.head ?? 'none'} recorded ${age}` });
+    }
+    const recorded = readDeployments(config.deploymentsFile)[String(chain.chainId)] ?? {};
+    if (Object.keys(recorded).length === 0) {
+      lines.push({ name: 'contracts', ok: false, text: `none recorded for chain ${chain.chainId} in ${config.deploymentsFile}` });
+    }
+    for (const [name, deployment] of Object.entries(recorded)) {
+      const live = await hasCode(chain, deployment.address);
+      lines.push({ name: 'contracts', ok: live, text: `${name} ${deployment.address} from block ${deployment.blockNumber}${live ? '' : ': no code at this address'}` });
+    }
+  } catch (error) {
+    lines.push({ name: 'chain', ok: false, text: `${redactUrl(rpcUrl)}: ${firstLine(error)}` });
+  }
+  return lines;
+}
+
+function firstLine(error: unknown): string {
+  return (error instanceof Error ? error.message : String(error)).split('\n')[0]!;
+}

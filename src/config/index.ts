@@ -1,0 +1,110 @@
+import { z } from 'zod';
+import { resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import dotenv from 'dotenv';
+
+/**
+ * Every setting ledgersync reads, validated into one typed object at start-up.
+ * .env.example documents each variable; keep the two in step.
+ */
+const port = z.coerce.number().int().min(1).max(65535);
+const optionalUrl = (protocols: string[]) =>
+  z
+    .string()
+    .trim()
+    .optional()
+    .transform((value) => (value === '' ? undefined : value))
+    .refine((value) => value === undefined || isUrlWith(value, protocols), {
+      message: `expected a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}`,
+    });
+
+const envSchema = z.object({
+  LEDGERSYNC_HOME: z.string().min(1).default('.ledgersync'),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  PORT: port.default(8000),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+
+  DATABASE_URL: optionalUrl(['postgres:', 'postgresql:']),
+  EMBEDDED_POSTGRES_PORT: port.default(54329),
+
+  RPC_URL: optionalUrl(['http:', 'https:']),
+  WS_URL: optionalUrl(['ws:', 'wss:']),
+  ANVIL_PORT: port.default(8545),
+  ANVIL_BLOCK_TIME: z.coerce.number().int().min(1).max(3600).default(1),
+
+  DEPLOYMENTS_FILE: z.string().min(1).optional(),
+  DEPLOYER_PRIVATE_KEY: z
+    .string()
+    .regex(/^0x[0-9a-fA-F]{64}$/, 'expected a 0x-prefixed 32-byte hex private key')
+    .optional(),
+});
+
+/** The first account of anvil's default mnemonic: public knowledge, used only on the embedded chain. */
+const ANVIL_DEV_KEY = '0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80';
+
+export type Config = ReturnType<typeof buildConfig>;
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Reads `.env` (if present; real environment variables win) and returns the validated config. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Config {
+  const merged = { ...readDotenv(cwd), ...env };
+  const parsed = envSchema.safeParse(merged);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${describeIssue(issue)}`);
+    throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
+  }
+  return buildConfig(parsed.data, cwd);
+}
+
+function buildConfig(env: z.infer<typeof envSchema>, cwd: string) {
+  const home = resolve(cwd, env.LEDGERSYNC_HOME);
+  const embeddedChain = env.RPC_URL === undefined;
+  if (env.WS_URL && embeddedChain) {
+    throw new ConfigError('invalid configuration: WS_URL: set RPC_URL too (WS_URL only adds a WebSocket to an RPC_URL chain)');
+  }
+  return {
+    home,
+    http: { host: env.HOST, port: env.PORT },
+    logLevel: env.LOG_LEVEL,
+    database: env.DATABASE_URL
+      ? ({ kind: 'url', url: env.DATABASE_URL } as const)
+      : ({ kind: 'embedded', port: env.EMBEDDED_POSTGRES_PORT, dir: resolve(home, 'postgres') } as const),
+    chain: embeddedChain
+      ? ({ kind: 'embedded', port: env.ANVIL_PORT, blockTime: env.ANVIL_BLOCK_TIME, statePath: resolve(home, 'anvil', 'state.json') } as const)
+      : ({ kind: 'rpc', rpcUrl: env.RPC_URL!, wsUrl: env.WS_URL } as const),
+    deploymentsFile: resolve(cwd, env.DEPLOYMENTS_FILE ?? resolve(home, 'deployments.json')),
+    deployerPrivateKey: (env.DEPLOYER_PRIVATE_KEY ?? (embeddedChain ? ANVIL_DEV_KEY : undefined)) as `0x${string}` | undefined,
+  };
+}
+
+function readDotenv(cwd: string): Record<string, string> {
+  const path = resolve(cwd, '.env');
+  if (!existsSync(path)) return {};
+  return dotenv.config({ path, processEnv: {}, quiet: true }).parsed ?? {};
+}
+
+function isUrlWith(value: string, protocols: string[]): boolean {
+  try {
+    return protocols.includes(new URL(value).protocol);
+  } catch {
+    return false;
+  }
+}
+
+// Values are never echoed: some variables hold secrets (DATABASE_URL, DEPLOYER_PRIVATE_KEY).
+function describeIssue(issue: z.core.$ZodIssue): string {
+  switch (issue.code) {
+    case 'invalid_type':
+      return `expected ${issue.expected === 'number' ? 'a number' : issue.expected}`;
+    case 'too_small':
+    case 'too_big':
+      return `expected ${issue.origin === 'number' ? 'a number' : 'a value'} ${issue.code === 'too_small' ? '>=' : '<='} ${String(issue.code === 'too_small' ? issue.minimum : issue.maximum)}`;
+    case 'invalid_value':
+      return `expected one of ${issue.values.map(String).join(', ')}`;
+    default:
+      return issue.message;
+  }
+}

@@ -1,0 +1,106 @@
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import { randomUUID } from 'node:crypto';
+import type { Logger } from '../runtime/logger.js';
+import { metrics } from '../runtime/metrics.js';
+import { sendProblem, problemSchema } from './problem.js';
+import { runChecks, type ReadinessCheck } from './readiness.js';
+
+export interface ServerOptions {
+  logger: Logger;
+  readiness: ReadinessCheck[];
+  version: string;
+}
+
+const REQUEST_ID = /^[\w.:-]{1,64}$/;
+
+/** The HTTP API: health, readiness, metrics, OpenAPI and docs; apps add their routes. */
+export async function buildServer(options: ServerOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: options.logger as FastifyBaseLogger,
+    // One log line per request (onResponse below) instead of Fastify's two.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: 1024 * 1024,
+    // Keep a caller's request id when it is sane, so logs can be joined across services.
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    },
+  });
+
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    request.log.info(
+      { method: request.method, url: request.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10 },
+      'request',
+    );
+  });
+
+  app.setNotFoundHandler((request, reply) => sendProblem(request, reply, 404, `no route for ${request.method} ${request.url.split('?')[0]}`));
+  app.setErrorHandler((error: Error & { statusCode?: number; validation?: unknown }, request, reply) => {
+    if (error.validation) {
+      return sendProblem(request, reply, 400, error.message, { errors: error.validation });
+    }
+    const status = error.statusCode;
+    if (status && status >= 400 && status < 500) return sendProblem(request, reply, status, error.message);
+    request.log.error({ err: error }, 'unhandled error');
+    return sendProblem(request, reply, status && status >= 500 ? status : 500, 'internal error; the request id identifies it in the logs');
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'ledgersync',
+        version: options.version,
+        description: 'Reads from PostgreSQL mirrors of contract events; writes through a transactional outbox.',
+      },
+      components: { schemas: { Problem: { ...problemSchema, required: [...problemSchema.required] } } },
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  app.get(
+    '/health',
+    {
+      schema: {
+        summary: 'Liveness: the process is up',
+        tags: ['operations'],
+        response: { 200: { type: 'object', properties: { status: { type: 'string', const: 'ok' } } } },
+      },
+    },
+    async () => ({ status: 'ok' as const }),
+  );
+
+  app.get(
+    '/ready',
+    {
+      schema: {
+        summary: 'Readiness: database and chain reachable (503 problem+json otherwise)',
+        tags: ['operations'],
+        response: {
+          200: { type: 'object', properties: { status: { type: 'string' }, checks: { type: 'object', additionalProperties: true } } },
+          503: problemSchema,
+        },
+      },
+    },
+    async (request, reply) => {
+      const { ready, checks } = await runChecks(options.readiness);
+      if (ready) return { status: 'ready', checks };
+      const failing = Object.entries(checks).filter(([, r]) => !r.ok).map(([name, r]) => `${name}: ${r.detail ?? 'failing'}`);
+      return sendProblem(request, reply, 503, `not ready: ${failing.join('; ')}`, { checks });
+    },
+  );
+
+  app.get('/metrics', { schema: { summary: 'Prometheus metrics', tags: ['operations'] } }, async (_request, reply) => {
+    reply.type(metrics.contentType);
+    return metrics.metrics();
+  });
+
+  return app;
+}
