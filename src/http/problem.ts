@@ -34,6 +34,8 @@ export function sendProblem(
 export const problemSchema = {
   type: 'object',
   required: ['type', 'title', 'status'],
+  // Problems may carry extension members (RFC 9457 §3.2), e.g. the failing checks of /ready.
+  additionalProperties: true,
   properties: {
     type: { type: 'string' },
     title: { type: 'string' },

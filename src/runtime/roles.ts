@@ -13,7 +13,7 @@ export interface RunningRole {
 }
 
 /** What /ready checks: the database answers and the chain answers. */
-export function engineReadiness(stack: Stack): ReadinessCheck[] {
+export function engineReadiness(stack: Pick<Stack, 'database' | 'chain'>): ReadinessCheck[] {
   return [
     {
       name: 'database',

@@ -1,4 +1,4 @@
-import { createWalletClient, type Address } from 'viem';
+import { createWalletClient, getAddress, type Address } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import type { ChainConnection } from './client.js';
 import type { ContractDefinition } from '../../apps/types.js';
@@ -48,7 +48,7 @@ export async function deployContracts(conn: ChainConnection, options: DeployOpti
       throw new Error(`deploying ${contract.name} failed in transaction ${hash}`);
     }
     const deployment: Deployment = {
-      address: receipt.contractAddress,
+      address: getAddress(receipt.contractAddress),
       blockNumber: Number(receipt.blockNumber),
       transactionHash: hash,
       deployedAt: new Date().toISOString(),

@@ -36,7 +36,9 @@ export function readDeployments(path: string): DeploymentsFile {
   const parsed = fileSchema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    throw new DeploymentsFileError(`${path}: ${issue.path.join('.')}: ${issue.message}`);
+    // A bad chain id is reported by zod as an "invalid key" wrapping the real reason.
+    const message = issue.code === 'invalid_key' ? (issue.issues[0]?.message ?? issue.message) : issue.message;
+    throw new DeploymentsFileError(`${path}: ${issue.path.join('.')}: ${message}`);
   }
   return parsed.data as DeploymentsFile;
 }

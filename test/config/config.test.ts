@@ -1,0 +1,79 @@
+import { describe, expect, it } from 'vitest';
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ConfigError, loadConfig } from '../../src/config/index.js';
+import { runCli, scratchDir } from '../harness/cli.js';
+
+describe('configuration', () => {
+  it('defaults to embedded PostgreSQL and anvil under .ledgersync, API on 127.0.0.1:8000', () => {
+    const cwd = scratchDir();
+    const config = loadConfig({}, cwd);
+    expect(config.http).toEqual({ host: '127.0.0.1', port: 8000 });
+    expect(config.home).toBe(join(cwd, '.ledgersync'));
+    expect(config.database).toMatchObject({ kind: 'embedded', dir: join(cwd, '.ledgersync', 'postgres') });
+    expect(config.chain).toMatchObject({ kind: 'embedded', port: 8545, blockTime: 1 });
+    expect(config.deploymentsFile).toBe(join(cwd, '.ledgersync', 'deployments.json'));
+  });
+
+  it('uses DATABASE_URL and RPC_URL when set, and has no deployer key for a real chain unless given', () => {
+    const config = loadConfig({ DATABASE_URL: 'postgres://u:p@db:5432/app', RPC_URL: 'https://rpc.example/v1', WS_URL: 'wss://rpc.example/ws' }, scratchDir());
+    expect(config.database).toEqual({ kind: 'url', url: 'postgres://u:p@db:5432/app' });
+    expect(config.chain).toEqual({ kind: 'rpc', rpcUrl: 'https://rpc.example/v1', wsUrl: 'wss://rpc.example/ws' });
+    expect(config.deployerPrivateKey).toBeUndefined();
+  });
+
+  it('reads .env, and real environment variables win over it', () => {
+    const cwd = scratchDir();
+    writeFileSync(join(cwd, '.env'), 'PORT=9100\nHOST=0.0.0.0\n');
+    expect(loadConfig({}, cwd).http).toEqual({ host: '0.0.0.0', port: 9100 });
+    expect(loadConfig({ PORT: '9200' }, cwd).http.port).toBe(9200);
+  });
+
+  it.each([
+    [{ PORT: 'abc' }, 'invalid configuration: PORT: expected a number'],
+    [{ PORT: '70000' }, 'invalid configuration: PORT: expected a number <= 65535'],
+    [{ LOG_LEVEL: 'loud' }, 'invalid configuration: LOG_LEVEL: expected one of fatal, error, warn, info, debug, trace, silent'],
+    [{ RPC_URL: 'ftp://node' }, 'invalid configuration: RPC_URL: expected a URL starting with http:// or https://'],
+    [{ DATABASE_URL: 'mysql://x' }, 'invalid configuration: DATABASE_URL: expected a URL starting with postgres:// or postgresql://'],
+    [{ WS_URL: 'ws://node' }, 'invalid configuration: WS_URL: set RPC_URL too (WS_URL only adds a WebSocket to an RPC_URL chain)'],
+    [{ PORT: 'x', ANVIL_BLOCK_TIME: '0' }, 'invalid configuration: PORT: expected a number; ANVIL_BLOCK_TIME: expected a number >= 1'],
+  ])('rejects %j with a message naming the variable', (env, message) => {
+    expect(() => loadConfig(env, scratchDir())).toThrow(new ConfigError(message));
+  });
+
+  it('never echoes a rejected secret', () => {
+    const key = '0x' + 'ab'.repeat(31);
+    expect(() => loadConfig({ DEPLOYER_PRIVATE_KEY: key }, scratchDir())).toThrow(
+      'invalid configuration: DEPLOYER_PRIVATE_KEY: expected a 0x-prefixed 32-byte hex private key',
+    );
+    try {
+      loadConfig({ DEPLOYER_PRIVATE_KEY: key, DATABASE_URL: 'nope://user:hunter2@x' }, scratchDir());
+    } catch (error) {
+      expect((error as Error).message).not.toContain('ab'.repeat(31));
+      expect((error as Error).message).not.toContain('hunter2');
+    }
+  });
+
+  it('stops `ledgersync start` with a one-line message and a non-zero exit, starting nothing', async () => {
+    const cwd = scratchDir();
+    const result = await runCli(['start'], { cwd, env: { PORT: 'eighty', LEDGERSYNC_HOME: join(cwd, 'home') } });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toBe('ledgersync: invalid configuration: PORT: expected a number\n');
+    expect(result.stdout).toBe('');
+    expect(existsSync(join(cwd, 'home'))).toBe(false);
+  });
+});
+
+describe('ledgersync --help', () => {
+  it.each(['start', 'api', 'indexer', 'worker', 'migrate', 'deploy', 'status'])('documents `%s`', async (command) => {
+    const result = await runCli([command, '--help'], { cwd: scratchDir() });
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(new RegExp(`^Usage: ledgersync ${command}`));
+  });
+
+  it('rejects an unknown command with a non-zero exit', async () => {
+    const result = await runCli(['launch'], { cwd: scratchDir() });
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toContain("unknown command 'launch'");
+  });
+});
