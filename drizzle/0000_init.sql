@@ -1,6 +1,80 @@
-CREATE TABLE "chains" (
-	"chain_id" bigint PRIMARY KEY NOT NULL,
-	"head_number" bigint,
-	"head_hash" text,
-	"head_seen_at" timestamp with time zone
+CREATE TABLE "indexer_blocks" (
+	"chain_id" bigint NOT NULL,
+	"number" bigint NOT NULL,
+	"hash" text NOT NULL,
+	"parent_hash" text NOT NULL,
+	"timestamp" bigint NOT NULL,
+	CONSTRAINT "indexer_blocks_chain_id_number_pk" PRIMARY KEY("chain_id","number")
 );
+--> statement-breakpoint
+CREATE TABLE "indexer_checkpoints" (
+	"chain_id" bigint PRIMARY KEY NOT NULL,
+	"block_number" bigint NOT NULL,
+	"block_hash" text NOT NULL,
+	"block_timestamp" bigint,
+	"head_number" bigint,
+	"head_seen_at" timestamp with time zone,
+	"halted_reason" text,
+	"updated_at" timestamp with time zone DEFAULT now() NOT NULL
+);
+--> statement-breakpoint
+CREATE TABLE "indexer_events" (
+	"chain_id" bigint NOT NULL,
+	"block_number" bigint NOT NULL,
+	"block_hash" text NOT NULL,
+	"block_timestamp" bigint NOT NULL,
+	"transaction_hash" text NOT NULL,
+	"transaction_index" integer NOT NULL,
+	"log_index" integer NOT NULL,
+	"address" text NOT NULL,
+	"event_name" text NOT NULL,
+	"args" jsonb NOT NULL,
+	"topics" text[] NOT NULL,
+	"data" text NOT NULL,
+	CONSTRAINT "indexer_events_chain_id_block_hash_log_index_pk" PRIMARY KEY("chain_id","block_hash","log_index")
+);
+--> statement-breakpoint
+CREATE TABLE "indexer_journal" (
+	"id" bigserial PRIMARY KEY NOT NULL,
+	"chain_id" bigint NOT NULL,
+	"block_number" bigint NOT NULL,
+	"table_name" text NOT NULL,
+	"op" char(1) NOT NULL,
+	"old_row" jsonb,
+	"new_row" jsonb
+);
+--> statement-breakpoint
+CREATE TABLE "credentials" (
+	"chain_id" bigint NOT NULL,
+	"credential_id" numeric(78, 0) NOT NULL,
+	"institution" text NOT NULL,
+	"student" text NOT NULL,
+	"fingerprint" text NOT NULL,
+	"metadata_uri" text NOT NULL,
+	"issued_at" bigint NOT NULL,
+	"expires_at" bigint NOT NULL,
+	"issued_block" bigint NOT NULL,
+	"issued_transaction" text NOT NULL,
+	"revoked" boolean DEFAULT false NOT NULL,
+	"revoked_at" bigint,
+	"revocation_reason" text,
+	"revoked_transaction" text,
+	CONSTRAINT "credentials_chain_id_credential_id_pk" PRIMARY KEY("chain_id","credential_id")
+);
+--> statement-breakpoint
+CREATE TABLE "institutions" (
+	"chain_id" bigint NOT NULL,
+	"address" text NOT NULL,
+	"name" text NOT NULL,
+	"metadata_uri" text NOT NULL,
+	"active" boolean NOT NULL,
+	"updated_at" bigint NOT NULL,
+	"updated_block" bigint NOT NULL,
+	CONSTRAINT "institutions_chain_id_address_pk" PRIMARY KEY("chain_id","address")
+);
+--> statement-breakpoint
+CREATE INDEX "indexer_events_order" ON "indexer_events" USING btree ("chain_id","block_number","log_index");--> statement-breakpoint
+CREATE INDEX "indexer_journal_block" ON "indexer_journal" USING btree ("chain_id","block_number");--> statement-breakpoint
+CREATE INDEX "credentials_student" ON "credentials" USING btree ("student");--> statement-breakpoint
+CREATE INDEX "credentials_fingerprint" ON "credentials" USING btree ("fingerprint");--> statement-breakpoint
+CREATE INDEX "credentials_institution" ON "credentials" USING btree ("institution");

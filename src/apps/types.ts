@@ -1,4 +1,5 @@
 import type { Abi, Address, Hex } from 'viem';
+import type { IndexerSource, Projection } from '../indexer/types.js';
 
 /** A contract an app needs on chain: `ledgersync deploy` deploys it and records its address. */
 export interface ContractDefinition {
@@ -11,9 +12,13 @@ export interface ContractDefinition {
 
 /**
  * What an app registers with the engine. The engine knows nothing of any app
- * beyond this interface; later issues add indexer sources, intents and routes.
+ * beyond this interface.
  */
 export interface LedgersyncApp {
   name: string;
   contracts: ContractDefinition[];
+  /** Contracts whose events the indexer mirrors. */
+  sources: IndexerSource[];
+  /** Tables kept equal to a fold over those events. */
+  projections: Projection[];
 }

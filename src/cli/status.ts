@@ -22,7 +22,7 @@ export async function collectStatus(config: Config): Promise<Line[]> {
 
   const databaseUrl = config.database.kind === 'url' ? config.database.url : embeddedPostgresUrl(config.database.dir, config.database.port);
   const where = config.database.kind === 'embedded' ? ' (embedded)' : '';
-  let chainHeadInDb: { head: bigint | null; seen: Date | null } | undefined;
+  let indexer: { indexed: bigint; head: bigint | null; seen: Date | null; halted: string | null } | undefined;
   if (!databaseUrl) {
     lines.push({ name: 'database', ok: false, text: `embedded PostgreSQL not created yet under ${config.database.dir}; run ledgersync start` });
   } else {
@@ -30,10 +30,11 @@ export async function collectStatus(config: Config): Promise<Line[]> {
     try {
       const { rows } = await database.pool.query<{ n: string }>('select count(*)::text as n from drizzle.__drizzle_migrations');
       lines.push({ name: 'database', ok: true, text: `${redactUrl(databaseUrl)}${where}, ${rows[0]?.n ?? 0} migrations applied` });
-      const heads = await database.pool.query<{ chain_id: bigint; head_number: bigint | null; head_seen_at: Date | null }>(
-        'select chain_id, head_number, head_seen_at from chains order by chain_id',
+      const checkpoints = await database.pool.query<{ block_number: bigint; head_number: bigint | null; head_seen_at: Date | null; halted_reason: string | null }>(
+        'select block_number, head_number, head_seen_at, halted_reason from indexer_checkpoints order by chain_id limit 1',
       );
-      chainHeadInDb = heads.rows[0] ? { head: heads.rows[0].head_number, seen: heads.rows[0].head_seen_at } : undefined;
+      const row = checkpoints.rows[0];
+      indexer = row && { indexed: row.block_number, head: row.head_number, seen: row.head_seen_at, halted: row.halted_reason };
     } catch (error) {
       lines.push({ name: 'database', ok: false, text: `${redactUrl(databaseUrl)}${where}: ${firstLine(error)}` });
     } finally {
@@ -46,9 +47,15 @@ export async function collectStatus(config: Config): Promise<Line[]> {
     const chain = await connectChain(rpcUrl);
     const head = await chain.publicClient.getBlockNumber();
     lines.push({ name: 'chain', ok: true, text: `chain ${chain.chainId} at ${redactUrl(rpcUrl)}${config.chain.kind === 'embedded' ? ' (embedded)' : ''}, head ${head}` });
-    if (chainHeadInDb) {
-      const age = chainHeadInDb.seen ? `${Math.round((Date.now() - chainHeadInDb.seen.getTime()) / 1000)} s ago` : 'never';
-      lines.push({ name: 'indexer', ok: true, text: `head ${chainHeadInDb.head ?? 'none'} recorded ${age}` });
+    if (indexer) {
+      const age = indexer.seen ? `${Math.round((Date.now() - indexer.seen.getTime()) / 1000)} s ago` : 'never';
+      lines.push(
+        indexer.halted
+          ? { name: 'indexer', ok: false, text: `HALTED at block ${indexer.indexed}: ${indexer.halted}` }
+          : { name: 'indexer', ok: true, text: `indexed to block ${indexer.indexed}, ${head - indexer.indexed} behind the head (last seen ${age})` },
+      );
+    } else {
+      lines.push({ name: 'indexer', ok: true, text: 'not started on this database yet' });
     }
     const recorded = readDeployments(config.deploymentsFile)[String(chain.chainId)] ?? {};
     if (Object.keys(recorded).length === 0) {

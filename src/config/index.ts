@@ -32,6 +32,11 @@ const envSchema = z.object({
   ANVIL_PORT: port.default(8545),
   ANVIL_BLOCK_TIME: z.coerce.number().int().min(1).max(3600).default(1),
 
+  FINALITY_DEPTH: z.coerce.number().int().min(0).max(10_000).default(64),
+  INDEXER_POLL_INTERVAL_MS: z.coerce.number().int().min(50).max(60_000).default(1000),
+  INDEXER_CONCURRENCY: z.coerce.number().int().min(1).max(32).default(4),
+  INDEXER_MAX_BLOCK_RANGE: z.coerce.number().int().min(1).max(1_000_000).default(20_000),
+
   DEPLOYMENTS_FILE: z.string().min(1).optional(),
   DEPLOYER_PRIVATE_KEY: z
     .string()
@@ -76,6 +81,12 @@ function buildConfig(env: z.infer<typeof envSchema>, cwd: string) {
       ? ({ kind: 'embedded', port: env.ANVIL_PORT, blockTime: env.ANVIL_BLOCK_TIME, statePath: resolve(home, 'anvil', 'state.json') } as const)
       : ({ kind: 'rpc', rpcUrl: env.RPC_URL!, wsUrl: env.WS_URL } as const),
     deploymentsFile: resolve(cwd, env.DEPLOYMENTS_FILE ?? resolve(home, 'deployments.json')),
+    indexer: {
+      finalityDepth: env.FINALITY_DEPTH,
+      pollIntervalMs: env.INDEXER_POLL_INTERVAL_MS,
+      concurrency: env.INDEXER_CONCURRENCY,
+      maxBlockRange: env.INDEXER_MAX_BLOCK_RANGE,
+    },
     deployerPrivateKey: (env.DEPLOYER_PRIVATE_KEY ?? (embeddedChain ? ANVIL_DEV_KEY : undefined)) as `0x${string}` | undefined,
   };
 }

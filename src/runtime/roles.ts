@@ -1,7 +1,8 @@
 import type { Stack } from './stack.js';
 import { buildServer } from '../http/server.js';
 import type { ReadinessCheck } from '../http/readiness.js';
-import { startIndexer } from '../indexer/head-follower.js';
+import { startIndexer } from '../indexer/indexer.js';
+import { apps } from '../apps/index.js';
 import { startWorker } from '../jobs/worker.js';
 import { version } from './version.js';
 
@@ -12,7 +13,10 @@ export interface RunningRole {
   stop(): Promise<void>;
 }
 
-/** What /ready checks: the database answers and the chain answers. */
+/** Within this many blocks of the head, the indexer counts as caught up (a new block may be in flight). */
+const CAUGHT_UP_BLOCKS = 2;
+
+/** What /ready checks: the database answers, the chain answers, the indexer has caught up. */
 export function engineReadiness(stack: Pick<Stack, 'database' | 'chain'>): ReadinessCheck[] {
   return [
     {
@@ -29,6 +33,26 @@ export function engineReadiness(stack: Pick<Stack, 'database' | 'chain'>): Readi
         return { ok: true, chainId: stack.chain.chainId, head: Number(head) };
       },
     },
+    {
+      // Reads are served from PostgreSQL, so they are only right once the indexer has caught up.
+      name: 'indexer',
+      check: async () => {
+        const [head, { rows }] = await Promise.all([
+          stack.chain.publicClient.getBlockNumber({ cacheTime: 0 }),
+          stack.database.pool.query<{ block_number: bigint; halted_reason: string | null }>(
+            'select block_number, halted_reason from indexer_checkpoints where chain_id = $1',
+            [stack.chain.chainId],
+          ),
+        ]);
+        const checkpoint = rows[0];
+        if (!checkpoint) return { ok: false, detail: 'indexer has not started on this chain' };
+        if (checkpoint.halted_reason) return { ok: false, detail: `halted: ${checkpoint.halted_reason}` };
+        const behind = Number(head - checkpoint.block_number);
+        return behind <= CAUGHT_UP_BLOCKS
+          ? { ok: true, indexedBlock: Number(checkpoint.block_number), behind }
+          : { ok: false, detail: `${behind} blocks behind the head`, indexedBlock: Number(checkpoint.block_number) };
+      },
+    },
   ];
 }
 
@@ -40,8 +64,10 @@ export async function startRole(stack: Stack, role: Role): Promise<RunningRole> 
       await server.listen({ host, port });
       return { role, stop: () => server.close() };
     }
-    case 'indexer':
-      return { role, ...(await startIndexer(stack)) };
+    case 'indexer': {
+      const indexer = await startIndexer(stack.chain, stack.database.pool, apps, { ...stack.config.indexer, deploymentsFile: stack.config.deploymentsFile }, stack.logger);
+      return { role, stop: () => indexer.stop() };
+    }
     case 'worker':
       return { role, ...(await startWorker(stack, {})) };
   }

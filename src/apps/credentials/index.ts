@@ -1,8 +1,11 @@
 import type { LedgersyncApp } from '../types.js';
 import { credentialVault } from './contract.js';
+import { credentialsProjection, institutionsProjection } from './projections.js';
 
 /** BlockProof: institutions issue academic credentials on chain; anyone verifies them. */
 export const credentialsApp: LedgersyncApp = {
   name: 'credentials',
   contracts: [credentialVault],
+  sources: [{ contract: credentialVault.name, abi: credentialVault.abi }],
+  projections: [institutionsProjection, credentialsProjection],
 };

@@ -12,6 +12,11 @@ export interface AnvilOptions {
   /** Also save the state every N seconds, so a hard kill loses at most that much. */
   stateIntervalSeconds?: number;
   chainId?: number;
+  /**
+   * Keep this many recent states in memory (anvil_reorg and anvil_rollback need
+   * the state below the blocks they replace); by default none are kept.
+   */
+  keepStates?: number;
   /** Append anvil's output to this file; otherwise the last lines are kept in memory for errors. */
   logFile?: string;
 }
@@ -47,7 +52,7 @@ export function anvilBinary(): string {
 export async function startAnvil(options: AnvilOptions): Promise<Anvil> {
   const host = options.host ?? '127.0.0.1';
   // --prune-history: without it anvil writes every block's state to ~/.foundry/anvil/tmp.
-  const args = ['--host', host, '--port', String(options.port), '--prune-history'];
+  const args = ['--host', host, '--port', String(options.port), '--prune-history', ...(options.keepStates ? [String(options.keepStates)] : [])];
   if (options.blockTime !== undefined) args.push('--block-time', String(options.blockTime));
   if (options.statePath) args.push('--state', options.statePath);
   if (options.stateIntervalSeconds) args.push('--state-interval', String(options.stateIntervalSeconds));

@@ -50,8 +50,8 @@ export class RpcMeter {
 }
 
 /** Wraps a viem transport so that each request is counted by `meter`. */
-export function metered(transport: Transport, meter: RpcMeter): Transport {
-  return (params) => {
+export function metered<T extends Transport>(transport: T, meter: RpcMeter): T {
+  return ((params: Parameters<T>[0]) => {
     const inner = transport(params);
     return {
       ...inner,
@@ -65,5 +65,5 @@ export function metered(transport: Transport, meter: RpcMeter): Transport {
         }
       },
     } as typeof inner;
-  };
+  }) as T;
 }

@@ -1,0 +1,89 @@
+import { decodeEventLog, toEventSelector, type Abi, type AbiEvent, type AbiParameter, type Address, type Hex, type Log } from 'viem';
+import type { IndexedEvent, JsonValue } from './types.js';
+
+export interface RawLog {
+  address: Address;
+  blockNumber: bigint;
+  blockHash: Hex;
+  transactionHash: Hex;
+  transactionIndex: number;
+  logIndex: number;
+  topics: Hex[];
+  data: Hex;
+  /** Newer nodes (geth 1.16+, anvil) include it in logs, which saves fetching the block. */
+  blockTimestamp?: bigint;
+}
+
+/**
+ * Decodes logs with the ABI of the contract that emitted them. Event ABIs are
+ * looked up by (address, topic0) once, so each log costs one decode, not a search.
+ * A log no ABI knows (an event added in a later contract version) is skipped.
+ */
+export function createDecoder(abiByAddress: Map<string, Abi>) {
+  const events = new Map<string, AbiEvent>();
+  for (const [address, abi] of abiByAddress) {
+    for (const item of abi) {
+      if (item.type === 'event' && !item.anonymous) events.set(`${address}:${toEventSelector(item)}`, item);
+    }
+  }
+  return (log: RawLog, chainId: number, blockTimestamp: bigint): IndexedEvent | undefined => {
+    const address = log.address.toLowerCase() as Address;
+    const event = events.get(`${address}:${log.topics[0]}`);
+    if (!event) return undefined;
+    const { args } = decodeEventLog({ abi: [event], topics: log.topics as [Hex, ...Hex[]], data: log.data, strict: true });
+    return {
+      chainId,
+      blockNumber: log.blockNumber,
+      blockHash: log.blockHash.toLowerCase() as Hex,
+      blockTimestamp,
+      transactionHash: log.transactionHash.toLowerCase() as Hex,
+      transactionIndex: log.transactionIndex,
+      logIndex: log.logIndex,
+      address,
+      eventName: event.name!,
+      args: argsToJson(event, args as Record<string, unknown>),
+      topics: log.topics.map((t) => t.toLowerCase() as Hex),
+      data: log.data.toLowerCase() as Hex,
+    };
+  };
+}
+
+/** viem's Log, with the fields a mined log always has. */
+export function rawLog(log: Log): RawLog {
+  if (log.blockNumber === null || log.blockHash === null || log.transactionHash === null || log.logIndex === null || log.transactionIndex === null) {
+    throw new Error('pending log returned for a mined block range');
+  }
+  return {
+    address: log.address,
+    blockNumber: log.blockNumber,
+    blockHash: log.blockHash,
+    transactionHash: log.transactionHash,
+    transactionIndex: log.transactionIndex,
+    logIndex: log.logIndex,
+    topics: log.topics as Hex[],
+    data: log.data,
+    ...(typeof log.blockTimestamp === 'bigint' ? { blockTimestamp: log.blockTimestamp } : {}),
+  };
+}
+
+function argsToJson(event: AbiEvent, args: Record<string, unknown>): Record<string, JsonValue> {
+  return Object.fromEntries(event.inputs.map((input, i) => [input.name ?? String(i), toJson(args[input.name ?? String(i)], input)]));
+}
+
+/**
+ * The JSON form stored in indexer_events.args: integers as decimal strings,
+ * addresses lower case (viem checksums them), tuples as objects, recursively.
+ */
+export function toJson(value: unknown, param?: AbiParameter): JsonValue {
+  if (typeof value === 'bigint') return value.toString();
+  if (Array.isArray(value)) {
+    const element = param && param.type.endsWith(']') ? { ...param, type: param.type.replace(/\[\d*\]$/, '') } : undefined;
+    return value.map((v) => toJson(v, element));
+  }
+  if (typeof value === 'string') return param?.type === 'address' ? value.toLowerCase() : value;
+  if (value !== null && typeof value === 'object') {
+    const components = param && 'components' in param ? param.components : undefined;
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, toJson(v, components?.find((c) => c.name === k))]));
+  }
+  return value as JsonValue;
+}

@@ -1,0 +1,57 @@
+import type { Address, Block, Hex, PublicClient } from 'viem';
+import { rawLog, type RawLog } from './decode.js';
+import { parseRangeLimit } from './range-limit.js';
+import type { BlockHeader } from './store.js';
+
+/**
+ * The eth_getLogs span to ask for next: it doubles after each success up to
+ * `max`, and drops to what the provider accepts when it refuses a range.
+ */
+export class AdaptiveRange {
+  constructor(
+    public size: bigint,
+    private readonly max: bigint,
+  ) {}
+
+  grow(): void {
+    this.size = this.size * 2n > this.max ? this.max : this.size * 2n;
+  }
+
+  shrinkTo(span: bigint): void {
+    this.size = span < 1n ? 1n : span;
+  }
+}
+
+/**
+ * All logs of `addresses` in [from, to], in one request when the provider allows,
+ * else split where the provider says (or in halves) and fetched piece by piece.
+ */
+export async function fetchLogs(client: PublicClient, addresses: Address[], from: bigint, to: bigint, range: AdaptiveRange): Promise<RawLog[]> {
+  try {
+    const logs = await client.getLogs({ address: addresses, fromBlock: from, toBlock: to });
+    return logs.map(rawLog);
+  } catch (error) {
+    const limit = parseRangeLimit(error, from);
+    if (!limit || from === to) throw error;
+    const splitAt = limit.suggestedTo !== undefined && limit.suggestedTo >= from && limit.suggestedTo < to ? limit.suggestedTo : from + (to - from) / 2n;
+    range.shrinkTo(splitAt - from + 1n);
+    const first = await fetchLogs(client, addresses, from, splitAt, range);
+    const rest = await fetchLogs(client, addresses, splitAt + 1n, to, range);
+    return first.concat(rest);
+  }
+}
+
+export function toHeader(block: Block): BlockHeader {
+  if (block.number === null || block.hash === null) throw new Error('pending block where a mined one was expected');
+  return { number: block.number, hash: lower(block.hash), parentHash: lower(block.parentHash), timestamp: block.timestamp };
+}
+
+/** Headers of the given blocks; concurrent requests are sent as JSON-RPC batches by the transport. */
+export async function fetchHeaders(client: PublicClient, numbers: bigint[]): Promise<Map<bigint, BlockHeader>> {
+  const headers = await Promise.all(numbers.map((blockNumber) => client.getBlock({ blockNumber }).then(toHeader)));
+  return new Map(headers.map((h) => [h.number, h]));
+}
+
+export function lower(hex: Hex): Hex {
+  return hex.toLowerCase() as Hex;
+}

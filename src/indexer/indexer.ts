@@ -1,0 +1,263 @@
+import type pg from 'pg';
+import { createPublicClient } from 'viem';
+import type { ChainConnection } from '../chain/evm/client.js';
+import { meteredWebSocket } from '../chain/evm/client.js';
+import type { LedgersyncApp } from '../apps/types.js';
+import type { Logger } from '../runtime/logger.js';
+import { backfill } from './backfill.js';
+import type { ChainIndexer } from './context.js';
+import { createDecoder } from './decode.js';
+import { AdaptiveRange, toHeader } from './fetch.js';
+import { indexerMetrics } from './metrics.js';
+import { backfillProgress } from './progress.js';
+import { installJournalTriggers } from './projections.js';
+import { DeepReorgError, indexNextBlock, rollBackToAncestor } from './realtime.js';
+import { resolveSources } from './sources.js';
+import { haltChain, initCheckpoint, readCheckpoint, recordHead } from './store.js';
+
+export interface IndexerOptions {
+  finalityDepth: number;
+  pollIntervalMs: number;
+  concurrency: number;
+  maxBlockRange: number;
+  deploymentsFile: string;
+}
+
+export interface RunningIndexer {
+  stop(): Promise<void>;
+  /** Resolves when the indexer has caught up with `block` (for tests and benchmarks). */
+  waitForBlock(block: bigint, timeoutMs?: number): Promise<void>;
+}
+
+const STANDBY_RETRY_MS = 2_000;
+const MAX_BACKOFF_MS = 30_000;
+
+/**
+ * The indexer of one chain. One process holds a PostgreSQL advisory lock and
+ * indexes; any other waits as a standby and takes over when the holder's
+ * connection closes (it stopped or died).
+ */
+export async function startIndexer(
+  chain: ChainConnection,
+  pool: pg.Pool,
+  apps: LedgersyncApp[],
+  options: IndexerOptions,
+  parentLogger: Logger,
+): Promise<RunningIndexer> {
+  const logger = parentLogger.child({ role: 'indexer', chainId: chain.chainId });
+  const metrics = indexerMetrics(chain.chainId);
+  let stopped = false;
+  let lock: pg.PoolClient | undefined;
+
+  const heads = headNotifier(chain, options.pollIntervalMs);
+  const indexedListeners = new Set<(block: bigint) => void>();
+  let indexedBlock = -1n;
+
+  const acquireLock = async (): Promise<boolean> => {
+    const client = await pool.connect();
+    const { rows } = await client.query<{ locked: boolean }>("select pg_try_advisory_lock(hashtextextended('ledgersync:indexer:' || $1::text, 0)) as locked", [
+      chain.chainId,
+    ]);
+    if (!rows[0]?.locked) {
+      client.release();
+      return false;
+    }
+    lock = client;
+    return true;
+  };
+
+  const lead = async () => {
+    while (!stopped) {
+      try {
+        if (await acquireLock()) break;
+        metrics.leader(false);
+        logger.info('another indexer holds this chain; waiting as standby');
+      } catch (error) {
+        logger.warn({ err: (error as Error).message }, 'could not reach PostgreSQL for the indexer lock; retrying');
+      }
+      await sleep(STANDBY_RETRY_MS, () => stopped);
+    }
+    if (stopped) return;
+    metrics.leader(true);
+    let lost = false;
+    lock!.on('error', () => {
+      // The lock died with its connection; the fence on the checkpoint keeps a second writer out until we notice.
+      logger.error('lost the indexer lock connection; stopping to stand by again');
+      lost = true;
+    });
+    const ctx = await buildContext();
+    await index(ctx, () => stopped || lost);
+    lock?.release(lost);
+    lock = undefined;
+    metrics.leader(false);
+    if (lost && !stopped) await lead();
+  };
+
+  const buildContext = async (): Promise<ChainIndexer> => {
+    // Sources come from the deployments file, which may be written after we start (ledgersync deploy).
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const sources = resolveSources(apps, options.deploymentsFile, chain.chainId);
+        await installJournalTriggers(pool, sources.projections);
+        return {
+          chainId: chain.chainId,
+          client: chain.publicClient,
+          pool,
+          addresses: sources.addresses,
+          abiByAddress: sources.abiByAddress,
+          startBlock: sources.startBlock,
+          decode: createDecoder(sources.abiByAddress),
+          projections: sources.projections,
+          finalityDepth: BigInt(options.finalityDepth),
+          concurrency: options.concurrency,
+          maxBlockRange: BigInt(options.maxBlockRange),
+          logger,
+          metrics,
+        };
+      } catch (error) {
+        if (attempt % 30 === 0) logger.error({ err: (error as Error).message }, 'indexer cannot start yet; retrying');
+        await sleep(STANDBY_RETRY_MS, () => stopped);
+        if (stopped) throw error;
+      }
+    }
+  };
+
+  const index = async (ctx: ChainIndexer, shouldStop: () => boolean) => {
+    const range = new AdaptiveRange(1_000n, ctx.maxBlockRange);
+    let backoff = 500;
+    while (!shouldStop()) {
+      try {
+        let checkpoint = await readCheckpoint(pool, chain.chainId);
+        if (!checkpoint) {
+          await initCheckpoint(pool, chain.chainId, toHeader(await ctx.client.getBlock({ blockNumber: ctx.startBlock })));
+          continue;
+        }
+        if (checkpoint.haltedReason) {
+          metrics.halted(true);
+          logger.error({ reason: checkpoint.haltedReason }, 'indexing of this chain is halted; clear indexer_checkpoints.halted_reason after repairing to resume');
+          await sleep(30_000, shouldStop);
+          continue;
+        }
+        const head = await ctx.client.getBlockNumber({ cacheTime: 0 });
+        metrics.head(head);
+        await recordHead(pool, chain.chainId, head);
+        const finalized = head - ctx.finalityDepth;
+
+        if (checkpoint.blockNumber < finalized) {
+          const progress = backfillProgress(logger, checkpoint.blockNumber + 1n, finalized);
+          try {
+            await backfill(ctx, checkpoint.blockNumber + 1n, finalized, range, ({ block, events }) => {
+              progress.update(block, events);
+              reportIndexed(block, null);
+            }, shouldStop);
+          } finally {
+            progress.stop();
+          }
+        } else if (checkpoint.blockNumber < head) {
+          while (checkpoint.blockNumber < head && !shouldStop()) {
+            checkpoint = await indexNextBlock(ctx, checkpoint, head);
+            reportIndexed(checkpoint.blockNumber, checkpoint.blockTimestamp);
+          }
+        } else if (checkpoint.blockNumber > head) {
+          // The chain got shorter than what we indexed: treat it as a reorg.
+          await rollBackToAncestor(ctx, checkpoint, head);
+        } else {
+          reportIndexed(checkpoint.blockNumber, checkpoint.blockTimestamp);
+          await heads.next(shouldStop);
+        }
+        backoff = 500;
+      } catch (error) {
+        if (error instanceof DeepReorgError) {
+          metrics.halted(true);
+          logger.fatal({ err: error.message }, 'reorg deeper than finality: indexing halted');
+          await haltChain(pool, chain.chainId, error.message).catch(() => {});
+          continue;
+        }
+        logger.warn({ err: (error as Error).message.split('\n')[0], retryInMs: backoff }, 'indexing step failed; retrying');
+        await sleep(backoff, shouldStop);
+        backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
+      }
+    }
+  };
+
+  const reportIndexed = (block: bigint, timestamp: bigint | null) => {
+    indexedBlock = block;
+    metrics.indexed(block, timestamp);
+    for (const listener of indexedListeners) listener(block);
+  };
+
+  const loop = lead().catch((error) => logger.error({ err: error }, 'indexer stopped unexpectedly'));
+
+  return {
+    async stop() {
+      stopped = true;
+      heads.close();
+      await loop;
+      lock?.release();
+      metrics.leader(false);
+    },
+    waitForBlock(block, timeoutMs = 60_000) {
+      if (indexedBlock >= block) return Promise.resolve();
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => {
+          indexedListeners.delete(listener);
+          reject(new Error(`indexer did not reach block ${block} within ${timeoutMs} ms (at ${indexedBlock})`));
+        }, timeoutMs);
+        const listener = (b: bigint) => {
+          if (b < block) return;
+          clearTimeout(timer);
+          indexedListeners.delete(listener);
+          resolve();
+        };
+        indexedListeners.add(listener);
+      });
+    },
+  };
+}
+
+/**
+ * Wakes the indexer when a new head arrives: at once through a WebSocket
+ * `newHeads` subscription when the chain has one, else by polling.
+ */
+function headNotifier(chain: ChainConnection, pollIntervalMs: number) {
+  let wake: (() => void) | undefined;
+  let unwatch: (() => void) | undefined;
+  const ws = meteredWebSocket(chain);
+  if (ws) {
+    const client = createPublicClient({ chain: chain.chain, transport: ws });
+    // Over a WebSocket transport viem subscribes to newHeads (no polling).
+    unwatch = client.watchBlockNumber({ onBlockNumber: () => wake?.(), onError: () => {} });
+  }
+  return {
+    /** Resolves on the next head, or after the poll interval (the fallback if the subscription stalls). */
+    next(shouldStop: () => boolean): Promise<void> {
+      return new Promise((resolve) => {
+        const timer = setTimeout(done, ws ? Math.max(pollIntervalMs, 2_000) : pollIntervalMs);
+        const check = setInterval(() => shouldStop() && done(), 100);
+        wake = done;
+        function done() {
+          clearTimeout(timer);
+          clearInterval(check);
+          wake = undefined;
+          resolve();
+        }
+      });
+    },
+    close() {
+      unwatch?.();
+      wake?.();
+    },
+  };
+}
+
+function sleep(ms: number, shouldStop: () => boolean): Promise<void> {
+  return new Promise((resolve) => {
+    const started = Date.now();
+    const tick = setInterval(() => {
+      if (shouldStop() || Date.now() - started >= ms) {
+        clearInterval(tick);
+        resolve();
+      }
+    }, Math.min(ms, 100));
+  });
+}

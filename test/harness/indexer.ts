@@ -1,0 +1,53 @@
+import type pg from 'pg';
+import { connectChain } from '../../src/chain/evm/client.js';
+import { startIndexer, type IndexerOptions } from '../../src/indexer/indexer.js';
+import { credentialsApp } from '../../src/apps/credentials/index.js';
+import { createLogger } from '../../src/runtime/logger.js';
+import { createTestDatabase } from './db.js';
+
+/** An in-process indexer of the credentials app into a fresh database. */
+export async function runIndexer(rpcUrl: string, options: Partial<IndexerOptions> & { deploymentsFile: string; wsUrl?: string }) {
+  const database = await createTestDatabase();
+  const chain = await connectChain(rpcUrl, options.wsUrl);
+  const indexer = await startIndexer(
+    chain,
+    database.pool,
+    [credentialsApp],
+    { finalityDepth: 32, pollIntervalMs: 100, concurrency: 4, maxBlockRange: 10_000, ...options },
+    createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'),
+  );
+  return {
+    database,
+    chain,
+    indexer,
+    async close() {
+      await indexer.stop();
+      await database.drop();
+    },
+  };
+}
+
+/** Everything the indexer wrote (raw events up to `upTo`), in a stable order, for comparing two databases. */
+export async function snapshot(pool: pg.Pool, upTo: bigint) {
+  const query = async (sql: string) => (await pool.query(sql, [upTo.toString()])).rows;
+  return {
+    events: await query(
+      'select block_number, block_hash, log_index, transaction_hash, event_name, args from indexer_events where block_number <= $1 order by block_number, log_index',
+    ),
+    institutions: await query('select address, name, metadata_uri, active, updated_block from institutions where $1::bigint is not null order by address'),
+    credentials: await query(
+      'select credential_id, institution, student, fingerprint, metadata_uri, issued_block, issued_transaction, revoked, revoked_transaction from credentials where $1::bigint is not null order by credential_id',
+    ),
+  };
+}
+
+/** A fresh index of the chain as it is now, up to `head`: what any other history must converge to. */
+export async function freshIndex(rpcUrl: string, deploymentsFile: string, head: bigint) {
+  const fresh = await runIndexer(rpcUrl, { deploymentsFile });
+  try {
+    await fresh.indexer.waitForBlock(head);
+    return await snapshot(fresh.database.pool, head);
+  } finally {
+    await fresh.close();
+  }
+}

@@ -1,0 +1,91 @@
+import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
+import { startRpcProxy } from '../harness/rpc-proxy.js';
+import { vaultWorld, type VaultWorld } from '../harness/vault-world.js';
+import { freshIndex, runIndexer, snapshot } from '../harness/indexer.js';
+
+/**
+ * Invariant 1: after any reorg, every projection equals a fresh index of the
+ * canonical chain. Invariant 5: a reorg deeper than finality halts loudly.
+ */
+describe('indexer through reorgs', () => {
+  let world: VaultWorld | undefined;
+  let live: Awaited<ReturnType<typeof runIndexer>> | undefined;
+  afterEach(async () => {
+    await live?.close();
+    await world?.stop();
+    live = world = undefined;
+  });
+
+  it.each([1, 5, 20])('converges after a reorg of depth %i', async (depth) => {
+    world = await vaultWorld();
+    live = await runIndexer(world.rpcUrl, { deploymentsFile: world.deploymentsFile, wsUrl: world.wsUrl, finalityDepth: 32 });
+    for (let i = 0; i < 25; i++) await world.issueBatch(3);
+    await world.revoke(2n);
+    await world.renameInstitution('Before the reorg');
+    const head = await world.publicClient.getBlockNumber();
+    await live.indexer.waitForBlock(head);
+    const before = await snapshot(live.database.pool, head);
+
+    await world.reorg(depth);
+    // Same height after anvil_reorg; mine one more so the indexer has a new head to notice.
+    await world.mine(1);
+    const newHead = await world.publicClient.getBlockNumber();
+    await live.indexer.waitForBlock(newHead);
+
+    const after = await snapshot(live.database.pool, newHead);
+    const canonical = await freshIndex(world.rpcUrl, world.deploymentsFile, newHead);
+    expect(after).toEqual(canonical);
+    // The reorg really changed history, and the reorged-out facts are gone.
+    expect(after).not.toEqual(before);
+    expect(after.institutions[0]?.name).toBe(`Renamed in reorg ${depth}`);
+    expect(after.credentials.some((c) => String(c.metadata_uri).startsWith('ipfs://reorged-'))).toBe(true);
+    const { rows } = await live.database.pool.query('select count(*)::int as n from indexer_journal where block_number <= $1', [newHead - 32n]);
+    expect(rows[0].n).toBe(0);
+  }, 60_000);
+
+  it('converges after a reorg during a backfill', async () => {
+    world = await vaultWorld();
+    for (let i = 0; i < 120; i++) await world.issueBatch(2);
+    // Small ranges, one at a time, through a slow node: the backfill takes many commits, and the reorg lands in the middle.
+    const slowNode = await startRpcProxy(world.rpcUrl, { latencyMs: 20 });
+    onTestFinished(() => slowNode.close());
+    live = await runIndexer(slowNode.url, { deploymentsFile: world.deploymentsFile, finalityDepth: 32, maxBlockRange: 4, concurrency: 1 });
+    await waitForRow(live.database.pool, 'select block_number from indexer_checkpoints where block_number > 10');
+    await world.reorg(8);
+    const { rows: [atReorg] } = await live.database.pool.query('select block_number from indexer_checkpoints');
+    await world.mine(1);
+    const head = await world.publicClient.getBlockNumber();
+    await live.indexer.waitForBlock(head);
+    const { rows: [checkpoint] } = await live.database.pool.query('select block_number from indexer_checkpoints');
+    expect(atReorg.block_number).toBeLessThan(head - 32n);
+    expect(checkpoint.block_number).toBe(head);
+    expect(await snapshot(live.database.pool, head)).toEqual(await freshIndex(world.rpcUrl, world.deploymentsFile, head));
+  }, 90_000);
+
+  it('halts the chain, keeps its data, and says why when a reorg is deeper than finality', async () => {
+    world = await vaultWorld();
+    live = await runIndexer(world.rpcUrl, { deploymentsFile: world.deploymentsFile, finalityDepth: 3 });
+    for (let i = 0; i < 10; i++) await world.issueBatch(1);
+    const head = await world.publicClient.getBlockNumber();
+    await live.indexer.waitForBlock(head);
+    const before = await snapshot(live.database.pool, head);
+
+    await world.reorg(6);
+    await world.mine(1);
+    const { rows } = await waitForRow(live.database.pool, 'select halted_reason, block_number from indexer_checkpoints where halted_reason is not null');
+    expect(rows[0].halted_reason).toMatch(/deeper than the finality depth of 3 blocks; indexing stopped/);
+    expect(rows[0].block_number).toBe(head);
+    // Nothing was rolled back or applied: the data is the pre-reorg state, intact.
+    expect(await snapshot(live.database.pool, head)).toEqual(before);
+  }, 60_000);
+});
+
+async function waitForRow(pool: import('pg').Pool, sql: string, timeoutMs = 30_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const result = await pool.query(sql);
+    if (result.rows.length > 0) return result;
+    if (Date.now() > deadline) throw new Error(`no row for: ${sql}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
