@@ -8,6 +8,7 @@ import { version } from '../runtime/version.js';
 import { deployContracts } from '../chain/evm/deploy.js';
 import { apps } from '../apps/index.js';
 import { collectStatus } from './status.js';
+import { reindex } from './reindex.js';
 
 const program = new Command()
   .name('ledgersync')
@@ -56,6 +57,25 @@ program
           console.log(`${o.name} ${o.action} at ${o.deployment.address} (chain ${stack.chain.chainId}, block ${o.deployment.blockNumber})`);
         }
         console.log(`recorded in ${config.deploymentsFile}`);
+      } finally {
+        await stack.close();
+      }
+    }),
+  );
+
+program
+  .command('reindex')
+  .description('rebuild a projection from the stored raw events, with no RPC call')
+  .argument('<projection>', `one of: ${apps.flatMap((app) => app.projections.map((p) => p.name)).join(', ')}`)
+  .option('--chain-id <id>', 'the chain to rebuild (default: the only chain indexed)')
+  .action((name: string, options: { chainId?: string }) =>
+    oneShot(async (config, logger) => {
+      const projection = apps.flatMap((app) => app.projections).find((p) => p.name === name);
+      if (!projection) throw new Error(`no projection named ${name}; known: ${apps.flatMap((a) => a.projections.map((p) => p.name)).join(', ')}`);
+      const stack = await openDatabaseOnly(config, logger);
+      try {
+        const result = await reindex(stack.database.pool, projection, options.chainId, stack.logger);
+        console.log(`${name}: replayed ${result.events} events of chain ${result.chainId} in ${result.seconds.toFixed(1)} s`);
       } finally {
         await stack.close();
       }

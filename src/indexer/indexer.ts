@@ -9,7 +9,7 @@ import type { ChainIndexer } from './context.js';
 import { createDecoder } from './decode.js';
 import { AdaptiveRange, toHeader } from './fetch.js';
 import { indexerMetrics } from './metrics.js';
-import { backfillProgress } from './progress.js';
+import { reportProgress } from './progress.js';
 import { installJournalTriggers } from './projections.js';
 import { DeepReorgError, indexNextBlock, rollBackToAncestor } from './realtime.js';
 import { resolveSources } from './sources.js';
@@ -144,10 +144,11 @@ export async function startIndexer(
         const finalized = head - ctx.finalityDepth;
 
         if (checkpoint.blockNumber < finalized) {
-          const progress = backfillProgress(logger, checkpoint.blockNumber + 1n, finalized);
+          const from = checkpoint.blockNumber + 1n;
+          const progress = reportProgress(logger, { label: 'backfill', total: Number(finalized - from + 1n), unit: 'blocks' });
           try {
-            await backfill(ctx, checkpoint.blockNumber + 1n, finalized, range, ({ block, events }) => {
-              progress.update(block, events);
+            await backfill(ctx, from, finalized, range, ({ block, events }) => {
+              progress.update(Number(block - from + 1n), events);
               reportIndexed(block, null);
             }, shouldStop);
           } finally {
@@ -222,9 +223,12 @@ export async function startIndexer(
 function headNotifier(chain: ChainConnection, pollIntervalMs: number) {
   let wake: (() => void) | undefined;
   let unwatch: (() => void) | undefined;
+  let closeSocket: (() => void) | undefined;
   const ws = meteredWebSocket(chain);
   if (ws) {
     const client = createPublicClient({ chain: chain.chain, transport: ws });
+    // viem keeps the socket open (and reconnecting) after unsubscribing; close it with the indexer.
+    closeSocket = () => void client.transport.getRpcClient().then((socket) => socket.close()).catch(() => {});
     // Over a WebSocket transport viem subscribes to newHeads (no polling).
     unwatch = client.watchBlockNumber({ onBlockNumber: () => wake?.(), onError: () => {} });
   }
@@ -245,6 +249,7 @@ function headNotifier(chain: ChainConnection, pollIntervalMs: number) {
     },
     close() {
       unwatch?.();
+      closeSocket?.();
       wake?.();
     },
   };

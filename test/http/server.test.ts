@@ -7,6 +7,9 @@ import { connectChain } from '../../src/chain/evm/client.js';
 import { startAnvil } from '../../src/chain/evm/anvil.js';
 import { freePort } from '../../src/runtime/ports.js';
 import { createTestDatabase } from '../harness/db.js';
+import { testChain } from '../harness/chain.js';
+
+const { publicClient } = testChain();
 
 describe('HTTP server', () => {
   let database: Awaited<ReturnType<typeof createTestDatabase>>;
@@ -29,10 +32,28 @@ describe('HTTP server', () => {
     expect(res.json()).toEqual({ status: 'ok' });
   });
 
-  it('answers /ready with each check when the database and the chain answer', async () => {
-    const res = await server.inject({ url: '/ready' });
-    expect(res.statusCode).toBe(200);
-    expect(res.json()).toMatchObject({ status: 'ready', checks: { database: { ok: true }, chain: { ok: true, chainId: 31337 } } });
+  it('is ready only once the indexer has caught up with the head, and not while the chain is halted', async () => {
+    const notStarted = await server.inject({ url: '/ready' });
+    expect(notStarted.statusCode).toBe(503);
+    expect(notStarted.json().detail).toBe('not ready: indexer: indexer has not started on this chain');
+
+    const head = await publicClient.getBlockNumber();
+    // What an indexer writes as it goes: its checkpoint row.
+    await database.pool.query("insert into indexer_checkpoints (chain_id, block_number, block_hash) values (31337, $1, '0x00')", [head - 10n]);
+    const behind = await server.inject({ url: '/ready' });
+    expect(behind.statusCode).toBe(503);
+    expect(behind.json().detail).toMatch(/^not ready: indexer: 1\d blocks behind the head$/);
+
+    await database.pool.query('update indexer_checkpoints set block_number = $1', [head]);
+    const ready = await server.inject({ url: '/ready' });
+    expect(ready.statusCode).toBe(200);
+    expect(ready.json()).toMatchObject({ status: 'ready', checks: { database: { ok: true }, chain: { ok: true, chainId: 31337 }, indexer: { ok: true } } });
+
+    await database.pool.query("update indexer_checkpoints set halted_reason = 'reorg deeper than finality'");
+    const halted = await server.inject({ url: '/ready' });
+    expect(halted.statusCode).toBe(503);
+    expect(halted.json().detail).toBe('not ready: indexer: halted: reorg deeper than finality');
+    await database.pool.query('delete from indexer_checkpoints');
   });
 
   it('is not ready, in problem+json, when the chain stops answering', async () => {
@@ -54,6 +75,7 @@ describe('HTTP server', () => {
   });
 
   it('serves Prometheus metrics, including RPC calls by method', async () => {
+    await server.inject({ url: '/health' });
     await server.inject({ url: '/ready' });
     const res = await server.inject({ url: '/metrics' });
     expect(res.statusCode).toBe(200);

@@ -9,6 +9,10 @@ export interface AnvilOptions {
   blockTime?: number;
   /** Load the chain from this file at start and save it there on exit. */
   statePath?: string;
+  /** Only load from this file (benchmarks reuse a built chain without rewriting it). */
+  loadStatePath?: string;
+  /** Only save to this file on exit. */
+  dumpStatePath?: string;
   /** Also save the state every N seconds, so a hard kill loses at most that much. */
   stateIntervalSeconds?: number;
   chainId?: number;
@@ -55,6 +59,8 @@ export async function startAnvil(options: AnvilOptions): Promise<Anvil> {
   const args = ['--host', host, '--port', String(options.port), '--prune-history', ...(options.keepStates ? [String(options.keepStates)] : [])];
   if (options.blockTime !== undefined) args.push('--block-time', String(options.blockTime));
   if (options.statePath) args.push('--state', options.statePath);
+  if (options.loadStatePath) args.push('--load-state', options.loadStatePath);
+  if (options.dumpStatePath) args.push('--dump-state', options.dumpStatePath);
   if (options.stateIntervalSeconds) args.push('--state-interval', String(options.stateIntervalSeconds));
   if (options.chainId !== undefined) args.push('--chain-id', String(options.chainId));
 

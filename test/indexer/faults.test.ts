@@ -1,0 +1,47 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { vaultWorld, type VaultWorld } from '../harness/vault-world.js';
+import { freshIndex, runIndexer, snapshot } from '../harness/indexer.js';
+import { startRpcProxy, type RpcProxy } from '../harness/rpc-proxy.js';
+
+/** Invariant 1 under RPC faults: errors, 5xx, 429, timeouts, truncated bodies and range limits. */
+describe('indexer through a faulty RPC', () => {
+  let world: VaultWorld | undefined;
+  let proxy: RpcProxy | undefined;
+  let live: Awaited<ReturnType<typeof runIndexer>> | undefined;
+  afterEach(async () => {
+    await live?.close();
+    await proxy?.close();
+    await world?.stop();
+  });
+
+  it('converges to the canonical state in backfill and realtime', async () => {
+    world = await vaultWorld();
+    for (let i = 0; i < 60; i++) await world.issueBatch(3);
+    for (const id of [1n, 7n, 30n]) await world.revoke(id);
+    proxy = await startRpcProxy(world.rpcUrl, {
+      seed: 7,
+      errorRate: 0.1,
+      serverErrorRate: 0.05,
+      rateLimitRate: 0.05,
+      timeoutRate: 0.02,
+      timeoutMs: 1_500,
+      truncateRate: 0.05,
+      maxLogRange: 7,
+      rangeErrorStyle: 'mixed',
+    });
+    live = await runIndexer(proxy.url, { deploymentsFile: world.deploymentsFile, finalityDepth: 10, maxBlockRange: 64 });
+
+    // History keeps growing while the indexer works through the faults (realtime blocks).
+    for (let i = 0; i < 15; i++) await world.issueBatch(2);
+    await world.revoke(50n);
+    await world.renameInstitution('After the faults');
+    const head = await world.publicClient.getBlockNumber();
+    await live.indexer.waitForBlock(head, 120_000);
+
+    expect(await snapshot(live.database.pool, head)).toEqual(await freshIndex(world.rpcUrl, world.deploymentsFile, head));
+    const injected = proxy.stats().injected;
+    for (const kind of ['error', 'serverError', 'rateLimit', 'timeout', 'truncate', 'range']) {
+      expect(injected[kind], `faults of kind ${kind} were injected`).toBeGreaterThan(0);
+    }
+  }, 180_000);
+});

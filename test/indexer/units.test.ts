@@ -1,0 +1,72 @@
+import { describe, expect, it } from 'vitest';
+import { HttpRequestError, RpcRequestError, keccak256, toHex, type Hex } from 'viem';
+import { parseRangeLimit } from '../../src/indexer/range-limit.js';
+import { bloomMayContain } from '../../src/indexer/bloom.js';
+import { toJson } from '../../src/indexer/decode.js';
+
+const rpcError = (message: string, code = -32602) =>
+  new RpcRequestError({ body: { method: 'eth_getLogs' }, error: { code, message }, url: 'http://node' });
+
+describe('parseRangeLimit', () => {
+  it.each([
+    ['Log response size exceeded. You can make eth_getLogs requests with up to a 2000 block range. Based on your parameters, this block range should work: [0x64, 0x1f4]', { suggestedTo: 500n }],
+    ['eth_getLogs is limited to a 10000 range', { maxSpan: 10000n, suggestedTo: 100n + 9999n }],
+    ['exceed maximum block range: 5000', { maxSpan: 5000n, suggestedTo: 100n + 4999n }],
+    ['query returned more than 10000 results', {}],
+    ['block range is too wide', {}],
+    ['Log response size exceeded.', {}],
+  ])('understands %s', (message, expected) => {
+    expect(parseRangeLimit(rpcError(message), 100n)).toEqual(expected);
+  });
+
+  it.each(['execution reverted', 'Too Many Requests', 'internal error (injected)'])('leaves other errors alone: %s', (message) => {
+    expect(parseRangeLimit(rpcError(message, -32000), 100n)).toBeUndefined();
+    expect(parseRangeLimit(new HttpRequestError({ url: 'http://node', status: 500, details: message }), 100n)).toBeUndefined();
+  });
+});
+
+describe('bloomMayContain', () => {
+  /** A bloom with the three bits of each value set, as a node computes it. */
+  function bloomOf(values: Hex[]): Hex {
+    const bytes = new Uint8Array(256);
+    for (const value of values) {
+      const hash = keccak256(value, 'bytes');
+      for (let i = 0; i < 6; i += 2) {
+        const bit = ((hash[i]! << 8) | hash[i + 1]!) & 2047;
+        bytes[255 - (bit >> 3)]! |= 1 << (bit & 7);
+      }
+    }
+    return toHex(bytes);
+  }
+
+  it('finds what was added and (almost always) rejects what was not', () => {
+    const ours = '0x5fbdb2315678afecb367f032d93f642f64180aa3';
+    const bloom = bloomOf([ours, '0x0000000000000000000000000000000000000001']);
+    expect(bloomMayContain(bloom, ours)).toBe(true);
+    const strangers = Array.from({ length: 200 }, (_, i) => keccak256(toHex(i)).slice(0, 42) as Hex);
+    expect(strangers.filter((s) => bloomMayContain(bloom, s)).length).toBeLessThan(3);
+  });
+
+  it('treats an empty bloom as containing nothing, and a malformed one as maybe anything', () => {
+    expect(bloomMayContain(toHex(new Uint8Array(256)), '0x5fbdb2315678afecb367f032d93f642f64180aa3')).toBe(false);
+    expect(bloomMayContain('0x00', '0x5fbdb2315678afecb367f032d93f642f64180aa3')).toBe(true);
+  });
+});
+
+describe('toJson', () => {
+  it('turns integers into decimal strings and lower-cases addresses only', () => {
+    const inputs = [
+      { name: 'id', type: 'uint256' },
+      { name: 'who', type: 'address' },
+      { name: 'label', type: 'string' },
+      { name: 'many', type: 'address[]' },
+    ] as const;
+    const values: Record<string, unknown> = { id: 2n ** 200n, who: '0xABCDEF0000000000000000000000000000000001', label: '0xNotAnAddress', many: ['0xAB00000000000000000000000000000000000002'] };
+    expect(Object.fromEntries(inputs.map((p) => [p.name, toJson(values[p.name], p)]))).toEqual({
+      id: (2n ** 200n).toString(),
+      who: '0xabcdef0000000000000000000000000000000001',
+      label: '0xNotAnAddress',
+      many: ['0xab00000000000000000000000000000000000002'],
+    });
+  });
+});
