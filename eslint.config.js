@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', '.ledgersync/', 'contracts/artifacts/', 'drizzle/'] },
+  { ignores: ['dist/', 'node_modules/', '.ledgersync/', '.scratch/', 'bench/.cache/', 'contracts/artifacts/', 'drizzle/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

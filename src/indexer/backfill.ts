@@ -57,7 +57,7 @@ export async function backfill(
 
 async function fetchRange(ctx: ChainIndexer, from: bigint, to: bigint, range: AdaptiveRange): Promise<FetchedRange> {
   const logs = await fetchLogs(ctx.client, ctx.addresses, from, to, range);
-  range.grow();
+  range.observe(logs.length);
   // Timestamps: from the logs when the node includes them, else from the blocks that have logs.
   const missing = [...new Set(logs.filter((l) => l.blockTimestamp === undefined).map((l) => l.blockNumber))];
   const headers = await fetchHeaders(ctx.client, [...new Set([...missing, to])]);

@@ -1,4 +1,4 @@
-import { decodeEventLog, toEventSelector, type Abi, type AbiEvent, type AbiParameter, type Address, type Hex, type Log } from 'viem';
+import { decodeAbiParameters, toEventSelector, type Abi, type AbiEvent, type AbiParameter, type Address, type Hex, type Log } from 'viem';
 import type { IndexedEvent, JsonValue } from './types.js';
 
 export interface RawLog {
@@ -30,7 +30,6 @@ export function createDecoder(abiByAddress: Map<string, Abi>) {
     const address = log.address.toLowerCase() as Address;
     const event = events.get(`${address}:${log.topics[0]}`);
     if (!event) return undefined;
-    const { args } = decodeEventLog({ abi: [event], topics: log.topics as [Hex, ...Hex[]], data: log.data, strict: true });
     return {
       chainId,
       blockNumber: log.blockNumber,
@@ -41,7 +40,7 @@ export function createDecoder(abiByAddress: Map<string, Abi>) {
       logIndex: log.logIndex,
       address,
       eventName: event.name!,
-      args: argsToJson(event, args as Record<string, unknown>),
+      args: decodeArgs(event, log),
       topics: log.topics.map((t) => t.toLowerCase() as Hex),
       data: log.data.toLowerCase() as Hex,
     };
@@ -66,8 +65,39 @@ export function rawLog(log: Log): RawLog {
   };
 }
 
-function argsToJson(event: AbiEvent, args: Record<string, unknown>): Record<string, JsonValue> {
-  return Object.fromEntries(event.inputs.map((input, i) => [input.name ?? String(i), toJson(args[input.name ?? String(i)], input)]));
+/**
+ * The event's arguments in their JSON form. Indexed words of static types are read
+ * straight from the topic (viem would checksum each address, a keccak per address,
+ * only for us to lower-case it again); the data part is decoded by viem.
+ */
+function decodeArgs(event: AbiEvent, log: RawLog): Record<string, JsonValue> {
+  const nonIndexed = event.inputs.filter((input) => !input.indexed);
+  const values = nonIndexed.length > 0 ? decodeAbiParameters(nonIndexed, log.data) : [];
+  const args: Record<string, JsonValue> = {};
+  let topic = 1;
+  let datum = 0;
+  for (const [i, input] of event.inputs.entries()) {
+    const name = input.name ?? String(i);
+    if (!input.indexed) {
+      args[name] = toJson(values[datum++], input);
+      continue;
+    }
+    const word = log.topics[topic++];
+    if (word === undefined) throw new Error(`log ${log.transactionHash}:${log.logIndex} lacks topic ${topic - 1} of ${event.name}`);
+    args[name] = decodeTopic(input, word);
+  }
+  return args;
+}
+
+/** An indexed argument: static types are the 32-byte word itself; dynamic ones are only their hash. */
+function decodeTopic(input: AbiParameter, word: Hex): JsonValue {
+  const type = input.type;
+  if (type === 'address') return `0x${word.slice(26)}`.toLowerCase();
+  if (type === 'bool') return BigInt(word) !== 0n;
+  if (/^uint\d*$/.test(type)) return BigInt(word).toString();
+  if (type === 'bytes32') return word.toLowerCase();
+  if (/^(int\d*|bytes\d+)$/.test(type)) return toJson(decodeAbiParameters([input], word)[0], input);
+  return word.toLowerCase(); // string, bytes, arrays, tuples: the topic is their keccak
 }
 
 /**

@@ -3,9 +3,12 @@ import { rawLog, type RawLog } from './decode.js';
 import { parseRangeLimit } from './range-limit.js';
 import type { BlockHeader } from './store.js';
 
+/** Logs per eth_getLogs answer to aim for: big enough to amortise round trips, small enough for memory. */
+const TARGET_LOGS = 5_000;
+
 /**
- * The eth_getLogs span to ask for next: it doubles after each success up to
- * `max`, and drops to what the provider accepts when it refuses a range.
+ * The eth_getLogs span to ask for next: it doubles while answers stay small, halves
+ * when they get large, and drops to what the provider accepts when it refuses a range.
  */
 export class AdaptiveRange {
   constructor(
@@ -13,8 +16,10 @@ export class AdaptiveRange {
     private readonly max: bigint,
   ) {}
 
-  grow(): void {
-    this.size = this.size * 2n > this.max ? this.max : this.size * 2n;
+  /** Adjusts to how many logs a range of the current size returned. */
+  observe(logs: number): void {
+    if (logs < TARGET_LOGS / 2) this.size = this.size * 2n > this.max ? this.max : this.size * 2n;
+    else if (logs > TARGET_LOGS * 2 && this.size > 1n) this.size = this.size / 2n;
   }
 
   shrinkTo(span: bigint): void {

@@ -66,6 +66,19 @@ export async function startIndexer(
     return true;
   };
 
+  // Destroying the connection (not returning it to the pool) is what releases a session advisory lock.
+  const onLockError = () => {
+    // The lock died with its connection; the fence on the checkpoint keeps a second writer out until we notice.
+    logger.error('lost the indexer lock connection; stopping to stand by again');
+    lockLost = true;
+  };
+  let lockLost = false;
+  const releaseLock = () => {
+    lock?.off('error', onLockError);
+    lock?.release(true);
+    lock = undefined;
+  };
+
   const lead = async () => {
     while (!stopped) {
       try {
@@ -79,18 +92,13 @@ export async function startIndexer(
     }
     if (stopped) return;
     metrics.leader(true);
-    let lost = false;
-    lock!.on('error', () => {
-      // The lock died with its connection; the fence on the checkpoint keeps a second writer out until we notice.
-      logger.error('lost the indexer lock connection; stopping to stand by again');
-      lost = true;
-    });
+    lockLost = false;
+    lock!.on('error', onLockError);
     const ctx = await buildContext();
-    await index(ctx, () => stopped || lost);
-    lock?.release(lost);
-    lock = undefined;
+    await index(ctx, () => stopped || lockLost);
+    releaseLock();
     metrics.leader(false);
-    if (lost && !stopped) await lead();
+    if (lockLost && !stopped) await lead();
   };
 
   const buildContext = async (): Promise<ChainIndexer> => {
@@ -194,7 +202,7 @@ export async function startIndexer(
       stopped = true;
       heads.close();
       await loop;
-      lock?.release();
+      releaseLock();
       metrics.leader(false);
     },
     waitForBlock(block, timeoutMs = 60_000) {
@@ -222,6 +230,12 @@ export async function startIndexer(
  */
 function headNotifier(chain: ChainConnection, pollIntervalMs: number) {
   let wake: (() => void) | undefined;
+  // A head that arrives while the indexer is busy is remembered, so the next wait returns at once.
+  let missed = false;
+  const onHead = () => {
+    if (wake) wake();
+    else missed = true;
+  };
   let unwatch: (() => void) | undefined;
   let closeSocket: (() => void) | undefined;
   const ws = meteredWebSocket(chain);
@@ -230,11 +244,15 @@ function headNotifier(chain: ChainConnection, pollIntervalMs: number) {
     // viem keeps the socket open (and reconnecting) after unsubscribing; close it with the indexer.
     closeSocket = () => void client.transport.getRpcClient().then((socket) => socket.close()).catch(() => {});
     // Over a WebSocket transport viem subscribes to newHeads (no polling).
-    unwatch = client.watchBlockNumber({ onBlockNumber: () => wake?.(), onError: () => {} });
+    unwatch = client.watchBlockNumber({ onBlockNumber: onHead, onError: () => {} });
   }
   return {
     /** Resolves on the next head, or after the poll interval (the fallback if the subscription stalls). */
     next(shouldStop: () => boolean): Promise<void> {
+      if (missed) {
+        missed = false;
+        return Promise.resolve();
+      }
       return new Promise((resolve) => {
         const timer = setTimeout(done, ws ? Math.max(pollIntervalMs, 2_000) : pollIntervalMs);
         const check = setInterval(() => shouldStop() && done(), 100);

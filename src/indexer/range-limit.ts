@@ -25,6 +25,8 @@ export function parseRangeLimit(error: unknown, from: bigint): { suggestedTo?: b
     /response (?:size )?(?:is )?too (?:large|big)/i,
     /exceed(?:s|ed)? .*(?:block range|results limit|max results)/i,
     /requested too many blocks/i,
+    // viem's own cap on a response (10 MB by default): the range held too many logs.
+    /response body exceeded the size limit/i,
   ];
   return generic.some((pattern) => pattern.test(message)) ? {} : undefined;
 }

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
 import { startRpcProxy } from '../harness/rpc-proxy.js';
+import { metrics } from '../../src/runtime/metrics.js';
 import { vaultWorld, type VaultWorld } from '../harness/vault-world.js';
 import { freshIndex, runIndexer, snapshot } from '../harness/indexer.js';
 
@@ -41,6 +42,10 @@ describe('indexer through reorgs', () => {
     expect(after.credentials.some((c) => String(c.metadata_uri).startsWith('ipfs://reorged-'))).toBe(true);
     const { rows } = await live.database.pool.query('select count(*)::int as n from indexer_journal where block_number <= $1', [newHead - 32n]);
     expect(rows[0].n).toBe(0);
+    // The reorg is counted, with its depth, on /metrics.
+    const text = await metrics.metrics();
+    expect(text).toMatch(/^ledgersync_indexer_reorgs_total\{chain="31337"\} [1-9]/m);
+    expect(text).toMatch(new RegExp(`^ledgersync_indexer_indexed_block\\{chain="31337"\\} ${newHead}$`, 'm'));
   }, 60_000);
 
   it('converges after a reorg during a backfill', async () => {

@@ -48,22 +48,21 @@ export const credentialsProjection: Projection = {
 };
 
 async function insertIssued(store: ProjectionStore, events: IndexedEvent[]): Promise<void> {
-  await store.query(
-    `insert into credentials
-       (chain_id, credential_id, institution, student, fingerprint, metadata_uri, issued_at, expires_at, issued_block, issued_transaction)
-     select * from unnest($1::bigint[], $2::numeric[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[], $8::bigint[], $9::bigint[], $10::text[])`,
-    [
-      events.map((e) => e.chainId),
-      events.map((e) => e.args.id),
-      events.map((e) => e.args.institution),
-      events.map((e) => e.args.student),
-      events.map((e) => e.args.fingerprint),
-      events.map((e) => e.args.metadataURI),
-      events.map((e) => e.args.issuedAt),
-      events.map((e) => e.args.expiresAt),
-      events.map((e) => e.blockNumber.toString()),
-      events.map((e) => e.transactionHash),
-    ],
+  await store.copy(
+    'credentials',
+    ['chain_id', 'credential_id', 'institution', 'student', 'fingerprint', 'metadata_uri', 'issued_at', 'expires_at', 'issued_block', 'issued_transaction'],
+    events.map((e) => [
+      e.chainId,
+      String(e.args.id),
+      String(e.args.institution),
+      String(e.args.student),
+      String(e.args.fingerprint),
+      String(e.args.metadataURI),
+      String(e.args.issuedAt),
+      String(e.args.expiresAt),
+      e.blockNumber,
+      e.transactionHash,
+    ]),
   );
 }
 
