@@ -58,6 +58,7 @@ try {
       FINALITY_DEPTH: '0',
       LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
       ...(process.env.BENCH_CONCURRENCY ? { INDEXER_CONCURRENCY: process.env.BENCH_CONCURRENCY } : {}),
+      ...(process.env.BENCH_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_NODE_OPTIONS } : {}),
     },
     stdio: ['ignore', 'inherit', 'inherit'],
   });

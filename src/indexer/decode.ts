@@ -47,6 +47,42 @@ export function createDecoder(abiByAddress: Map<string, Abi>) {
   };
 }
 
+/** A log as eth_getLogs returns it on the wire (quantities in hex). */
+export interface RpcLog {
+  address: Address;
+  blockNumber: Hex | null;
+  blockHash: Hex | null;
+  blockTimestamp?: Hex | null;
+  transactionHash: Hex | null;
+  transactionIndex: Hex | null;
+  logIndex: Hex | null;
+  topics: Hex[];
+  data: Hex;
+  removed?: boolean;
+}
+
+/**
+ * A log straight from the RPC answer. The backfill reads logs by the hundred
+ * thousand; converting them once, here, instead of through viem's formatter and
+ * then again, halves the garbage the indexer makes.
+ */
+export function fromRpcLog(log: RpcLog): RawLog {
+  if (log.blockNumber === null || log.blockHash === null || log.transactionHash === null || log.logIndex === null || log.transactionIndex === null) {
+    throw new Error('pending log returned for a mined block range');
+  }
+  return {
+    address: log.address,
+    blockNumber: BigInt(log.blockNumber),
+    blockHash: log.blockHash,
+    transactionHash: log.transactionHash,
+    transactionIndex: Number(log.transactionIndex),
+    logIndex: Number(log.logIndex),
+    topics: log.topics,
+    data: log.data,
+    ...(log.blockTimestamp ? { blockTimestamp: BigInt(log.blockTimestamp) } : {}),
+  };
+}
+
 /** viem's Log, with the fields a mined log always has. */
 export function rawLog(log: Log): RawLog {
   if (log.blockNumber === null || log.blockHash === null || log.transactionHash === null || log.logIndex === null || log.transactionIndex === null) {

@@ -1,5 +1,5 @@
-import type { Address, Block, Hex, PublicClient } from 'viem';
-import { rawLog, type RawLog } from './decode.js';
+import { numberToHex, type Address, type Block, type Hex, type PublicClient } from 'viem';
+import { fromRpcLog, type RawLog, type RpcLog } from './decode.js';
 import { parseRangeLimit } from './range-limit.js';
 import type { BlockHeader } from './store.js';
 
@@ -33,8 +33,11 @@ export class AdaptiveRange {
  */
 export async function fetchLogs(client: PublicClient, addresses: Address[], from: bigint, to: bigint, range: AdaptiveRange): Promise<RawLog[]> {
   try {
-    const logs = await client.getLogs({ address: addresses, fromBlock: from, toBlock: to });
-    return logs.map(rawLog);
+    const logs = (await client.request({
+      method: 'eth_getLogs',
+      params: [{ address: addresses, fromBlock: numberToHex(from), toBlock: numberToHex(to) }],
+    })) as unknown as RpcLog[];
+    return logs.map(fromRpcLog);
   } catch (error) {
     const limit = parseRangeLimit(error, from);
     if (!limit || from === to) throw error;

@@ -64,7 +64,7 @@ export async function reindexProjection(
   projection: Projection,
   options: { batchSize?: number; onProgress?: (p: ReplayProgress) => void } = {},
 ): Promise<ReplayProgress> {
-  const batchSize = options.batchSize ?? 20_000;
+  const batchSize = options.batchSize ?? 50_000;
   const client = await pool.connect();
   try {
     await client.query('begin');
