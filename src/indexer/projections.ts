@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import type { Hex } from 'viem';
 import type { IndexedEvent, JsonValue, Projection } from './types.js';
-import { projectionStore, quoteIdent } from './store.js';
+import { inTransaction, projectionStore, quoteIdent } from './store.js';
 
 /**
  * Applies a batch to every projection, in registration order. When `journalBlock`
@@ -65,9 +65,7 @@ export async function reindexProjection(
   options: { batchSize?: number; onProgress?: (p: ReplayProgress) => void } = {},
 ): Promise<ReplayProgress> {
   const batchSize = options.batchSize ?? 50_000;
-  const client = await pool.connect();
-  try {
-    await client.query('begin');
+  return inTransaction(pool, async (client) => {
     const { rows: checkpoint } = await client.query<{ block_number: bigint }>(
       'select block_number from indexer_checkpoints where chain_id = $1 for update',
       [chainId],
@@ -114,14 +112,8 @@ export async function reindexProjection(
     }
     // Building an index once over all rows is far cheaper than maintaining it row by row.
     for (const definition of rebuiltIndexes) await client.query(definition);
-    await client.query('commit');
     return progress;
-  } catch (error) {
-    await client.query('rollback').catch(() => {});
-    throw error;
-  } finally {
-    client.release();
-  }
+  });
 }
 
 /** One page of stored events in chain order, after `after` (keyset pagination). */
