@@ -63,8 +63,8 @@ try {
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   cleanups.unshift(() => stopProcess(indexer));
-  const backfillStarted = await waitForCheckpoint(database.pool, (n) => n !== undefined);
-  const backfillEnded = await waitForCheckpoint(database.pool, (n) => n === chain.head);
+  const backfillStarted = await waitForCheckpoint(database.pool, indexer, (n) => n !== undefined);
+  const backfillEnded = await waitForCheckpoint(database.pool, indexer, (n) => n === chain.head);
   const backfillSeconds = (backfillEnded - backfillStarted) / 1000;
   const peakRss = peakRssOf(indexer.pid!);
   const stored = (await database.pool.query<{ n: number }>('select count(*)::int as n from indexer_events')).rows[0]!.n;
@@ -129,9 +129,10 @@ function peakRssOf(pid: number): number {
 }
 
 /** Polls the checkpoint every 10 ms until `done`; returns when (performance.now()) that happened. */
-async function waitForCheckpoint(pool: pg.Pool, done: (block: bigint | undefined) => boolean): Promise<number> {
+async function waitForCheckpoint(pool: pg.Pool, indexer: ChildProcess, done: (block: bigint | undefined) => boolean): Promise<number> {
   const deadline = Date.now() + 600_000;
   for (;;) {
+    if (indexer.exitCode !== null) throw new Error(`the indexer exited with code ${indexer.exitCode}`);
     const block = await pool
       .query<{ n: string }>('select block_number::text as n from indexer_checkpoints')
       .then(({ rows }) => (rows[0] ? BigInt(rows[0].n) : undefined))
