@@ -30,7 +30,9 @@ export interface RunningIndexer {
 }
 
 const STANDBY_RETRY_MS = 2_000;
-const MAX_BACKOFF_MS = 30_000;
+// Retries of a failed step: quick at first (most RPC faults are momentary), never slower than this.
+const MIN_BACKOFF_MS = 200;
+const MAX_BACKOFF_MS = 10_000;
 
 /**
  * The indexer of one chain. One process holds a PostgreSQL advisory lock and
@@ -132,7 +134,7 @@ export async function startIndexer(
 
   const index = async (ctx: ChainIndexer, shouldStop: () => boolean) => {
     const range = new AdaptiveRange(1_000n, ctx.maxBlockRange);
-    let backoff = 500;
+    let backoff = MIN_BACKOFF_MS;
     while (!shouldStop()) {
       try {
         let checkpoint = await readCheckpoint(pool, chain.chainId);
@@ -174,7 +176,7 @@ export async function startIndexer(
           reportIndexed(checkpoint.blockNumber, checkpoint.blockTimestamp);
           await heads.next(shouldStop);
         }
-        backoff = 500;
+        backoff = MIN_BACKOFF_MS;
       } catch (error) {
         if (error instanceof DeepReorgError) {
           metrics.halted(true);
@@ -182,7 +184,7 @@ export async function startIndexer(
           await haltChain(pool, chain.chainId, error.message).catch(() => {});
           continue;
         }
-        logger.warn({ err: (error as Error).message.split('\n')[0], retryInMs: backoff }, 'indexing step failed; retrying');
+        logger.warn({ err: (error as Error).message.split('\n')[0], details: (error as { details?: string }).details, retryInMs: backoff }, 'indexing step failed; retrying');
         await sleep(backoff, shouldStop);
         backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
       }

@@ -76,6 +76,8 @@ describe('indexer leadership', () => {
     const world = await vaultWorld();
     try {
       const first = await runIndexer(world.rpcUrl, { deploymentsFile: world.deploymentsFile, finalityDepth: 32 });
+      // Let the first one take the lock before the second one starts.
+      await first.indexer.waitForBlock(await world.publicClient.getBlockNumber());
       const options = { finalityDepth: 32, pollIntervalMs: 100, concurrency: 2, maxBlockRange: 1000, deploymentsFile: world.deploymentsFile };
       const standby = await startIndexer(first.chain, first.database.pool, [credentialsApp], options, createLogger('silent'));
       try {

@@ -23,7 +23,8 @@ export class ChainUnreachableError extends Error {
  */
 export async function connectChain(rpcUrl: string, wsUrl?: string): Promise<ChainConnection> {
   const meter = new RpcMeter('unknown');
-  const transport = metered(http(rpcUrl, { retryCount: 3, timeout: 10_000 }), meter);
+  // Concurrent requests in the same tick go out as one JSON-RPC batch (e.g. the headers of a range).
+  const transport = metered(http(rpcUrl, { retryCount: 3, timeout: 10_000, batch: { batchSize: 100, wait: 0 } }), meter);
   const probe = createPublicClient({ transport, cacheTime: 0 });
   let chainId: number;
   try {

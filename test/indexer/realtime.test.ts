@@ -1,0 +1,53 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { Writable } from 'node:stream';
+import { vaultWorld, type VaultWorld } from '../harness/vault-world.js';
+import { runIndexer } from '../harness/indexer.js';
+import { reportProgress } from '../../src/indexer/progress.js';
+import { createLogger } from '../../src/runtime/logger.js';
+
+describe('realtime indexing', () => {
+  let world: VaultWorld | undefined;
+  let live: Awaited<ReturnType<typeof runIndexer>> | undefined;
+  afterEach(async () => {
+    await live?.close();
+    await world?.stop();
+  });
+
+  it('follows new heads and skips eth_getLogs for blocks whose bloom rules our contract out', async () => {
+    world = await vaultWorld();
+    live = await runIndexer(world.rpcUrl, { deploymentsFile: world.deploymentsFile, wsUrl: world.wsUrl, finalityDepth: 32 });
+    await world.issueBatch(2);
+    let head = await world.publicClient.getBlockNumber();
+    await live.indexer.waitForBlock(head);
+
+    const before = live.chain.meter.callsByMethod().eth_getLogs ?? 0;
+    await world.mine(10);
+    head = await world.publicClient.getBlockNumber();
+    await live.indexer.waitForBlock(head);
+    // Ten empty blocks indexed, not one log request for them.
+    expect(live.chain.meter.callsByMethod().eth_getLogs ?? 0).toBe(before);
+
+    await world.issueBatch(1);
+    head = await world.publicClient.getBlockNumber();
+    await live.indexer.waitForBlock(head);
+    expect(live.chain.meter.callsByMethod().eth_getLogs).toBe(before + 1);
+    const { rows } = await live.database.pool.query('select count(*)::int as n from credentials');
+    expect(rows[0].n).toBe(3);
+  }, 60_000);
+});
+
+describe('progress of long work', () => {
+  it('logs a line every interval when not on a terminal, and a summary at the end', async () => {
+    const lines: Array<Record<string, unknown>> = [];
+    const sink = new Writable({ write: (chunk, _enc, done) => (lines.push(JSON.parse(String(chunk))), done()) });
+    const progress = reportProgress(createLogger('info', sink), { label: 'backfill', total: 100, unit: 'blocks', tty: false, intervalMs: 20 });
+    progress.update(10, 500);
+    await new Promise((r) => setTimeout(r, 30));
+    progress.update(60, 2500);
+    progress.stop();
+    await new Promise((r) => setImmediate(r));
+    expect(lines.map((l) => l.msg)).toEqual(['backfill started', 'backfill progress', 'backfill finished']);
+    expect(lines[1]).toMatchObject({ done: 60, total: 100, percent: 60, events: 3000, unit: 'blocks' });
+    expect(lines[2]).toMatchObject({ done: 60, events: 3000 });
+  });
+});
