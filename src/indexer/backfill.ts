@@ -60,7 +60,7 @@ async function fetchRange(ctx: ChainIndexer, from: bigint, to: bigint, range: Ad
   range.observe(logs.length);
   // Timestamps: from the logs when the node includes them, else from the blocks that have logs.
   const missing = [...new Set(logs.filter((l) => l.blockTimestamp === undefined).map((l) => l.blockNumber))];
-  const headers = await fetchHeaders(ctx.client, [...new Set([...missing, to])]);
+  const headers = await fetchHeaders(ctx.batchClient, [...new Set([...missing, to])]);
   const events: IndexedEvent[] = [];
   for (const log of logs) {
     const timestamp = log.blockTimestamp ?? headers.get(log.blockNumber)!.timestamp;

@@ -9,6 +9,8 @@ import type { IndexerMetrics } from './metrics.js';
 export interface ChainIndexer {
   chainId: number;
   client: PublicClient;
+  /** The same node, batching concurrent calls (for block headers). */
+  batchClient: PublicClient;
   pool: pg.Pool;
   /** Lower-case addresses of every registered contract on this chain. */
   addresses: Address[];

@@ -112,6 +112,7 @@ export async function startIndexer(
         return {
           chainId: chain.chainId,
           client: chain.publicClient,
+          batchClient: chain.batchClient,
           pool,
           addresses: sources.addresses,
           abiByAddress: sources.abiByAddress,

@@ -9,6 +9,8 @@ export interface ChainConnection {
   /** Counts every call made through `publicClient` (and wallet clients built with `transport`). */
   meter: RpcMeter;
   publicClient: PublicClient;
+  /** Same endpoint and meter; concurrent calls are sent as JSON-RPC batches. */
+  batchClient: PublicClient;
   /** The metered HTTP transport, for wallet clients. */
   transport: ReturnType<typeof metered>;
 }
@@ -23,8 +25,10 @@ export class ChainUnreachableError extends Error {
  */
 export async function connectChain(rpcUrl: string, wsUrl?: string): Promise<ChainConnection> {
   const meter = new RpcMeter('unknown');
-  // Concurrent requests in the same tick go out as one JSON-RPC batch (e.g. the headers of a range).
-  const transport = metered(http(rpcUrl, { retryCount: 3, timeout: 10_000, batch: { batchSize: 100, wait: 0 } }), meter);
+  const transport = metered(http(rpcUrl, { retryCount: 3, timeout: 10_000 }), meter);
+  // For many small reads at once (block headers): calls made in the same tick go out as one JSON-RPC
+  // batch. Not for eth_getLogs, whose answers are large and are better fetched side by side.
+  const batchTransport = metered(http(rpcUrl, { retryCount: 3, timeout: 10_000, batch: { batchSize: 100, wait: 0 } }), meter);
   const probe = createPublicClient({ transport, cacheTime: 0 });
   let chainId: number;
   try {
@@ -40,7 +44,8 @@ export async function connectChain(rpcUrl: string, wsUrl?: string): Promise<Chai
     rpcUrls: { default: { http: [rpcUrl], ...(wsUrl ? { webSocket: [wsUrl] } : {}) } },
   });
   const publicClient = createPublicClient({ chain, transport, cacheTime: 0 }) as PublicClient;
-  return { chain, chainId, rpcUrl, wsUrl, meter, publicClient, transport };
+  const batchClient = createPublicClient({ chain, transport: batchTransport, cacheTime: 0 }) as PublicClient;
+  return { chain, chainId, rpcUrl, wsUrl, meter, publicClient, batchClient, transport };
 }
 
 /** A metered WebSocket transport for head subscriptions. */
