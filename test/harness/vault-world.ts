@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { onTestFinished } from 'vitest';
 import {
   createPublicClient,
   createTestClient,
@@ -31,6 +32,8 @@ export const nextFingerprint = (): Hex => keccak256(toHex(`doc-${process.pid}-${
  */
 export async function vaultWorld(options: { blockTime?: number } = {}) {
   const anvil: Anvil = await startAnvil({ port: await freePort(), keepStates: 128, ...(options.blockTime ? { blockTime: options.blockTime } : {}) });
+  // Also when the test fails or times out before its own cleanup runs (anvil is detached and would outlive the run).
+  onTestFinished(() => anvil.stop());
   const transport = http(anvil.rpcUrl);
   const publicClient = createPublicClient({ chain: foundry, transport, cacheTime: 0 });
   const testClient = createTestClient({ chain: foundry, transport, mode: 'anvil' });
