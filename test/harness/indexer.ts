@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { onTestFinished } from 'vitest';
 import { connectChain } from '../../src/chain/evm/client.js';
 import { startIndexer, type IndexerOptions } from '../../src/indexer/indexer.js';
 import { credentialsApp } from '../../src/apps/credentials/index.js';
@@ -16,15 +17,11 @@ export async function runIndexer(rpcUrl: string, options: Partial<IndexerOptions
     { finalityDepth: 32, pollIntervalMs: 100, concurrency: 4, maxBlockRange: 10_000, ...options },
     createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'),
   );
-  return {
-    database,
-    chain,
-    indexer,
-    async close() {
-      await indexer.stop();
-      await database.drop();
-    },
-  };
+  let closed: Promise<void> | undefined;
+  const close = () => (closed ??= indexer.stop().then(() => database.drop()));
+  // Also when the test fails or times out before its own cleanup runs.
+  onTestFinished(close);
+  return { database, chain, indexer, close };
 }
 
 /** Everything the indexer wrote (raw events up to `upTo`), in a stable order, for comparing two databases. */

@@ -1,24 +1,15 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { vaultWorld, type VaultWorld } from '../harness/vault-world.js';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { vaultWorld } from '../harness/vault-world.js';
 import { freshIndex, runIndexer, snapshot } from '../harness/indexer.js';
-import { startRpcProxy, type RpcProxy } from '../harness/rpc-proxy.js';
+import { startRpcProxy } from '../harness/rpc-proxy.js';
 
 /** Invariant 1 under RPC faults: errors, 5xx, 429, timeouts, truncated bodies and range limits. */
 describe('indexer through a faulty RPC', () => {
-  let world: VaultWorld | undefined;
-  let proxy: RpcProxy | undefined;
-  let live: Awaited<ReturnType<typeof runIndexer>> | undefined;
-  afterEach(async () => {
-    await live?.close();
-    await proxy?.close();
-    await world?.stop();
-  });
-
   it('converges to the canonical state in backfill and realtime', async () => {
-    world = await vaultWorld();
+    const world = await vaultWorld();
     for (let i = 0; i < 60; i++) await world.issueBatch(3);
     for (const id of [1n, 7n, 30n]) await world.revoke(id);
-    proxy = await startRpcProxy(world.rpcUrl, {
+    const proxy = await startRpcProxy(world.rpcUrl, {
       seed: 11,
       // Per HTTP request (a JSON-RPC batch is one): roughly a quarter of them fail in some way.
       errorRate: 0.05,
@@ -30,7 +21,8 @@ describe('indexer through a faulty RPC', () => {
       maxLogRange: 7,
       rangeErrorStyle: 'mixed',
     });
-    live = await runIndexer(proxy.url, { deploymentsFile: world.deploymentsFile, finalityDepth: 10, maxBlockRange: 64 });
+    onTestFinished(() => proxy.close());
+    const live = await runIndexer(proxy.url, { deploymentsFile: world.deploymentsFile, finalityDepth: 10, maxBlockRange: 64 });
 
     // History keeps growing while the indexer works through the faults (realtime blocks).
     for (let i = 0; i < 15; i++) await world.issueBatch(2);

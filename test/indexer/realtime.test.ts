@@ -1,21 +1,15 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Writable } from 'node:stream';
-import { vaultWorld, type VaultWorld } from '../harness/vault-world.js';
+import { vaultWorld } from '../harness/vault-world.js';
 import { runIndexer } from '../harness/indexer.js';
 import { reportProgress } from '../../src/indexer/progress.js';
 import { createLogger } from '../../src/runtime/logger.js';
 
 describe('realtime indexing', () => {
-  let world: VaultWorld | undefined;
-  let live: Awaited<ReturnType<typeof runIndexer>> | undefined;
-  afterEach(async () => {
-    await live?.close();
-    await world?.stop();
-  });
 
   it('follows new heads and skips eth_getLogs for blocks whose bloom rules our contract out', async () => {
-    world = await vaultWorld();
-    live = await runIndexer(world.rpcUrl, { deploymentsFile: world.deploymentsFile, wsUrl: world.wsUrl, finalityDepth: 32 });
+    const world = await vaultWorld();
+    const live = await runIndexer(world.rpcUrl, { deploymentsFile: world.deploymentsFile, wsUrl: world.wsUrl, finalityDepth: 32 });
     await world.issueBatch(2);
     let head = await world.publicClient.getBlockNumber();
     await live.indexer.waitForBlock(head);

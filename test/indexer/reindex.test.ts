@@ -1,5 +1,5 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { vaultWorld, type VaultWorld } from '../harness/vault-world.js';
+import { describe, expect, it } from 'vitest';
+import { vaultWorld } from '../harness/vault-world.js';
 import { freshIndex, runIndexer, snapshot } from '../harness/indexer.js';
 import { startRpcProxy } from '../harness/rpc-proxy.js';
 import { runCli, scratchDir } from '../harness/cli.js';
@@ -10,17 +10,10 @@ import { credentialsApp } from '../../src/apps/credentials/index.js';
 import { createLogger } from '../../src/runtime/logger.js';
 
 describe('reindex', () => {
-  let world: VaultWorld | undefined;
-  let live: Awaited<ReturnType<typeof runIndexer>> | undefined;
-  afterEach(async () => {
-    await live?.close();
-    await world?.stop();
-    live = world = undefined;
-  });
 
   it('rebuilds projections from stored events with zero RPC calls, and reorgs still undo correctly afterwards', async () => {
-    world = await vaultWorld();
-    live = await runIndexer(world.rpcUrl, { deploymentsFile: world.deploymentsFile, wsUrl: world.wsUrl, finalityDepth: 32 });
+    const world = await vaultWorld();
+    const live = await runIndexer(world.rpcUrl, { deploymentsFile: world.deploymentsFile, wsUrl: world.wsUrl, finalityDepth: 32 });
     for (let i = 0; i < 40; i++) await world.issueBatch(3);
     await world.revoke(3n);
     await world.revoke(90n);

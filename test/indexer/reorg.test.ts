@@ -1,7 +1,7 @@
-import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { startRpcProxy } from '../harness/rpc-proxy.js';
 import { metrics } from '../../src/runtime/metrics.js';
-import { vaultWorld, type VaultWorld } from '../harness/vault-world.js';
+import { vaultWorld } from '../harness/vault-world.js';
 import { freshIndex, runIndexer, snapshot } from '../harness/indexer.js';
 
 /**
@@ -9,17 +9,10 @@ import { freshIndex, runIndexer, snapshot } from '../harness/indexer.js';
  * canonical chain. Invariant 5: a reorg deeper than finality halts loudly.
  */
 describe('indexer through reorgs', () => {
-  let world: VaultWorld | undefined;
-  let live: Awaited<ReturnType<typeof runIndexer>> | undefined;
-  afterEach(async () => {
-    await live?.close();
-    await world?.stop();
-    live = world = undefined;
-  });
 
   it.each([1, 5, 20])('converges after a reorg of depth %i', async (depth) => {
-    world = await vaultWorld();
-    live = await runIndexer(world.rpcUrl, { deploymentsFile: world.deploymentsFile, wsUrl: world.wsUrl, finalityDepth: 32 });
+    const world = await vaultWorld();
+    const live = await runIndexer(world.rpcUrl, { deploymentsFile: world.deploymentsFile, wsUrl: world.wsUrl, finalityDepth: 32 });
     for (let i = 0; i < 25; i++) await world.issueBatch(3);
     await world.revoke(2n);
     await world.renameInstitution('Before the reorg');
@@ -49,12 +42,12 @@ describe('indexer through reorgs', () => {
   }, 60_000);
 
   it('converges after a reorg during a backfill', async () => {
-    world = await vaultWorld();
+    const world = await vaultWorld();
     for (let i = 0; i < 120; i++) await world.issueBatch(2);
     // Small ranges, one at a time, through a slow node: the backfill takes many commits, and the reorg lands in the middle.
     const slowNode = await startRpcProxy(world.rpcUrl, { latencyMs: 20 });
     onTestFinished(() => slowNode.close());
-    live = await runIndexer(slowNode.url, { deploymentsFile: world.deploymentsFile, finalityDepth: 32, maxBlockRange: 4, concurrency: 1 });
+    const live = await runIndexer(slowNode.url, { deploymentsFile: world.deploymentsFile, finalityDepth: 32, maxBlockRange: 4, concurrency: 1 });
     await waitForRow(live.database.pool, 'select block_number from indexer_checkpoints where block_number > 10');
     await world.reorg(8);
     const { rows: [atReorg] } = await live.database.pool.query('select block_number from indexer_checkpoints');
@@ -68,8 +61,8 @@ describe('indexer through reorgs', () => {
   }, 90_000);
 
   it('halts the chain, keeps its data, and says why when a reorg is deeper than finality', async () => {
-    world = await vaultWorld();
-    live = await runIndexer(world.rpcUrl, { deploymentsFile: world.deploymentsFile, finalityDepth: 3 });
+    const world = await vaultWorld();
+    const live = await runIndexer(world.rpcUrl, { deploymentsFile: world.deploymentsFile, finalityDepth: 3 });
     for (let i = 0; i < 10; i++) await world.issueBatch(1);
     const head = await world.publicClient.getBlockNumber();
     await live.indexer.waitForBlock(head);
