@@ -137,7 +137,7 @@ async function readBatch(
   return rows.map(fromRow);
 }
 
-export function groupByBlock(events: IndexedEvent[]): Map<bigint, IndexedEvent[]> {
+function groupByBlock(events: IndexedEvent[]): Map<bigint, IndexedEvent[]> {
   const groups = new Map<bigint, IndexedEvent[]>();
   for (const e of events) {
     const group = groups.get(e.blockNumber);
