@@ -7,7 +7,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createPublicClient, createWalletClient, encodeFunctionData, http, numberToHex, type Address } from 'viem';
+import { createPublicClient, createWalletClient, encodeFunctionData, http, numberToHex, type Address, type PublicClient } from 'viem';
 import { foundry } from 'viem/chains';
 import { mnemonicToAccount } from 'viem/accounts';
 import { startAnvil, type Anvil } from '../src/chain/evm/anvil.js';
@@ -55,13 +55,17 @@ export async function benchChain(blocks: number, events: number, perTx: number, 
   const client = createPublicClient({ chain: foundry, transport: http(anvil.rpcUrl), cacheTime: 0 });
   const meta = JSON.parse(readFileSync(metaPath, 'utf8')) as ChainMeta;
   log(`chain: ${events} events over ${blocks} blocks loaded from ${statePath}`);
-  const emit = async (firstId: bigint, count: number) => {
-    await client.request({
-      method: 'eth_sendTransaction',
-      params: [{ from: institution.address, to: meta.vault, gas: numberToHex(100_000 + 12_000 * count), data: encodeFunctionData({ abi, functionName: 'emitIssued', args: [firstId, BigInt(count), student, 'ipfs://lag'] }) }],
-    } as never);
-  };
+  const emit = (firstId: bigint, count: number) => emitIssued(client, meta.vault, firstId, count, 'ipfs://lag');
   return { anvil, vault: meta.vault, deployBlock: meta.deployBlock, head: await client.getBlockNumber(), events, emit };
+}
+
+/** One transaction emitting `count` CredentialIssued events from the unlocked dev account (no signing in JS). */
+async function emitIssued(client: PublicClient, emitter: Address, firstId: bigint, count: number, metadataURI: string): Promise<void> {
+  const data = encodeFunctionData({ abi, functionName: 'emitIssued', args: [firstId, BigInt(count), student, metadataURI] });
+  await client.request({
+    method: 'eth_sendTransaction',
+    params: [{ from: institution.address, to: emitter, gas: numberToHex(100_000 + 12_000 * count), data }],
+  } as never);
 }
 
 async function buildChain(statePath: string, metaPath: string, blocks: number, events: number, perTx: number, log: (line: string) => void): Promise<void> {
@@ -73,8 +77,7 @@ async function buildChain(statePath: string, metaPath: string, blocks: number, e
   const receipt = await client.waitForTransactionReceipt({ hash: deploy });
   const vault = receipt.contractAddress!;
 
-  // Unlocked dev account (no signing in JS), automine off and one explicit block per transaction:
-  // under automine, anvil can answer before mining and let transactions pile up in the pool.
+  // Automine off and one explicit block per transaction: under automine, anvil can answer before mining and let transactions pile up in the pool.
   await client.request({ method: 'evm_setAutomine', params: [false] } as never);
   const started = Date.now();
   const transactions = Math.ceil(events / perTx);
@@ -82,10 +85,7 @@ async function buildChain(statePath: string, metaPath: string, blocks: number, e
   let counter = 0;
   for (let t = 0; t < transactions; t++) {
     const count = Math.min(perTx, events - counter);
-    await client.request({
-      method: 'eth_sendTransaction',
-      params: [{ from: institution.address, to: vault, gas: numberToHex(100_000 + 12_000 * count), data: encodeFunctionData({ abi, functionName: 'emitIssued', args: [BigInt(counter + 1), BigInt(count), student, 'ipfs://bench-credential'] }) }],
-    } as never);
+    await emitIssued(client, vault, BigInt(counter + 1), count, 'ipfs://bench-credential');
     counter += count;
     // One block with the transaction, then empty ones up to the gap.
     await client.request({ method: 'anvil_mine', params: [numberToHex(gap)] } as never);

@@ -1,7 +1,7 @@
 import type { ChainIndexer } from './context.js';
 import { AdaptiveRange, fetchHeaders, fetchLogs } from './fetch.js';
-import { applyProjections } from './projections.js';
-import { inTransaction, insertBlock, insertEvents, moveCheckpoint, pruneFinalized, type BlockHeader } from './store.js';
+import { commitBlocks } from './commit.js';
+import type { BlockHeader } from './store.js';
 import type { IndexedEvent } from './types.js';
 
 interface FetchedRange {
@@ -49,7 +49,7 @@ export async function backfill(
     if (shouldStop()) return;
     // Refill before committing so that fetching overlaps the database write.
     while (inflight.length < ctx.concurrency && next <= to) launch();
-    await commitRange(ctx, checkpoint, fetched);
+    await commitBlocks(ctx, { from: checkpoint, to: fetched.end, events: fetched.events, finalized: fetched.to, journal: false });
     checkpoint = fetched.to;
     onCommit({ block: fetched.to, events: fetched.events.length });
   }
@@ -68,15 +68,4 @@ async function fetchRange(ctx: ChainIndexer, from: bigint, to: bigint, range: Ad
     if (event) events.push(event);
   }
   return { from, to, events, end: headers.get(to)! };
-}
-
-async function commitRange(ctx: ChainIndexer, checkpoint: bigint, fetched: FetchedRange): Promise<void> {
-  await inTransaction(ctx.pool, async (client) => {
-    await insertEvents(client, fetched.events);
-    await applyProjections(client, ctx.projections, fetched.events);
-    await insertBlock(client, ctx.chainId, fetched.end);
-    await moveCheckpoint(client, ctx.chainId, checkpoint, fetched.end);
-    await pruneFinalized(client, ctx.chainId, fetched.to, fetched.to);
-  });
-  ctx.metrics.events(fetched.events.length);
 }

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import type { Abi, Address, PublicClient } from 'viem';
+import type { Address, PublicClient } from 'viem';
 import type { Logger } from '../runtime/logger.js';
 import type { createDecoder } from './decode.js';
 import type { Projection } from './types.js';
@@ -14,7 +14,6 @@ export interface ChainIndexer {
   pool: pg.Pool;
   /** Lower-case addresses of every registered contract on this chain. */
   addresses: Address[];
-  abiByAddress: Map<string, Abi>;
   /** First block with anything to index (the earliest deployment). */
   startBlock: bigint;
   decode: ReturnType<typeof createDecoder>;

@@ -1,4 +1,4 @@
-import { decodeAbiParameters, toEventSelector, type Abi, type AbiEvent, type AbiParameter, type Address, type Hex, type Log } from 'viem';
+import { decodeAbiParameters, toEventSelector, type Abi, type AbiEvent, type AbiParameter, type Address, type Hex } from 'viem';
 import type { IndexedEvent, JsonValue } from './types.js';
 
 export interface RawLog {
@@ -61,11 +61,7 @@ export interface RpcLog {
   removed?: boolean;
 }
 
-/**
- * A log straight from the RPC answer. The backfill reads logs by the hundred
- * thousand; converting them once, here, instead of through viem's formatter and
- * then again, halves the garbage the indexer makes.
- */
+/** A log straight from the RPC answer, with the fields a mined log always has. */
 export function fromRpcLog(log: RpcLog): RawLog {
   if (log.blockNumber === null || log.blockHash === null || log.transactionHash === null || log.logIndex === null || log.transactionIndex === null) {
     throw new Error('pending log returned for a mined block range');
@@ -80,24 +76,6 @@ export function fromRpcLog(log: RpcLog): RawLog {
     topics: log.topics,
     data: log.data,
     ...(log.blockTimestamp ? { blockTimestamp: BigInt(log.blockTimestamp) } : {}),
-  };
-}
-
-/** viem's Log, with the fields a mined log always has. */
-export function rawLog(log: Log): RawLog {
-  if (log.blockNumber === null || log.blockHash === null || log.transactionHash === null || log.logIndex === null || log.transactionIndex === null) {
-    throw new Error('pending log returned for a mined block range');
-  }
-  return {
-    address: log.address,
-    blockNumber: log.blockNumber,
-    blockHash: log.blockHash,
-    transactionHash: log.transactionHash,
-    transactionIndex: log.transactionIndex,
-    logIndex: log.logIndex,
-    topics: log.topics as Hex[],
-    data: log.data,
-    ...(typeof log.blockTimestamp === 'bigint' ? { blockTimestamp: log.blockTimestamp } : {}),
   };
 }
 

@@ -68,13 +68,13 @@ export async function startIndexer(
     return true;
   };
 
-  // Destroying the connection (not returning it to the pool) is what releases a session advisory lock.
   const onLockError = () => {
     // The lock died with its connection; the fence on the checkpoint keeps a second writer out until we notice.
     logger.error('lost the indexer lock connection; stopping to stand by again');
     lockLost = true;
   };
   let lockLost = false;
+  // Destroying the connection (not returning it to the pool) is what releases a session advisory lock.
   const releaseLock = () => {
     lock?.off('error', onLockError);
     lock?.release(true);
@@ -115,7 +115,6 @@ export async function startIndexer(
           batchClient: chain.batchClient,
           pool,
           addresses: sources.addresses,
-          abiByAddress: sources.abiByAddress,
           startBlock: sources.startBlock,
           decode: createDecoder(sources.abiByAddress),
           projections: sources.projections,

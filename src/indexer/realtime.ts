@@ -1,20 +1,9 @@
 import type { Hex } from 'viem';
 import type { ChainIndexer } from './context.js';
 import { bloomMayContainAny } from './bloom.js';
-import { lower, toHeader } from './fetch.js';
-import { rawLog } from './decode.js';
-import { applyProjections } from './projections.js';
-import {
-  inTransaction,
-  insertBlock,
-  insertEvents,
-  moveCheckpoint,
-  pruneFinalized,
-  rollbackAbove,
-  storedBlock,
-  type BlockHeader,
-  type Checkpoint,
-} from './store.js';
+import { commitBlocks } from './commit.js';
+import { getLogs, lower, toHeader } from './fetch.js';
+import { inTransaction, moveCheckpoint, rollbackAbove, storedBlock, type BlockHeader, type Checkpoint } from './store.js';
 import type { IndexedEvent } from './types.js';
 
 export class DeepReorgError extends Error {
@@ -34,24 +23,15 @@ export async function indexNextBlock(ctx: ChainIndexer, checkpoint: Checkpoint, 
 
   let events: IndexedEvent[] = [];
   if (bloomMayContainAny(block.logsBloom, ctx.addresses)) {
-    const logs = await ctx.client.getLogs({ address: ctx.addresses, blockHash: block.hash! });
+    const logs = await getLogs(ctx.client, { address: ctx.addresses, blockHash: header.hash });
     events = logs
-      .map(rawLog)
       // A node answering for a block hash it has since dropped may return nothing or stale data; the hash check guards it.
       .filter((log) => lower(log.blockHash) === header.hash)
       .map((log) => ctx.decode(log, ctx.chainId, header.timestamp))
       .filter((e): e is IndexedEvent => e !== undefined);
   }
 
-  const finalized = head - ctx.finalityDepth;
-  await inTransaction(ctx.pool, async (client) => {
-    await insertEvents(client, events);
-    await applyProjections(client, ctx.projections, events, { chainId: ctx.chainId, blockNumber: header.number });
-    await insertBlock(client, ctx.chainId, header);
-    await moveCheckpoint(client, ctx.chainId, checkpoint.blockNumber, header);
-    await pruneFinalized(client, ctx.chainId, finalized, header.number);
-  });
-  ctx.metrics.events(events.length);
+  await commitBlocks(ctx, { from: checkpoint.blockNumber, to: header, events, finalized: head - ctx.finalityDepth, journal: true });
   return { blockNumber: header.number, blockHash: header.hash, blockTimestamp: header.timestamp, haltedReason: null };
 }
 

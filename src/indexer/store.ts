@@ -66,48 +66,41 @@ export async function haltChain(db: pg.Pool, chainId: number, reason: string): P
   await db.query('update indexer_checkpoints set halted_reason = $2, updated_at = now() where chain_id = $1', [chainId, reason]);
 }
 
+type CopyValue = string | number | bigint | boolean | null;
+
 /**
  * All events of a batch in one COPY: the fastest way into PostgreSQL, one
  * round trip per batch, inside the batch's transaction.
  */
 export async function insertEvents(client: pg.PoolClient, events: IndexedEvent[]): Promise<void> {
-  if (events.length === 0) return;
-  const copy = client.query(
-    copyFrom(
-      'copy indexer_events (chain_id, block_number, block_hash, block_timestamp, transaction_hash, transaction_index, log_index, address, event_name, args, topics, data) from stdin',
-    ),
+  await copyInto(
+    client,
+    'indexer_events',
+    ['chain_id', 'block_number', 'block_hash', 'block_timestamp', 'transaction_hash', 'transaction_index', 'log_index', 'address', 'event_name', 'args', 'topics', 'data'],
+    events.map((e) => [e.chainId, e.blockNumber, e.blockHash, e.blockTimestamp, e.transactionHash, e.transactionIndex, e.logIndex, e.address, e.eventName, JSON.stringify(e.args), `{${e.topics.join(',')}}`, e.data]),
   );
-  await pipeline(Readable.from(copyRows(events)), copy);
-}
-
-/**
- * COPY text format, 1,000 rows per chunk. Rows are joined into one flat string per
- * chunk: growing a string with += builds a rope that keeps every piece alive.
- */
-function* copyRows(events: IndexedEvent[]): Generator<string> {
-  const lines: string[] = [];
-  for (const e of events) {
-    lines.push(
-      [e.chainId, e.blockNumber, e.blockHash, e.blockTimestamp, e.transactionHash, e.transactionIndex, e.logIndex, e.address, copyText(e.eventName), copyText(JSON.stringify(e.args)), `{${e.topics.join(',')}}`, e.data].join('\t'),
-    );
-    if (lines.length === 1000) yield lines.splice(0).join('\n') + '\n';
-  }
-  if (lines.length > 0) yield lines.join('\n') + '\n';
 }
 
 /** A projection's view of the batch transaction: plain queries, and COPY for bulk inserts. */
 export function projectionStore(client: pg.PoolClient): ProjectionStore {
   return {
     query: (text, values) => client.query(text, values),
-    async copy(table, columns, rows) {
-      if (rows.length === 0) return;
-      const stream = client.query(copyFrom(`copy ${quoteIdent(table)} (${columns.map(quoteIdent).join(', ')}) from stdin`));
-      await pipeline(Readable.from(copyLines(rows)), stream);
-    },
+    copy: (table, columns, rows) => copyInto(client, table, columns, rows),
   };
 }
 
-function* copyLines(rows: Array<Array<string | number | bigint | boolean | null>>): Generator<string> {
+/** Bulk insert with COPY; values are written as text, null as NULL. */
+async function copyInto(client: pg.PoolClient, table: string, columns: string[], rows: CopyValue[][]): Promise<void> {
+  if (rows.length === 0) return;
+  const stream = client.query(copyFrom(`copy ${quoteIdent(table)} (${columns.map(quoteIdent).join(', ')}) from stdin`));
+  await pipeline(Readable.from(copyLines(rows)), stream);
+}
+
+/**
+ * COPY text format, 1,000 rows per chunk. Rows are joined into one flat string per
+ * chunk: growing a string with += builds a rope that keeps every piece alive.
+ */
+function* copyLines(rows: CopyValue[][]): Generator<string> {
   const lines: string[] = [];
   for (const row of rows) {
     lines.push(row.map((v) => (v === null ? '\\N' : typeof v === 'string' ? copyText(v) : String(v))).join('\t'));
@@ -120,7 +113,7 @@ export function quoteIdent(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
 }
 
-/** Escapes the characters COPY's text format gives a meaning to. Hex values never contain them. */
+/** Escapes the characters COPY's text format gives a meaning to. */
 function copyText(value: string): string {
   return /[\\\t\n\r]/.test(value) ? value.replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n').replace(/\r/g, '\\r') : value;
 }

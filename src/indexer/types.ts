@@ -33,7 +33,7 @@ export interface IndexerSource {
 /** The transaction a projection writes in: the same one that moves the checkpoint. */
 export interface ProjectionStore {
   query<R extends pg.QueryResultRow = pg.QueryResultRow>(text: string, values?: unknown[]): Promise<pg.QueryResult<R>>;
-  /** Bulk insert with COPY: the fastest way to add many rows. Values are written as text (null → NULL). */
+  /** Bulk insert with COPY (the same path as the raw events): the fastest way to add many rows. */
   copy(table: string, columns: string[], rows: Array<Array<string | number | bigint | boolean | null>>): Promise<void>;
 }
 

@@ -18,6 +18,12 @@ const CAUGHT_UP_BLOCKS = 2;
 
 /** What /ready checks: the database answers, the chain answers, the indexer has caught up. */
 export function engineReadiness(stack: Pick<Stack, 'database' | 'chain'>): ReadinessCheck[] {
+  // The chain and indexer checks run at once and share one eth_blockNumber.
+  let inflightHead: Promise<bigint> | undefined;
+  const latestHead = () =>
+    (inflightHead ??= stack.chain.publicClient.getBlockNumber({ cacheTime: 0 }).finally(() => {
+      inflightHead = undefined;
+    }));
   return [
     {
       name: 'database',
@@ -29,7 +35,7 @@ export function engineReadiness(stack: Pick<Stack, 'database' | 'chain'>): Readi
     {
       name: 'chain',
       check: async () => {
-        const head = await stack.chain.publicClient.getBlockNumber({ cacheTime: 0 });
+        const head = await latestHead();
         return { ok: true, chainId: stack.chain.chainId, head: Number(head) };
       },
     },
@@ -38,7 +44,7 @@ export function engineReadiness(stack: Pick<Stack, 'database' | 'chain'>): Readi
       name: 'indexer',
       check: async () => {
         const [head, { rows }] = await Promise.all([
-          stack.chain.publicClient.getBlockNumber({ cacheTime: 0 }),
+          latestHead(),
           stack.database.pool.query<{ block_number: bigint; halted_reason: string | null }>(
             'select block_number, halted_reason from indexer_checkpoints where chain_id = $1',
             [stack.chain.chainId],
