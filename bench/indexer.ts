@@ -19,7 +19,7 @@ import { startEmbeddedPostgres } from '../src/db/embedded.js';
 import { connectDatabase } from '../src/db/client.js';
 import { migrateDatabase } from '../src/db/migrate.js';
 import { recordDeployment } from '../src/chain/evm/deployments.js';
-import { reindexProjection } from '../src/indexer/projections.js';
+import { reindexProjection } from '../src/indexer/reindex.js';
 import { credentialsProjection } from '../src/apps/credentials/projections.js';
 import { freePort } from '../src/runtime/ports.js';
 import { packageRoot } from '../src/runtime/paths.js';

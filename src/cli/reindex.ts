@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { reindexProjection } from '../indexer/projections.js';
+import { reindexProjection } from '../indexer/reindex.js';
 import type { Projection } from '../indexer/types.js';
 import type { Logger } from '../runtime/logger.js';
 import { reportProgress } from '../indexer/progress.js';

@@ -2,12 +2,12 @@ import type { ChainIndexer } from './context.js';
 import { AdaptiveRange, fetchHeaders, fetchLogs } from './fetch.js';
 import { commitBlocks } from './commit.js';
 import type { BlockHeader } from './store.js';
-import type { IndexedEvent } from './types.js';
+import type { StoredEvent } from './types.js';
 
 interface FetchedRange {
   from: bigint;
   to: bigint;
-  events: IndexedEvent[];
+  events: StoredEvent[];
   end: BlockHeader;
 }
 
@@ -61,7 +61,7 @@ async function fetchRange(ctx: ChainIndexer, from: bigint, to: bigint, range: Ad
   // Timestamps: from the logs when the node includes them, else from the blocks that have logs.
   const missing = [...new Set(logs.filter((l) => l.blockTimestamp === undefined).map((l) => l.blockNumber))];
   const headers = await fetchHeaders(ctx.batchClient, [...new Set([...missing, to])]);
-  const events: IndexedEvent[] = [];
+  const events: StoredEvent[] = [];
   for (const log of logs) {
     const timestamp = log.blockTimestamp ?? headers.get(log.blockNumber)!.timestamp;
     const event = ctx.decode(log, ctx.chainId, timestamp);

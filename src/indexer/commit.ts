@@ -1,7 +1,7 @@
 import type { ChainIndexer } from './context.js';
 import { applyProjections } from './projections.js';
 import { inTransaction, insertBlock, insertEvents, moveCheckpoint, pruneFinalized, type BlockHeader } from './store.js';
-import type { IndexedEvent } from './types.js';
+import type { StoredEvent } from './types.js';
 
 /**
  * The one transaction that indexes blocks: their raw events, the projections'
@@ -15,7 +15,7 @@ export async function commitBlocks(
     from: bigint;
     /** The header of the last block in the batch: the new checkpoint. */
     to: BlockHeader;
-    events: IndexedEvent[];
+    events: StoredEvent[];
     /** Blocks at or below this are final: their headers and journal entries can go. */
     finalized: bigint;
     /** Journal the projections' changes against `to` (unfinalized blocks only). */

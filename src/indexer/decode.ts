@@ -1,5 +1,5 @@
 import { decodeAbiParameters, toEventSelector, type Abi, type AbiEvent, type AbiParameter, type Address, type Hex } from 'viem';
-import type { IndexedEvent, JsonValue } from './types.js';
+import type { JsonValue, StoredEvent } from './types.js';
 
 export interface RawLog {
   address: Address;
@@ -26,7 +26,7 @@ export function createDecoder(abiByAddress: Map<string, Abi>) {
       if (item.type === 'event' && !item.anonymous) events.set(`${address}:${toEventSelector(item)}`, item);
     }
   }
-  return (log: RawLog, chainId: number, blockTimestamp: bigint): IndexedEvent | undefined => {
+  return (log: RawLog, chainId: number, blockTimestamp: bigint): StoredEvent | undefined => {
     const address = log.address.toLowerCase() as Address;
     const event = events.get(`${address}:${log.topics[0]}`);
     if (!event) return undefined;
@@ -124,7 +124,9 @@ export function toJson(value: unknown, param?: AbiParameter): JsonValue {
     const element = param && param.type.endsWith(']') ? { ...param, type: param.type.replace(/\[\d*\]$/, '') } : undefined;
     return value.map((v) => toJson(v, element));
   }
-  if (typeof value === 'string') return param?.type === 'address' ? value.toLowerCase() : value;
+  // Hex (addresses, bytes): lower case. viem builds bytes as a rope of two-character pieces,
+  // and toLowerCase also hands back one flat string, a tenth of the rope's memory.
+  if (typeof value === 'string') return param && param.type !== 'string' ? value.toLowerCase() : value;
   if (value !== null && typeof value === 'object') {
     const components = param && 'components' in param ? param.components : undefined;
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, toJson(v, components?.find((c) => c.name === k))]));

@@ -4,7 +4,7 @@ import { bloomMayContainAny } from './bloom.js';
 import { commitBlocks } from './commit.js';
 import { getLogs, lower, toHeader } from './fetch.js';
 import { inTransaction, moveCheckpoint, rollbackAbove, storedBlock, type BlockHeader, type Checkpoint } from './store.js';
-import type { IndexedEvent } from './types.js';
+import type { StoredEvent } from './types.js';
 
 export class DeepReorgError extends Error {
   override name = 'DeepReorgError';
@@ -21,14 +21,14 @@ export async function indexNextBlock(ctx: ChainIndexer, checkpoint: Checkpoint, 
   const header = toHeader(block);
   if (header.parentHash !== checkpoint.blockHash) return rollBackToAncestor(ctx, checkpoint, head);
 
-  let events: IndexedEvent[] = [];
+  let events: StoredEvent[] = [];
   if (bloomMayContainAny(block.logsBloom, ctx.addresses)) {
     const logs = await getLogs(ctx.client, { address: ctx.addresses, blockHash: header.hash });
     events = logs
       // A node answering for a block hash it has since dropped may return nothing or stale data; the hash check guards it.
       .filter((log) => lower(log.blockHash) === header.hash)
       .map((log) => ctx.decode(log, ctx.chainId, header.timestamp))
-      .filter((e): e is IndexedEvent => e !== undefined);
+      .filter((e): e is StoredEvent => e !== undefined);
   }
 
   await commitBlocks(ctx, { from: checkpoint.blockNumber, to: header, events, finalized: head - ctx.finalityDepth, journal: true });

@@ -3,7 +3,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { Hex } from 'viem';
-import type { IndexedEvent, ProjectionStore } from './types.js';
+import type { ProjectionStore, StoredEvent } from './types.js';
 
 /** Where indexing of a chain stands: everything up to and including this block is stored. */
 export interface Checkpoint {
@@ -72,7 +72,7 @@ type CopyValue = string | number | bigint | boolean | null;
  * All events of a batch in one COPY: the fastest way into PostgreSQL, one
  * round trip per batch, inside the batch's transaction.
  */
-export async function insertEvents(client: pg.PoolClient, events: IndexedEvent[]): Promise<void> {
+export async function insertEvents(client: pg.PoolClient, events: StoredEvent[]): Promise<void> {
   await copyInto(
     client,
     'indexer_events',

@@ -19,6 +19,14 @@ export interface IndexedEvent {
   address: Address;
   eventName: string;
   args: Record<string, JsonValue>;
+}
+
+/**
+ * An event as the raw event table keeps it: also the log's topics and data, so
+ * that a changed ABI can decode it again. Projections get the decoded form only,
+ * which keeps a replay from reading half of each row for nothing.
+ */
+export interface StoredEvent extends IndexedEvent {
   topics: Hex[];
   data: Hex;
 }

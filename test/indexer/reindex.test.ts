@@ -3,7 +3,7 @@ import { vaultWorld } from '../harness/vault-world.js';
 import { freshIndex, runIndexer, snapshot } from '../harness/indexer.js';
 import { startRpcProxy } from '../harness/rpc-proxy.js';
 import { runCli, scratchDir } from '../harness/cli.js';
-import { reindexProjection } from '../../src/indexer/projections.js';
+import { reindexProjection } from '../../src/indexer/reindex.js';
 import { credentialsProjection } from '../../src/apps/credentials/projections.js';
 import { startIndexer } from '../../src/indexer/indexer.js';
 import { credentialsApp } from '../../src/apps/credentials/index.js';

@@ -1,14 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase } from '../harness/db.js';
 import { inTransaction, insertEvents } from '../../src/indexer/store.js';
-import type { IndexedEvent } from '../../src/indexer/types.js';
+import type { StoredEvent } from '../../src/indexer/types.js';
 
 describe('raw event storage', () => {
   let database: Awaited<ReturnType<typeof createTestDatabase>>;
   beforeAll(async () => (database = await createTestDatabase()));
   afterAll(() => database.drop());
 
-  const event = (logIndex: number, metadataURI: string): IndexedEvent => ({
+  const event = (logIndex: number, metadataURI: string): StoredEvent => ({
     chainId: 31337,
     blockNumber: 7n,
     blockHash: `0x${'b'.repeat(64)}`,
