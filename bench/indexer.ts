@@ -3,7 +3,8 @@
  * chain of 100,000 CredentialIssued events over 10,000 blocks, each figure beside
  * the limit measured in the same run.
  *
- *   npm run bench:indexer     (BENCH_BLOCKS, BENCH_EVENTS, BENCH_PER_TX resize the chain; DATABASE_URL uses your PostgreSQL)
+ *   npm run bench:indexer     (BENCH_BLOCKS, BENCH_EVENTS, BENCH_PER_TX resize the chain; DATABASE_URL uses your PostgreSQL;
+ *                              BENCH_NODE_FLAGS passes node flags to the indexer process, e.g. --cpu-prof or --trace-gc)
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { cpus, totalmem, tmpdir } from 'node:os';
@@ -48,7 +49,7 @@ try {
   recordDeployment(deploymentsFile, 31337, 'BlockProofCredentialVault', { address: chain.vault, blockNumber: chain.deployBlock });
   // 1. Backfill: `ledgersync indexer` in its own process (so its memory is its own), the whole
   //    chain final (depth 0), from an empty database to the head; timed from its first checkpoint.
-  const indexer = spawn(process.execPath, [join(packageRoot, 'dist', 'src', 'cli', 'main.js'), 'indexer'], {
+  const indexer = spawn(process.execPath, [...(process.env.BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? []), join(packageRoot, 'dist', 'src', 'cli', 'main.js'), 'indexer'], {
     env: {
       PATH: process.env.PATH,
       DATABASE_URL: databaseUrl,
@@ -58,7 +59,6 @@ try {
       FINALITY_DEPTH: '0',
       LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
       ...(process.env.BENCH_CONCURRENCY ? { INDEXER_CONCURRENCY: process.env.BENCH_CONCURRENCY } : {}),
-      ...(process.env.BENCH_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_NODE_OPTIONS } : {}),
     },
     stdio: ['ignore', 'inherit', 'inherit'],
   });

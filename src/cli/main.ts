@@ -2,6 +2,7 @@
 import { Command, Option } from 'commander';
 import { loadConfig, type Config } from '../config/index.js';
 import { createLogger, type Logger } from '../runtime/logger.js';
+import { boundHeapGrowth } from '../runtime/heap.js';
 import { openStack, openDatabaseOnly } from '../runtime/stack.js';
 import { startRole, type Role, type RunningRole } from '../runtime/roles.js';
 import { version } from '../runtime/version.js';
@@ -98,6 +99,7 @@ program
 /** Starts the stack and the given roles, and runs until SIGINT or SIGTERM. */
 async function run(roles: Role[]): Promise<void> {
   const config = configOrExit();
+  boundHeapGrowth();
   const logger = createLogger(config.logLevel);
   const started = Date.now();
   let stack: Awaited<ReturnType<typeof openStack>> | undefined;

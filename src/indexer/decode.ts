@@ -80,38 +80,75 @@ export function fromRpcLog(log: RpcLog): RawLog {
 }
 
 /**
- * The event's arguments in their JSON form. Indexed words of static types are read
- * straight from the topic (viem would checksum each address, a keccak per address,
- * only for us to lower-case it again); the data part is decoded by viem.
+ * The event's arguments in their JSON form. Elementary types are read straight
+ * from the hex words of the topics and data; viem would turn the data into bytes,
+ * build each hex value two characters at a time and checksum every address (a
+ * keccak each) only for us to lower-case it again. Events with arrays or tuples
+ * in their data go through viem's decoder.
  */
 function decodeArgs(event: AbiEvent, log: RawLog): Record<string, JsonValue> {
   const nonIndexed = event.inputs.filter((input) => !input.indexed);
-  const values = nonIndexed.length > 0 ? decodeAbiParameters(nonIndexed, log.data) : [];
+  const values = nonIndexed.every((input) => ELEMENTARY.test(input.type))
+    ? decodeData(nonIndexed, log.data)
+    : decodeAbiParameters(nonIndexed, log.data).map((value, i) => toJson(value, nonIndexed[i]));
   const args: Record<string, JsonValue> = {};
   let topic = 1;
   let datum = 0;
   for (const [i, input] of event.inputs.entries()) {
     const name = input.name ?? String(i);
     if (!input.indexed) {
-      args[name] = toJson(values[datum++], input);
+      args[name] = values[datum++]!;
       continue;
     }
     const word = log.topics[topic++];
     if (word === undefined) throw new Error(`log ${log.transactionHash}:${log.logIndex} lacks topic ${topic - 1} of ${event.name}`);
-    args[name] = decodeTopic(input, word);
+    // Indexed dynamic values (string, bytes, arrays, tuples) are only their keccak in the topic.
+    args[name] = STATIC.test(input.type) ? decodeWord(input.type, word.slice(2)) : word.toLowerCase();
   }
   return args;
 }
 
-/** An indexed argument: static types are the 32-byte word itself; dynamic ones are only their hash. */
-function decodeTopic(input: AbiParameter, word: Hex): JsonValue {
-  const type = input.type;
-  if (type === 'address') return `0x${word.slice(26)}`.toLowerCase();
-  if (type === 'bool') return BigInt(word) !== 0n;
-  if (/^uint\d*$/.test(type)) return BigInt(word).toString();
-  if (type === 'bytes32') return word.toLowerCase();
-  if (/^(int\d*|bytes\d+)$/.test(type)) return toJson(decodeAbiParameters([input], word)[0], input);
-  return word.toLowerCase(); // string, bytes, arrays, tuples: the topic is their keccak
+/** One 32-byte word: a number, an address, a bool or fixed bytes. */
+const STATIC = /^(u?int\d*|address|bool|bytes([1-9]|[12]\d|3[0-2]))$/;
+/** What decodeData reads itself: static words plus `string` and `bytes`. */
+const ELEMENTARY = /^(u?int\d*|address|bool|bytes\d*|string)$/;
+const TWO_256 = 2n ** 256n;
+
+export class AbiDataError extends Error {
+  override name = 'AbiDataError';
+}
+
+/** ABI-decodes elementary parameters from hex data (types matching ELEMENTARY only). */
+export function decodeData(params: readonly AbiParameter[], data: Hex): JsonValue[] {
+  const hex = data.slice(2).toLowerCase();
+  const word = (byteOffset: number): string => {
+    const w = hex.slice(byteOffset * 2, byteOffset * 2 + 64);
+    if (w.length !== 64) throw new AbiDataError(`ABI data ends at byte ${hex.length / 2}, before the word at byte ${byteOffset}`);
+    return w;
+  };
+  const offset = (w: string): number => {
+    const n = BigInt(`0x${w}`);
+    if (n > BigInt(hex.length / 2)) throw new AbiDataError(`ABI offset or length ${n} points past the end of the data (${hex.length / 2} bytes)`);
+    return Number(n);
+  };
+  return params.map((param, i) => {
+    if (param.type !== 'string' && param.type !== 'bytes') return decodeWord(param.type, word(i * 32));
+    const start = offset(word(i * 32));
+    const length = offset(word(start));
+    const content = hex.slice((start + 32) * 2, (start + 32 + length) * 2);
+    if (content.length !== length * 2) throw new AbiDataError(`ABI ${param.type} of ${length} bytes runs past the end of the data`);
+    return param.type === 'string' ? Buffer.from(content, 'hex').toString('utf8') : `0x${content}`;
+  });
+}
+
+/** A static type's value from its 32-byte word (64 hex digits, no 0x), in the JSON form of `toJson`. */
+function decodeWord(type: string, word: string): JsonValue {
+  if (type === 'address') return `0x${word.slice(24)}`.toLowerCase();
+  if (type === 'bool') return /[^0]/.test(word);
+  if (type.startsWith('bytes')) return `0x${word.slice(0, Number(type.slice(5)) * 2)}`.toLowerCase();
+  const value = BigInt(`0x${word}`);
+  // intN: two's complement over the whole word (the ABI sign-extends).
+  return (type.startsWith('int') && value >= TWO_256 / 2n ? value - TWO_256 : value).toString();
 }
 
 /**
@@ -119,7 +156,8 @@ function decodeTopic(input: AbiParameter, word: Hex): JsonValue {
  * addresses lower case (viem checksums them), tuples as objects, recursively.
  */
 export function toJson(value: unknown, param?: AbiParameter): JsonValue {
-  if (typeof value === 'bigint') return value.toString();
+  // Integers of any size as decimal strings (viem gives numbers for up to 48 bits, bigints above).
+  if (typeof value === 'bigint' || typeof value === 'number') return value.toString();
   if (Array.isArray(value)) {
     const element = param && param.type.endsWith(']') ? { ...param, type: param.type.replace(/\[\d*\]$/, '') } : undefined;
     return value.map((v) => toJson(v, element));

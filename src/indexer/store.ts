@@ -73,25 +73,34 @@ type CopyValue = string | number | bigint | boolean | null;
  * round trip per batch, inside the batch's transaction.
  */
 export async function insertEvents(client: pg.PoolClient, events: StoredEvent[]): Promise<void> {
+  if (events.length === 0) return;
   await copyInto(
     client,
     'indexer_events',
     ['chain_id', 'block_number', 'block_hash', 'block_timestamp', 'transaction_hash', 'transaction_index', 'log_index', 'address', 'event_name', 'args', 'topics', 'data'],
-    events.map((e) => [e.chainId, e.blockNumber, e.blockHash, e.blockTimestamp, e.transactionHash, e.transactionIndex, e.logIndex, e.address, e.eventName, JSON.stringify(e.args), `{${e.topics.join(',')}}`, e.data]),
+    storedRows(events),
   );
+}
+
+/** Rows made as COPY consumes them, so a batch never exists twice in memory (as events and as rows). */
+function* storedRows(events: StoredEvent[]): Generator<CopyValue[]> {
+  for (const e of events) {
+    yield [e.chainId, e.blockNumber, e.blockHash, e.blockTimestamp, e.transactionHash, e.transactionIndex, e.logIndex, e.address, e.eventName, JSON.stringify(e.args), `{${e.topics.join(',')}}`, e.data];
+  }
 }
 
 /** A projection's view of the batch transaction: plain queries, and COPY for bulk inserts. */
 export function projectionStore(client: pg.PoolClient): ProjectionStore {
   return {
     query: (text, values) => client.query(text, values),
-    copy: (table, columns, rows) => copyInto(client, table, columns, rows),
+    copy: async (table, columns, rows) => {
+      if (rows.length > 0) await copyInto(client, table, columns, rows);
+    },
   };
 }
 
 /** Bulk insert with COPY; values are written as text, null as NULL. */
-async function copyInto(client: pg.PoolClient, table: string, columns: string[], rows: CopyValue[][]): Promise<void> {
-  if (rows.length === 0) return;
+async function copyInto(client: pg.PoolClient, table: string, columns: string[], rows: Iterable<CopyValue[]>): Promise<void> {
   const stream = client.query(copyFrom(`copy ${quoteIdent(table)} (${columns.map(quoteIdent).join(', ')}) from stdin`));
   await pipeline(Readable.from(copyLines(rows)), stream);
 }
@@ -100,7 +109,7 @@ async function copyInto(client: pg.PoolClient, table: string, columns: string[],
  * COPY text format, 1,000 rows per chunk. Rows are joined into one flat string per
  * chunk: growing a string with += builds a rope that keeps every piece alive.
  */
-function* copyLines(rows: CopyValue[][]): Generator<string> {
+function* copyLines(rows: Iterable<CopyValue[]>): Generator<string> {
   const lines: string[] = [];
   for (const row of rows) {
     lines.push(row.map((v) => (v === null ? '\\N' : typeof v === 'string' ? copyText(v) : String(v))).join('\t'));

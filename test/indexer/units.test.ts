@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { HttpRequestError, RpcRequestError, keccak256, toHex, type Hex } from 'viem';
+import { HttpRequestError, RpcRequestError, decodeAbiParameters, encodeAbiParameters, keccak256, toHex, type AbiParameter, type Hex } from 'viem';
 import { parseRangeLimit } from '../../src/indexer/range-limit.js';
 import { bloomMayContain } from '../../src/indexer/bloom.js';
-import { toJson } from '../../src/indexer/decode.js';
+import { AbiDataError, decodeData, toJson } from '../../src/indexer/decode.js';
 
 const rpcError = (message: string, code = -32602) =>
   new RpcRequestError({ body: { method: 'eth_getLogs' }, error: { code, message }, url: 'http://node' });
@@ -50,6 +50,57 @@ describe('bloomMayContain', () => {
   it('treats an empty bloom as containing nothing, and a malformed one as maybe anything', () => {
     expect(bloomMayContain(toHex(new Uint8Array(256)), '0x5fbdb2315678afecb367f032d93f642f64180aa3')).toBe(false);
     expect(bloomMayContain('0x00', '0x5fbdb2315678afecb367f032d93f642f64180aa3')).toBe(true);
+  });
+});
+
+describe('decodeData', () => {
+  const params: AbiParameter[] = [
+    { name: 'small', type: 'uint8' },
+    { name: 'time', type: 'uint64' },
+    { name: 'big', type: 'uint256' },
+    { name: 'negative', type: 'int256' },
+    { name: 'tiny', type: 'int8' },
+    { name: 'who', type: 'address' },
+    { name: 'yes', type: 'bool' },
+    { name: 'no', type: 'bool' },
+    { name: 'one', type: 'bytes1' },
+    { name: 'word', type: 'bytes32' },
+    { name: 'label', type: 'string' },
+    { name: 'empty', type: 'string' },
+    { name: 'blob', type: 'bytes' },
+    { name: 'none', type: 'bytes' },
+  ];
+  const values = [
+    255,
+    2n ** 64n - 1n,
+    2n ** 256n - 1n,
+    -(2n ** 255n),
+    -1,
+    '0xabcdef0000000000000000000000000000000001',
+    true,
+    false,
+    '0x7f',
+    keccak256('0x01'),
+    'diplôme ✓ — 学位 '.repeat(5),
+    '',
+    toHex(new Uint8Array(77).map((_, i) => i * 3)),
+    '0x',
+  ] as const;
+
+  it("reads every elementary type exactly as viem's decoder (through toJson) does", () => {
+    const data = encodeAbiParameters(params, values as unknown as readonly unknown[]);
+    const viem = decodeAbiParameters(params, data).map((value, i) => toJson(value, params[i]));
+    expect(decodeData(params, data)).toEqual(viem);
+    expect(decodeData(params, data.toUpperCase().replace('0X', '0x') as Hex)).toEqual(viem);
+    expect(viem[0]).toBe('255'); // small integers are decimal strings too, like big ones
+  });
+
+  it('rejects data that ends early or points past its end, by name', () => {
+    const data = encodeAbiParameters(params, values as unknown as readonly unknown[]);
+    expect(() => decodeData(params, data.slice(0, 2 + 64 * 5) as Hex)).toThrow(AbiDataError);
+    const lying = encodeAbiParameters([{ type: 'uint256' }], [2n ** 70n]);
+    expect(() => decodeData([{ name: 'label', type: 'string' }], lying)).toThrow(/past the end/);
+    expect(() => decodeData(params, data.slice(0, -64) as Hex)).toThrow(AbiDataError);
   });
 });
 
