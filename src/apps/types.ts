@@ -1,5 +1,6 @@
 import type { Abi, Address, Hex } from 'viem';
 import type { IndexerSource, Projection } from '../indexer/types.js';
+import type { IntentKind } from '../relayer/types.js';
 
 /** A contract an app needs on chain: `ledgersync deploy` deploys it and records its address. */
 export interface ContractDefinition {
@@ -21,4 +22,6 @@ export interface LedgersyncApp {
   sources: IndexerSource[];
   /** Tables kept equal to a fold over those events. */
   projections: Projection[];
+  /** Writes it sends through the outbox, and what it does with their outcome. */
+  intents: IntentKind[];
 }

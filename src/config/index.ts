@@ -18,6 +18,8 @@ const optionalUrl = (protocols: string[]) =>
       message: `expected a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}`,
     });
 
+const privateKey = z.string().regex(/^0x[0-9a-fA-F]{64}$/, 'expected a 0x-prefixed 32-byte hex private key');
+
 const envSchema = z.object({
   LEDGERSYNC_HOME: z.string().min(1).default('.ledgersync'),
   HOST: z.string().min(1).default('127.0.0.1'),
@@ -38,10 +40,15 @@ const envSchema = z.object({
   INDEXER_MAX_BLOCK_RANGE: z.coerce.number().int().min(1).max(1_000_000).default(20_000),
 
   DEPLOYMENTS_FILE: z.string().min(1).optional(),
-  DEPLOYER_PRIVATE_KEY: z
-    .string()
-    .regex(/^0x[0-9a-fA-F]{64}$/, 'expected a 0x-prefixed 32-byte hex private key')
-    .optional(),
+  DEPLOYER_PRIVATE_KEY: privateKey.optional(),
+
+  RELAYER_PRIVATE_KEY: privateKey.optional(),
+  RELAYER_CONFIRMATIONS: z.coerce.number().int().min(1).max(10_000).optional(),
+  RELAYER_STUCK_BLOCKS: z.coerce.number().int().min(1).max(10_000).default(3),
+  RELAYER_FEE_BUMP_PERCENT: z.coerce.number().int().min(10).max(1000).default(15),
+  RELAYER_MAX_FEE_GWEI: z.coerce.number().positive().max(1_000_000).default(500),
+  RELAYER_BATCH_SIZE: z.coerce.number().int().min(1).max(5_000).default(200),
+  RELAYER_POLL_INTERVAL_MS: z.coerce.number().int().min(10).max(60_000).default(250),
 });
 
 /** The first account of anvil's default mnemonic: public knowledge, used only on the embedded chain. */
@@ -88,6 +95,16 @@ function buildConfig(env: z.infer<typeof envSchema>, cwd: string) {
       maxBlockRange: env.INDEXER_MAX_BLOCK_RANGE,
     },
     deployerPrivateKey: (env.DEPLOYER_PRIVATE_KEY ?? (embeddedChain ? ANVIL_DEV_KEY : undefined)) as `0x${string}` | undefined,
+    relayer: {
+      /** Without a key the worker runs no relayer (intents wait in the outbox). */
+      privateKey: (env.RELAYER_PRIVATE_KEY ?? (embeddedChain ? ANVIL_DEV_KEY : undefined)) as `0x${string}` | undefined,
+      // One block is final on a local dev chain; on a real chain wait as long as the indexer calls final, at most 64.
+      confirmations: env.RELAYER_CONFIRMATIONS ?? (embeddedChain ? 1 : Math.max(1, Math.min(env.FINALITY_DEPTH, 64))),
+      stuckBlocks: env.RELAYER_STUCK_BLOCKS,
+      fees: { bumpPercent: env.RELAYER_FEE_BUMP_PERCENT, maxFeePerGas: BigInt(Math.round(env.RELAYER_MAX_FEE_GWEI * 1e9)) },
+      batchSize: env.RELAYER_BATCH_SIZE,
+      pollIntervalMs: env.RELAYER_POLL_INTERVAL_MS,
+    },
   };
 }
 
@@ -105,7 +122,7 @@ function isUrlWith(value: string, protocols: string[]): boolean {
   }
 }
 
-// Values are never echoed: some variables hold secrets (DATABASE_URL, DEPLOYER_PRIVATE_KEY).
+// Values are never echoed: some variables hold secrets (DATABASE_URL, DEPLOYER_PRIVATE_KEY, RELAYER_PRIVATE_KEY).
 function describeIssue(issue: z.core.$ZodIssue): string {
   switch (issue.code) {
     case 'invalid_type':

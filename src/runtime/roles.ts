@@ -5,6 +5,8 @@ import { startIndexer } from '../indexer/indexer.js';
 import { apps } from '../apps/index.js';
 import { startWorker } from '../jobs/worker.js';
 import { version } from './version.js';
+import { startRelayer } from '../relayer/relayer.js';
+import { signerFromPrivateKey } from '../relayer/signer.js';
 
 export type Role = 'api' | 'indexer' | 'worker';
 
@@ -74,7 +76,40 @@ export async function startRole(stack: Stack, role: Role): Promise<RunningRole> 
       const indexer = await startIndexer(stack.chain, stack.database.pool, apps, { ...stack.config.indexer, deploymentsFile: stack.config.deploymentsFile }, stack.logger);
       return { role, stop: () => indexer.stop() };
     }
-    case 'worker':
-      return { role, ...(await startWorker(stack, {})) };
+    case 'worker': {
+      const worker = await startWorker(stack, {});
+      const relayer = await startConfiguredRelayer(stack);
+      return {
+        role,
+        stop: async () => {
+          await relayer?.stop();
+          await worker.stop();
+        },
+      };
+    }
   }
+}
+
+/** The relayer for the configured signer, or none (with a warning) when no key is configured. */
+async function startConfiguredRelayer(stack: Stack) {
+  const { relayer } = stack.config;
+  if (!relayer.privateKey) {
+    stack.logger.warn('RELAYER_PRIVATE_KEY is not set: the worker sends no transactions; intents wait in the outbox');
+    return undefined;
+  }
+  return startRelayer(
+    stack.chain,
+    stack.database.pool,
+    signerFromPrivateKey(relayer.privateKey),
+    apps.flatMap((app) => app.intents),
+    {
+      fees: relayer.fees,
+      batchSize: relayer.batchSize,
+      stuckBlocks: relayer.stuckBlocks,
+      pollIntervalMs: relayer.pollIntervalMs,
+      rebroadcastMs: 3_000,
+      gapCheckMs: 5_000,
+    },
+    stack.logger,
+  );
 }

@@ -1,6 +1,7 @@
 import type { LedgersyncApp } from '../types.js';
 import { credentialVault } from './contract.js';
 import { credentialsProjection, institutionsProjection } from './projections.js';
+import { issueCredentialIntent, revokeCredentialIntent } from './intents.js';
 
 /** BlockProof: institutions issue academic credentials on chain; anyone verifies them. */
 export const credentialsApp: LedgersyncApp = {
@@ -8,4 +9,5 @@ export const credentialsApp: LedgersyncApp = {
   contracts: [credentialVault],
   sources: [{ contract: credentialVault.name, abi: credentialVault.abi }],
   projections: [institutionsProjection, credentialsProjection],
+  intents: [issueCredentialIntent, revokeCredentialIntent],
 };

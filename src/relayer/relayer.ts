@@ -1,0 +1,114 @@
+import type pg from 'pg';
+import type { Address } from 'viem';
+import type { ChainConnection } from '../chain/evm/client.js';
+import type { Logger } from '../runtime/logger.js';
+import type { RelayerContext } from './context.js';
+import type { FeePolicy } from './fees.js';
+import { fillNonceGaps, resyncNonce } from './nonces.js';
+import { INTENTS_CHANNEL } from './outbox.js';
+import { prepareIntents } from './prepare.js';
+import { sendIntents } from './send.js';
+import type { RelayerSigner } from './signer.js';
+import { trackIntents } from './track.js';
+import type { IntentKind } from './types.js';
+
+export interface RelayerOptions {
+  fees: FeePolicy;
+  batchSize: number;
+  stuckBlocks: number;
+  rebroadcastMs: number;
+  /** How often to look for work when no notification came (new blocks need tracking). */
+  pollIntervalMs: number;
+  /** How often to compare the signer's nonces with the chain and fill gaps. */
+  gapCheckMs: number;
+}
+
+export interface RunningRelayer {
+  signer: Address;
+  stop(): Promise<void>;
+}
+
+/**
+ * The relayer of one signer on one chain. Any number of them (in as many
+ * processes) can run against one PostgreSQL: each step claims its intents with
+ * `FOR UPDATE SKIP LOCKED`, and nonces come from the signer's row, taken in the
+ * same transaction that stores the signed bytes.
+ */
+export async function startRelayer(
+  chain: ChainConnection,
+  pool: pg.Pool,
+  account: RelayerSigner,
+  kinds: IntentKind[],
+  options: RelayerOptions,
+  parentLogger: Logger,
+): Promise<RunningRelayer> {
+  const signer = account.address.toLowerCase() as Address;
+  const logger = parentLogger.child({ role: 'relayer', chainId: chain.chainId, signer });
+  const ctx: RelayerContext = {
+    chain,
+    pool,
+    account,
+    signer,
+    kinds: new Map(kinds.map((k) => [k.name, k])),
+    fees: options.fees,
+    batchSize: options.batchSize,
+    stuckBlocks: options.stuckBlocks,
+    rebroadcastMs: options.rebroadcastMs,
+    logger,
+  };
+  const nextNonce = await resyncNonce(ctx);
+  logger.info({ nextNonce: nextNonce.toString() }, 'relayer started');
+
+  let stopped = false;
+  let wake: (() => void) | undefined;
+  const listener = await pool.connect();
+  listener.on('notification', (message) => {
+    if (message.payload === String(chain.chainId)) wake?.();
+  });
+  await listener.query(`listen ${INTENTS_CHANNEL}`);
+
+  const loop = (async () => {
+    let lastGapCheck = 0;
+    let failures = 0;
+    while (!stopped) {
+      let busy = false;
+      try {
+        const head = await chain.publicClient.getBlockNumber({ cacheTime: 0 });
+        const prepared = await prepareIntents(ctx);
+        const sent = await sendIntents(ctx, head);
+        const tracked = await trackIntents(ctx, head);
+        if (Date.now() - lastGapCheck > options.gapCheckMs) {
+          lastGapCheck = Date.now();
+          await fillNonceGaps(ctx);
+        }
+        busy = prepared === ctx.batchSize || sent === ctx.batchSize;
+        failures = 0;
+      } catch (error) {
+        failures++;
+        logger.warn({ err: error, failures }, 'relayer step failed; retrying');
+      }
+      if (stopped || busy) continue;
+      const delay = failures > 0 ? Math.min(10_000, 200 * 2 ** failures) : options.pollIntervalMs;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, delay);
+        wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      wake = undefined;
+    }
+  })();
+
+  return {
+    signer,
+    async stop() {
+      stopped = true;
+      wake?.();
+      await loop;
+      await listener.query(`unlisten ${INTENTS_CHANNEL}`).catch(() => {});
+      listener.release();
+      logger.info('relayer stopped');
+    },
+  };
+}

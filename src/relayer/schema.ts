@@ -1,0 +1,93 @@
+import { sql } from 'drizzle-orm';
+import { bigint, bigserial, check, index, integer, jsonb, numeric, pgTable, primaryKey, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
+
+/**
+ * The relayer's tables: the outbox (intents), every transaction signed for them,
+ * and the next nonce of each signer. Addresses and hashes are lower-case 0x-hex.
+ */
+
+/** Where an intent stands; `failed` and `confirmed` are final. */
+export const INTENT_STATES = ['pending', 'signed', 'broadcast', 'included', 'confirmed', 'failed'] as const;
+export type IntentState = (typeof INTENT_STATES)[number];
+
+/** A write the application wants on chain, committed in the application's own transaction. */
+export const intents = pgTable(
+  'relayer_intents',
+  {
+    id: bigserial('id', { mode: 'bigint' }).primaryKey(),
+    /** Unique: submitting the same key again returns the existing intent. */
+    idempotencyKey: text('idempotency_key').notNull(),
+    /** The app's name for this kind of write (e.g. `credentials.issue`): routes the result back. */
+    kind: text('kind').notNull(),
+    chainId: bigint('chain_id', { mode: 'number' }).notNull(),
+    signer: text('signer').notNull(),
+    contract: text('contract').notNull(),
+    toAddress: text('to_address').notNull(),
+    functionName: text('function_name').notNull(),
+    /** The call's arguments in JSON form (integers as decimal strings), for people and handlers. */
+    args: jsonb('args').notNull(),
+    /** The encoded call: what is signed. */
+    data: text('data').notNull(),
+    value: numeric('value', { precision: 78, scale: 0 }).notNull().default('0'),
+    state: text('state', { enum: INTENT_STATES }).notNull().default('pending'),
+    nonce: bigint('nonce', { mode: 'bigint' }),
+    gasLimit: numeric('gas_limit', { precision: 78, scale: 0 }),
+    /** Confirmations (blocks on top of inclusion, counting its own) before `confirmed`. */
+    confirmations: integer('confirmations').notNull(),
+    /** Transient failures so far (RPC errors), for backoff; a revert is not retried. */
+    attempts: integer('attempts').notNull().default(0),
+    nextAttemptAt: timestamp('next_attempt_at', { withTimezone: true }).notNull().defaultNow(),
+    /** Head when the current transaction was last sent: how long it has been waiting. */
+    sentAtBlock: bigint('sent_at_block', { mode: 'bigint' }),
+    /** The mined transaction (whichever of its hashes won) and its block. */
+    transactionHash: text('transaction_hash'),
+    blockNumber: bigint('block_number', { mode: 'bigint' }),
+    blockHash: text('block_hash'),
+    receipt: jsonb('receipt'),
+    /** The receipt's logs decoded with the contract's ABI. */
+    events: jsonb('events'),
+    /** The last error: { name, message, args? } — a decoded revert, or why it is waiting. */
+    error: jsonb('error'),
+    /** Times a reorg removed its inclusion. */
+    reorgs: integer('reorgs').notNull().default(0),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex('relayer_intents_idempotency_key').on(t.idempotencyKey),
+    index('relayer_intents_work').on(t.chainId, t.signer, t.state, t.id),
+    check('relayer_intents_state', sql`${t.state} in ('pending', 'signed', 'broadcast', 'included', 'confirmed', 'failed')`),
+  ],
+);
+
+/** Every transaction signed: one per intent, more when fees were raised, plus gap fillers (no intent). */
+export const transactions = pgTable(
+  'relayer_transactions',
+  {
+    hash: text('hash').primaryKey(),
+    intentId: bigint('intent_id', { mode: 'bigint' }).references(() => intents.id),
+    chainId: bigint('chain_id', { mode: 'number' }).notNull(),
+    signer: text('signer').notNull(),
+    nonce: bigint('nonce', { mode: 'bigint' }).notNull(),
+    /** The signed bytes: every (re)broadcast sends exactly these. */
+    raw: text('raw').notNull(),
+    maxFeePerGas: numeric('max_fee_per_gas', { precision: 78, scale: 0 }),
+    maxPriorityFeePerGas: numeric('max_priority_fee_per_gas', { precision: 78, scale: 0 }),
+    gasPrice: numeric('gas_price', { precision: 78, scale: 0 }),
+    /** `sent` until one transaction of its nonce is mined; then `mined` for it and `replaced` for the others. */
+    status: text('status', { enum: ['signed', 'sent', 'mined', 'replaced'] }).notNull().default('signed'),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index('relayer_transactions_intent').on(t.intentId), index('relayer_transactions_nonce').on(t.chainId, t.signer, t.nonce)],
+);
+
+/** The next nonce to hand out per signer: taken under this row's lock, in the transaction that stores the signed bytes. */
+export const signers = pgTable(
+  'relayer_signers',
+  {
+    chainId: bigint('chain_id', { mode: 'number' }).notNull(),
+    address: text('address').notNull(),
+    nextNonce: bigint('next_nonce', { mode: 'bigint' }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.chainId, t.address] })],
+);
