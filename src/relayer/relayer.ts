@@ -76,11 +76,13 @@ export async function startRelayer(
         const head = await chain.publicClient.getBlockNumber({ cacheTime: 0 });
         const prepared = await prepareIntents(ctx);
         const sent = await sendIntents(ctx, head);
-        const tracked = await trackIntents(ctx, head);
+        // Tracking waits for blocks: it never makes the loop skip its pause.
+        await trackIntents(ctx, head);
         if (Date.now() - lastGapCheck > options.gapCheckMs) {
           lastGapCheck = Date.now();
           await fillNonceGaps(ctx);
         }
+        // A full batch means more may be waiting: go again at once.
         busy = prepared === ctx.batchSize || sent === ctx.batchSize;
         failures = 0;
       } catch (error) {
