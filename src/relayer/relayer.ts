@@ -102,15 +102,17 @@ export async function startRelayer(
     }
   })();
 
+  let stopping: Promise<void> | undefined;
   return {
     signer,
-    async stop() {
-      stopped = true;
-      wake?.();
-      await loop;
-      await listener.query(`unlisten ${INTENTS_CHANNEL}`).catch(() => {});
-      listener.release();
-      logger.info('relayer stopped');
-    },
+    stop: () =>
+      (stopping ??= (async () => {
+        stopped = true;
+        wake?.();
+        await loop;
+        await listener.query(`unlisten ${INTENTS_CHANNEL}`).catch(() => {});
+        listener.release();
+        logger.info('relayer stopped');
+      })()),
   };
 }

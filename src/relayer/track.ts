@@ -176,7 +176,7 @@ async function replace(client: pg.PoolClient, ctx: RelayerContext, intent: Track
   } as TransactionSerializable);
   await storeTransactions(client, ctx, [{ id: intent.id, nonce: intent.nonce, raw, hash: keccak256(raw) }], fees);
   await client.query(`update relayer_intents set sent_at_block = $2, next_attempt_at = now(), updated_at = now() where id = $1`, [intent.id, head]);
-  ctx.logger.info({ intent: intent.id.toString(), nonce: intent.nonce.toString() }, 'replacing a transaction stuck in the pool with higher fees');
+  ctx.logger.info({ intent: intent.id.toString(), nonce: intent.nonce.toString(), head: head.toString(), sentAt: String(intent.sent_at_block) }, 'replacing a transaction stuck in the pool with higher fees');
 }
 
 /** The receipt's logs from the called contract, decoded exactly as the indexer decodes them. */

@@ -1,0 +1,147 @@
+import { describe, expect, it } from 'vitest';
+import { parseGwei, type Hex } from 'viem';
+import { credentialsApp } from '../../src/apps/credentials/index.js';
+import type { IntentKind } from '../../src/relayer/types.js';
+import { relayerWorld } from '../harness/relayer.js';
+
+async function until<T>(probe: () => Promise<T | undefined | null | false>, what: string, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+const intentRow = async (w: Awaited<ReturnType<typeof relayerWorld>>, key: string) =>
+  (await w.database.pool.query('select * from relayer_intents where idempotency_key = $1', [key])).rows[0];
+const transactionsOf = async (w: Awaited<ReturnType<typeof relayerWorld>>, key: string) =>
+  (
+    await w.database.pool.query<{ hash: Hex; status: string; nonce: bigint; max_fee_per_gas: string }>(
+      'select t.hash, t.status, t.nonce, t.max_fee_per_gas::text from relayer_transactions t join relayer_intents i on i.id = t.intent_id where i.idempotency_key = $1 order by t.created_at',
+      [key],
+    )
+  ).rows;
+
+describe('relayer faults', () => {
+  it('sends a dropped transaction again (the same bytes) and confirms it', async () => {
+    const w = await relayerWorld({ confirmations: 1 });
+    await w.world.testClient.setIntervalMining({ interval: 0 });
+    await w.world.testClient.setAutomine(false);
+    await w.submit([w.issue('dropped')]);
+    await w.startRelayer();
+    const [sent] = await until(async () => (await intentRow(w, 'dropped'))?.state === 'broadcast' && transactionsOf(w, 'dropped'), 'broadcast');
+    await w.world.testClient.dropTransaction({ hash: sent!.hash });
+    expect(await w.world.publicClient.getTransaction({ hash: sent!.hash }).catch(() => null)).toBeNull();
+    // Back in the pool, sent again by the relayer, before anything is mined.
+    await until(() => w.world.publicClient.getTransaction({ hash: sent!.hash }).catch(() => null), 'the rebroadcast');
+    await w.world.testClient.setAutomine(true);
+    await w.world.testClient.mine({ blocks: 1 });
+    expect(await w.settled()).toEqual({ confirmed: 1 });
+    expect(await transactionsOf(w, 'dropped')).toEqual([{ ...sent, status: 'mined' }]);
+    expect((await w.effectsByKey()).get('dropped')).toBe(1);
+  });
+
+  it('replaces a transaction stuck under the base fee with higher fees, and the replacement wins', async () => {
+    const w = await relayerWorld({ confirmations: 1 });
+    await w.world.testClient.setIntervalMining({ interval: 0 });
+    await w.world.testClient.setAutomine(false);
+    await w.submit([w.issue('stuck')]);
+    await w.startRelayer({ stuckBlocks: 3 });
+    await until(async () => (await intentRow(w, 'stuck'))?.state === 'broadcast', 'broadcast');
+    const [original] = await transactionsOf(w, 'stuck');
+    // The base fee jumps far above what the transaction offers: it cannot be included.
+    await w.world.testClient.setNextBlockBaseFeePerGas({ baseFeePerGas: parseGwei('100') });
+    for (let i = 0; i < 3; i++) await w.world.testClient.mine({ blocks: 1 });
+    expect(await w.world.publicClient.getTransactionReceipt({ hash: original!.hash }).catch(() => null)).toBeNull();
+    const replacement = await until(async () => (await transactionsOf(w, 'stuck'))[1], 'a replacement');
+    await until(() => w.world.publicClient.getTransaction({ hash: replacement.hash }).catch(() => null), 'the replacement in the pool');
+    await w.world.testClient.mine({ blocks: 1 });
+    expect(await w.settled()).toEqual({ confirmed: 1 });
+    const txs = await transactionsOf(w, 'stuck');
+    expect(txs.map((t) => t.status)).toEqual(['replaced', ...txs.slice(1, -1).map(() => 'replaced'), 'mined']);
+    expect(new Set(txs.map((t) => t.nonce)).size).toBe(1);
+    expect(BigInt(txs.at(-1)!.max_fee_per_gas)).toBeGreaterThanOrEqual((BigInt(original!.max_fee_per_gas) * 115n) / 100n);
+    expect((await intentRow(w, 'stuck')).transaction_hash).toBe(txs.at(-1)!.hash);
+    expect((await w.effectsByKey()).get('stuck')).toBe(1);
+  });
+
+  it('sends an included transaction again when a reorg removes it, tells the app, and confirms it only after the depth', async () => {
+    const reorged: string[] = [];
+    const kind: IntentKind = { ...credentialsApp.intents[0]!, onReorged: async (intent) => void reorged.push(intent.idempotencyKey) };
+    const w = await relayerWorld({ confirmations: 4, kinds: [kind] });
+    await w.world.testClient.setIntervalMining({ interval: 0 });
+    await w.world.testClient.setAutomine(true);
+    await w.submit([w.issue('reorged')]);
+    await w.startRelayer();
+    const included = await until(async () => {
+      const row = await intentRow(w, 'reorged');
+      return row?.state === 'included' && row;
+    }, 'inclusion');
+    await w.world.testClient.request({ method: 'anvil_reorg' as never, params: [1, []] as never });
+    const block = await w.world.publicClient.getBlock({ blockNumber: BigInt(included.block_number) });
+    expect(block.hash).not.toBe(included.block_hash);
+    await until(async () => reorged.length > 0, 'the app to be told');
+    await until(async () => {
+      const row = await intentRow(w, 'reorged');
+      return row?.state === 'included' && row.block_hash !== included.block_hash;
+    }, 'inclusion in a new block');
+    expect((await intentRow(w, 'reorged')).state).toBe('included');
+    await w.world.testClient.mine({ blocks: 4 });
+    expect(await w.settled()).toEqual({ confirmed: 1 });
+    const row = await intentRow(w, 'reorged');
+    expect(row.reorgs).toBeGreaterThanOrEqual(1);
+    expect(row.transaction_hash).toBe(included.transaction_hash);
+    expect((await w.effectsByKey()).get('reorged')).toBe(1);
+  });
+
+  it('fills a gap in the signer nonces with no-op transfers so that later intents are mined', async () => {
+    const w = await relayerWorld({ confirmations: 1 });
+    const start = await w.nonceOnChain();
+    await w.database.pool.query('insert into relayer_signers (chain_id, address, next_nonce) values ($1, $2, $3)', [
+      w.chain.chainId,
+      w.account.address.toLowerCase(),
+      start + 2,
+    ]);
+    await w.submit([w.issue('after-gap')]);
+    await w.startRelayer();
+    expect(await w.settled()).toEqual({ confirmed: 1 });
+    expect(Number((await intentRow(w, 'after-gap')).nonce)).toBe(start + 2);
+    const fillers = (await w.database.pool.query('select nonce from relayer_transactions where intent_id is null order by nonce')).rows;
+    expect(fillers.map((f) => Number(f.nonce))).toEqual([start, start + 1]);
+    expect(await w.nonceOnChain()).toBe(start + 3);
+  });
+
+  it('signs again with a new nonce when another transaction took the nonce, with exactly one effect', async () => {
+    const w = await relayerWorld({ confirmations: 2 });
+    await w.world.testClient.setIntervalMining({ interval: 0 });
+    await w.world.testClient.setAutomine(false);
+    await w.submit([w.issue('taken')]);
+    const first = await w.startRelayer();
+    await until(async () => (await intentRow(w, 'taken'))?.state === 'broadcast', 'broadcast');
+    await first.stop();
+    const [ours] = await transactionsOf(w, 'taken');
+    await w.world.testClient.dropTransaction({ hash: ours!.hash });
+    // The same key used outside the relayer, at the same nonce.
+    await w.world.testClient.request({
+      method: 'eth_sendTransaction' as never,
+      params: [{ from: w.account.address, to: w.account.address, value: '0x1', nonce: `0x${ours!.nonce.toString(16)}` }] as never,
+    });
+    await w.world.testClient.setAutomine(true);
+    await w.world.testClient.mine({ blocks: 1 });
+    await w.startRelayer();
+    await until(async () => (await intentRow(w, 'taken'))?.error?.name === 'NonceTaken', 'the conflict to be noticed');
+    // Blocks, for the conflict to stand for the confirmation depth and for the new transaction to confirm.
+    const mining = setInterval(() => void w.world.testClient.mine({ blocks: 1 }).catch(() => {}), 100);
+    try {
+      expect(await w.settled()).toEqual({ confirmed: 1 });
+    } finally {
+      clearInterval(mining);
+    }
+    const txs = await transactionsOf(w, 'taken');
+    expect(txs.map((t) => t.status)).toEqual(['replaced', 'mined']);
+    expect(txs[1]!.nonce).toBeGreaterThan(txs[0]!.nonce);
+    expect((await w.effectsByKey()).get('taken')).toBe(1);
+  });
+});
