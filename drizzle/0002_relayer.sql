@@ -47,6 +47,7 @@ CREATE TABLE "relayer_transactions" (
 	"max_priority_fee_per_gas" numeric(78, 0),
 	"gas_price" numeric(78, 0),
 	"status" text DEFAULT 'signed' NOT NULL,
+	"signed_by" text NOT NULL,
 	"created_at" timestamp with time zone DEFAULT now() NOT NULL
 );
 --> statement-breakpoint

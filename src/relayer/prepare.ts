@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { hostname } from 'node:os';
 import { keccak256, numberToHex, type Address, type Hex, type TransactionSerializable } from 'viem';
 import { inTransaction } from '../indexer/store.js';
 import { backoffSeconds, type RelayerContext } from './context.js';
@@ -111,8 +112,8 @@ export async function storeTransactions(
   fees: Fees,
 ): Promise<void> {
   await client.query(
-    `insert into relayer_transactions (hash, intent_id, chain_id, signer, nonce, raw, max_fee_per_gas, max_priority_fee_per_gas, gas_price)
-     select u.hash, u.intent_id, $1, $2, u.nonce, u.raw, $3, $4, $5
+    `insert into relayer_transactions (hash, intent_id, chain_id, signer, nonce, raw, max_fee_per_gas, max_priority_fee_per_gas, gas_price, signed_by)
+     select u.hash, u.intent_id, $1, $2, u.nonce, u.raw, $3, $4, $5, $10
      from unnest($6::text[], $7::bigint[], $8::bigint[], $9::text[]) as u(hash, intent_id, nonce, raw)`,
     [
       ctx.chain.chainId,
@@ -124,9 +125,12 @@ export async function storeTransactions(
       signed.map((s) => s.id),
       signed.map((s) => s.nonce),
       signed.map((s) => s.raw),
+      SIGNED_BY,
     ],
   );
 }
+
+const SIGNED_BY = `${hostname()}:${process.pid}`;
 
 export function feeFields(fees: Fees) {
   return fees.type === 'eip1559'

@@ -76,6 +76,8 @@ export const transactions = pgTable(
     gasPrice: numeric('gas_price', { precision: 78, scale: 0 }),
     /** `sent` until one transaction of its nonce is mined; then `mined` for it and `replaced` for the others. */
     status: text('status', { enum: ['signed', 'sent', 'mined', 'replaced'] }).notNull().default('signed'),
+    /** The process that signed it (host:pid), for following a transaction through the logs. */
+    signedBy: text('signed_by').notNull(),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [index('relayer_transactions_intent').on(t.intentId), index('relayer_transactions_nonce').on(t.chainId, t.signer, t.nonce)],
