@@ -19,7 +19,13 @@ describe('relayer killed at random moments', () => {
     onTestFinished(() => node.close());
     const start = await w.nonceOnChain();
     const keys = Array.from({ length: INTENTS }, (_, i) => `crash-${i}`);
-    for (let i = 0; i < INTENTS; i += 100) await w.submit(keys.slice(i, i + 100).map(w.issue));
+    // Intents keep arriving while the worker is killed and restarted, so every phase has some.
+    const producer = (async () => {
+      for (let i = 0; i < INTENTS; i += 10) {
+        await w.submit(keys.slice(i, i + 10).map(w.issue));
+        await new Promise((r) => setTimeout(r, 350));
+      }
+    })();
 
     const env = {
       DATABASE_URL: w.database.url,
@@ -29,25 +35,30 @@ describe('relayer killed at random moments', () => {
       RELAYER_CONFIRMATIONS: '3',
       RELAYER_BATCH_SIZE: '20',
       RELAYER_POLL_INTERVAL_MS: '50',
-      LOG_LEVEL: 'warn',
+      LOG_LEVEL: 'info',
     };
     const cwd = scratchDir();
     const killedWith = { pending: 0, sent: 0, included: 0 };
     for (let i = 0; i < KILLS; i++) {
       const worker = new RunningCli(['worker'], { cwd, env });
-      await new Promise((r) => setTimeout(r, 400 + Math.random() * 900));
+      // Random moments of the relayer's work, not of the process's start-up.
+      await until(() => worker.output.includes('relayer started'), 30_000);
+      await new Promise((r) => setTimeout(r, Math.random() * 1500));
       const states = await stateCounts(w);
       await worker.kill();
       if (states.pending) killedWith.pending++;
       if (states.signed || states.broadcast) killedWith.sent++;
       if (states.included) killedWith.included++;
     }
+    await producer;
 
     const last = new RunningCli(['worker'], { cwd, env });
     const settled = await w.settled(120_000).catch((error) => {
       throw new Error(`${(error as Error).message}\n${last.output}`);
     });
-    expect(await last.stop('SIGTERM')).toBe(0);
+    await until(() => last.output.includes('relayer started'), 30_000);
+    const code = await last.stop('SIGTERM');
+    expect(code, last.output.slice(-3000)).toBe(0);
     expect(settled).toEqual({ confirmed: INTENTS });
     // The kills landed in every phase.
     expect(killedWith.pending).toBeGreaterThanOrEqual(3);
@@ -72,4 +83,12 @@ describe('relayer killed at random moments', () => {
 async function stateCounts(w: Awaited<ReturnType<typeof relayerWorld>>): Promise<Record<string, number>> {
   const { rows } = await w.database.pool.query<{ state: string; n: number }>('select state, count(*)::int as n from relayer_intents group by state');
   return Object.fromEntries(rows.map((r) => [r.state, r.n]));
+}
+
+async function until(done: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!done()) {
+    if (Date.now() > deadline) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 10));
+  }
 }

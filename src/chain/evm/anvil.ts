@@ -7,6 +7,8 @@ export interface AnvilOptions {
   port: number;
   /** Seconds between blocks; omit for automine (a block per transaction). */
   blockTime?: number;
+  /** Block gas limit (anvil's default is 30,000,000). */
+  gasLimit?: number;
   /** Load the chain from this file at start and save it there on exit. */
   statePath?: string;
   /** Only load from this file (benchmarks reuse a built chain without rewriting it). */
@@ -58,6 +60,7 @@ export async function startAnvil(options: AnvilOptions): Promise<Anvil> {
   // --prune-history: without it anvil writes every block's state to ~/.foundry/anvil/tmp.
   const args = ['--host', host, '--port', String(options.port), '--prune-history', ...(options.keepStates ? [String(options.keepStates)] : [])];
   if (options.blockTime !== undefined) args.push('--block-time', String(options.blockTime));
+  if (options.gasLimit !== undefined) args.push('--gas-limit', String(options.gasLimit));
   if (options.statePath) args.push('--state', options.statePath);
   if (options.loadStatePath) args.push('--load-state', options.loadStatePath);
   if (options.dumpStatePath) args.push('--dump-state', options.dumpStatePath);
