@@ -3,7 +3,8 @@
  * one signer on anvil, beside a naive viem loop (writeContract, then
  * waitForTransactionReceipt) measured on the same chain in the same run.
  *
- *   npm run bench:writes     (BENCH_INTENTS, BENCH_BLOCK_TIME, BENCH_NAIVE_SECONDS; DATABASE_URL uses your PostgreSQL)
+ *   npm run bench:writes     (BENCH_INTENTS, BENCH_BLOCK_TIME, BENCH_NAIVE_SECONDS, BENCH_BATCH_SIZE (RELAYER_BATCH_SIZE of the
+ *                             worker), BENCH_NODE_FLAGS (node flags for it); DATABASE_URL uses your PostgreSQL)
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
@@ -41,7 +42,8 @@ const cleanups: Array<() => Promise<unknown> | void> = [() => rmSync(work, { rec
 
 try {
   log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, node ${process.version}`);
-  const anvil = await startAnvil({ port: await freePort(), blockTime: BLOCK_TIME, gasLimit: GAS_LIMIT });
+  // BENCH_BLOCK_TIME=0: automine, a block per transaction.
+  const anvil = await startAnvil({ port: await freePort(), ...(BLOCK_TIME > 0 ? { blockTime: BLOCK_TIME } : {}), gasLimit: GAS_LIMIT });
   cleanups.unshift(() => anvil.stop());
   const transport = http(anvil.rpcUrl);
   const publicClient = createPublicClient({ chain: foundry, transport, cacheTime: 0, pollingInterval: 50 });
@@ -87,7 +89,7 @@ try {
     });
   }
   log(`${INTENTS} intents in the outbox; starting ledgersync worker`);
-  const worker = spawn(process.execPath, [join(packageRoot, 'dist', 'src', 'cli', 'main.js'), 'worker'], {
+  const worker = spawn(process.execPath, [...(process.env.BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? []), join(packageRoot, 'dist', 'src', 'cli', 'main.js'), 'worker'], {
     env: {
       PATH: process.env.PATH,
       DATABASE_URL: databaseUrl,
@@ -96,6 +98,7 @@ try {
       RELAYER_PRIVATE_KEY: RELAYER_KEY,
       RELAYER_CONFIRMATIONS: '1',
       LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+      ...(process.env.BENCH_BATCH_SIZE ? { RELAYER_BATCH_SIZE: process.env.BENCH_BATCH_SIZE } : {}),
     },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
@@ -110,7 +113,7 @@ try {
   const nonceUsed = await publicClient.getTransactionCount({ address: relayerAccount.address });
 
   log('');
-  log(`naive loop             ${naiveRate.toFixed(2)} confirmed/s (${naiveConfirmed} in ${NAIVE_SECONDS} s, block time ${BLOCK_TIME} s)`);
+  log(`naive loop             ${naiveRate.toFixed(2)} confirmed/s (${naiveConfirmed} in ${NAIVE_SECONDS} s, ${BLOCK_TIME > 0 ? `a block every ${BLOCK_TIME} s` : "automine"})`);
   log(
     `relayer                ${Math.round(relayerRate)} confirmed intents/s (${INTENTS} in ${relayerSeconds.toFixed(2)} s; states ${JSON.stringify(Object.fromEntries(rows.map((r) => [r.state, r.n])))}; signer nonce ${nonceUsed})  | ${check(relayerRate >= 300, '>= 300/s')}`,
   );

@@ -43,7 +43,9 @@ export async function prepareIntents(ctx: RelayerContext): Promise<number> {
       rows.map((intent) =>
         ctx.chain.batchClient.request({
           method: 'eth_estimateGas',
-          params: [{ from: ctx.signer, to: intent.to_address, data: intent.data, value: numberToHex(BigInt(intent.value)) }],
+          // Against the latest block: nodes default to "pending", which some (anvil) build by executing
+          // their whole pool first, thousands of our own transactions under load.
+          params: [{ from: ctx.signer, to: intent.to_address, data: intent.data, value: numberToHex(BigInt(intent.value)) }, 'latest'],
         }),
       ),
     );

@@ -60,47 +60,70 @@ export async function startRelayer(
   logger.info({ nextNonce: nextNonce.toString() }, 'relayer started');
 
   let stopped = false;
-  let wake: (() => void) | undefined;
+  const wakers = new Set<() => void>();
+  const wakeAll = () => [...wakers].forEach((wake) => wake());
   const listener = await pool.connect();
   listener.on('notification', (message) => {
-    if (message.payload === String(chain.chainId)) wake?.();
+    if (message.payload === String(chain.chainId)) wakeAll();
   });
   await listener.query(`listen ${INTENTS_CHANNEL}`);
 
-  const loop = (async () => {
-    let lastGapCheck = 0;
+  const pause = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const wake = () => {
+        clearTimeout(timer);
+        wakers.delete(wake);
+        resolve();
+      };
+      const timer = setTimeout(wake, ms);
+      wakers.add(wake);
+    });
+  let lastFollowed = -1n;
+  let lastGapCheck = 0;
+
+  // Two loops, side by side: intake (sign new intents, send what is due) runs as
+  // soon as intents arrive; follow (receipts, confirmations, reorgs, replacements)
+  // runs once per new block, over every intent in flight, batch after batch.
+  const loops = [
+    repeat('intake', async () => {
+      const head = await chain.publicClient.getBlockNumber({ cacheTime: 0 });
+      const prepared = await prepareIntents(ctx);
+      const sent = await sendIntents(ctx, head);
+      return prepared === ctx.batchSize || sent === ctx.batchSize;
+    }),
+    repeat('follow', async () => {
+      const head = await chain.publicClient.getBlockNumber({ cacheTime: 0 });
+      if (head === lastFollowed && Date.now() - lastGapCheck < options.gapCheckMs) return false;
+      lastFollowed = head;
+      for (let after = -1n; ; ) {
+        const { count, lastNonce } = await trackIntents(ctx, head, after);
+        if (count < ctx.batchSize || stopped) break;
+        after = lastNonce;
+      }
+      if (Date.now() - lastGapCheck > options.gapCheckMs) {
+        lastGapCheck = Date.now();
+        await fillNonceGaps(ctx);
+      }
+      return false;
+    }),
+  ];
+
+  /** Runs `step` until stopped: again at once when it says there is more, else after the poll interval or a wake-up. */
+  async function repeat(name: string, step: () => Promise<boolean>): Promise<void> {
     let failures = 0;
     while (!stopped) {
-      let busy = false;
+      let more = false;
       try {
-        const head = await chain.publicClient.getBlockNumber({ cacheTime: 0 });
-        const prepared = await prepareIntents(ctx);
-        const sent = await sendIntents(ctx, head);
-        // Tracking waits for blocks: it never makes the loop skip its pause.
-        await trackIntents(ctx, head);
-        if (Date.now() - lastGapCheck > options.gapCheckMs) {
-          lastGapCheck = Date.now();
-          await fillNonceGaps(ctx);
-        }
-        // A full batch means more may be waiting: go again at once.
-        busy = prepared === ctx.batchSize || sent === ctx.batchSize;
+        more = await step();
         failures = 0;
       } catch (error) {
         failures++;
-        logger.warn({ err: error, failures }, 'relayer step failed; retrying');
+        logger.warn({ err: error, step: name, failures }, 'relayer step failed; retrying');
       }
-      if (stopped || busy) continue;
-      const delay = failures > 0 ? Math.min(10_000, 200 * 2 ** failures) : options.pollIntervalMs;
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, delay);
-        wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-      wake = undefined;
+      if (stopped || more) continue;
+      await pause(failures > 0 ? Math.min(10_000, 200 * 2 ** failures) : options.pollIntervalMs);
     }
-  })();
+  }
 
   let stopping: Promise<void> | undefined;
   return {
@@ -108,8 +131,8 @@ export async function startRelayer(
     stop: () =>
       (stopping ??= (async () => {
         stopped = true;
-        wake?.();
-        await loop;
+        wakeAll();
+        await Promise.all(loops);
         await listener.query(`unlisten ${INTENTS_CHANNEL}`).catch(() => {});
         listener.release();
         logger.info('relayer stopped');

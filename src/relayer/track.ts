@@ -20,7 +20,9 @@ interface Tracked {
   gas_limit: string;
   confirmations: number;
   sent_at_block: bigint | null;
+  block_number: bigint | null;
   block_hash: Hex | null;
+  receipt_status: 'success' | 'reverted' | null;
   error: IntentError | null;
 }
 
@@ -39,33 +41,50 @@ interface SignedTransaction {
  * removes it. A transaction waiting longer than `stuckBlocks` is replaced with
  * higher fees; a nonce taken by someone else sends the intent back to pending.
  */
-export async function trackIntents(ctx: RelayerContext, head: bigint): Promise<number> {
+export async function trackIntents(ctx: RelayerContext, head: bigint, afterNonce = -1n): Promise<{ count: number; lastNonce: bigint }> {
   return inTransaction(ctx.pool, async (client) => {
     const { rows } = await client.query<Tracked>(
-      `select id, kind, state, nonce, to_address, data, value::text, gas_limit::text, confirmations, sent_at_block, block_hash, error
+      `select id, kind, state, nonce, to_address, data, value::text, gas_limit::text, confirmations, sent_at_block, block_number, block_hash,
+              receipt->>'status' as receipt_status, error
        from relayer_intents
-       where chain_id = $1 and signer = $2 and state in ('broadcast', 'included')
+       where chain_id = $1 and signer = $2 and state in ('broadcast', 'included') and nonce > $4
        order by nonce limit $3
        for update skip locked`,
-      [ctx.chain.chainId, ctx.signer, ctx.batchSize],
+      [ctx.chain.chainId, ctx.signer, ctx.batchSize, afterNonce],
     );
-    if (rows.length === 0) return 0;
+    if (rows.length === 0) return { count: 0, lastNonce: afterNonce };
     const { rows: txs } = await client.query<SignedTransaction>(
       `select intent_id, hash, max_fee_per_gas::text, max_priority_fee_per_gas::text, gas_price::text
        from relayer_transactions where intent_id = any($1) order by created_at, hash`,
       [rows.map((r) => r.id)],
     );
-    const receipts = new Map<Hex, TransactionReceipt | null>();
-    const fetched = await Promise.all(txs.map((t) => ctx.chain.batchClient.getTransactionReceipt({ hash: t.hash }).catch(notFound)));
-    txs.forEach((t, i) => receipts.set(t.hash, fetched[i]!));
+    // What the chain says, in few calls: the signer's mined-nonce count; one header per block holding
+    // included intents; receipts only where something can have changed (a transaction that can be
+    // mined, its nonce being below the count, or an included one whose block is no longer canonical).
+    const chainNonce = BigInt(await ctx.chain.publicClient.getTransactionCount({ address: ctx.signer, blockTag: 'latest' }));
+    const blocks = [...new Set(rows.filter((r) => r.state === 'included').map((r) => r.block_number!))];
+    const canonical = new Map(
+      await Promise.all(blocks.map(async (n) => [n, await ctx.chain.batchClient.getBlock({ blockNumber: n }).then((b) => b.hash, () => null)] as const)),
+    );
+    const stillIncluded = (intent: Tracked) => intent.state === 'included' && canonical.get(intent.block_number!) === intent.block_hash;
+    const needReceipts = rows.filter((r) => !stillIncluded(r) && (r.state === 'included' || r.nonce < chainNonce)).map((r) => r.id);
+    const asked = txs.filter((t) => needReceipts.includes(t.intent_id));
+    const fetched = await Promise.all(asked.map((t) => ctx.chain.batchClient.getTransactionReceipt({ hash: t.hash }).catch(notFound)));
+    const receipts = new Map(asked.map((t, i) => [t.hash, fetched[i]!]));
 
-    let chainNonce: bigint | undefined;
     const settled = { confirmed: [] as bigint[], failed: [] as bigint[], reorged: [] as bigint[] };
     for (const intent of rows) {
+      if (stillIncluded(intent)) {
+        const outcome = await settleIfDeep(client, ctx, intent, head);
+        if (outcome) settled[outcome].push(intent.id);
+        continue;
+      }
       const mine = txs.filter((t) => t.intent_id === intent.id);
       const receipt = mine.map((t) => receipts.get(t.hash)).find((r): r is TransactionReceipt => !!r);
       if (receipt) {
-        const outcome = await onReceipt(client, ctx, intent, receipt, head);
+        const moved = await recordInclusion(client, ctx, intent, receipt);
+        if (moved) settled.reorged.push(intent.id);
+        const outcome = await settleIfDeep(client, ctx, { ...intent, block_number: receipt.blockNumber, receipt_status: receipt.status }, head);
         if (outcome) settled[outcome].push(intent.id);
         continue;
       }
@@ -74,45 +93,41 @@ export async function trackIntents(ctx: RelayerContext, head: bigint): Promise<n
         settled.reorged.push(intent.id);
         continue;
       }
-      chainNonce ??= BigInt(await ctx.chain.publicClient.getTransactionCount({ address: ctx.signer, blockTag: 'latest' }));
-      if (chainNonce > intent.nonce) await nonceTaken(client, ctx, intent, head);
+      if (intent.nonce < chainNonce) await nonceTaken(client, ctx, intent, head);
       else if (intent.sent_at_block !== null && head - intent.sent_at_block >= BigInt(ctx.stuckBlocks)) await replace(client, ctx, intent, mine.at(-1)!, head);
     }
     await runHandlers(client, ctx, settled.confirmed, 'onConfirmed');
     await runHandlers(client, ctx, settled.failed, 'onFailed');
     await runHandlers(client, ctx, settled.reorged, 'onReorged');
-    return rows.length;
+    return { count: rows.length, lastNonce: rows.at(-1)!.nonce };
   });
 }
 
-/** Records inclusion (or a new block after a reorg), and settles the intent once deep enough. */
-async function onReceipt(
-  client: pg.PoolClient,
-  ctx: RelayerContext,
-  intent: Tracked,
-  receipt: TransactionReceipt,
-  head: bigint,
-): Promise<'confirmed' | 'failed' | 'reorged' | undefined> {
-  const moved = intent.state === 'included' && intent.block_hash !== receipt.blockHash;
-  if (intent.state === 'broadcast' || moved) {
-    await client.query(
-      `update relayer_intents set state = 'included', transaction_hash = $2, block_number = $3, block_hash = $4, receipt = $5, events = $6,
-         reorgs = reorgs + $7, updated_at = now() where id = $1`,
-      [intent.id, receipt.transactionHash, receipt.blockNumber, receipt.blockHash, JSON.stringify(toJson(receipt)), JSON.stringify(decodeEvents(ctx, intent, receipt)), moved ? 1 : 0],
-    );
-    await client.query(`update relayer_transactions set status = case when hash = $2 then 'mined' else 'replaced' end where intent_id = $1`, [
-      intent.id,
-      receipt.transactionHash,
-    ]);
-  }
-  if (head - receipt.blockNumber + 1n < BigInt(intent.confirmations)) return moved ? 'reorged' : undefined;
-  if (receipt.status === 'success') {
+/** Records where the intent was mined; true when it was already included elsewhere (a reorg moved it). */
+async function recordInclusion(client: pg.PoolClient, ctx: RelayerContext, intent: Tracked, receipt: TransactionReceipt): Promise<boolean> {
+  const moved = intent.state === 'included';
+  await client.query(
+    `update relayer_intents set state = 'included', transaction_hash = $2, block_number = $3, block_hash = $4, receipt = $5, events = $6,
+       reorgs = reorgs + $7, updated_at = now() where id = $1`,
+    [intent.id, receipt.transactionHash, receipt.blockNumber, receipt.blockHash, JSON.stringify(toJson(receipt)), JSON.stringify(decodeEvents(ctx, intent, receipt)), moved ? 1 : 0],
+  );
+  await client.query(`update relayer_transactions set status = case when hash = $2 then 'mined' else 'replaced' end where intent_id = $1`, [
+    intent.id,
+    receipt.transactionHash,
+  ]);
+  return moved;
+}
+
+/** Once `confirmations` blocks stand on the inclusion: confirmed if it succeeded, failed (with the reason) if it reverted. */
+async function settleIfDeep(client: pg.PoolClient, ctx: RelayerContext, intent: Tracked, head: bigint): Promise<'confirmed' | 'failed' | undefined> {
+  if (head - intent.block_number! + 1n < BigInt(intent.confirmations)) return undefined;
+  if (intent.receipt_status === 'success') {
     await client.query(`update relayer_intents set state = 'confirmed', error = null, updated_at = now() where id = $1`, [intent.id]);
     return 'confirmed';
   }
   await client.query(`update relayer_intents set state = 'failed', error = $2, updated_at = now() where id = $1`, [
     intent.id,
-    JSON.stringify(await revertReason(ctx, intent, receipt)),
+    JSON.stringify(await revertReason(ctx, intent, intent.block_number!)),
   ]);
   return 'failed';
 }
@@ -195,14 +210,14 @@ function decodeEvents(ctx: RelayerContext, intent: Tracked, receipt: Transaction
 }
 
 /** Why a mined transaction reverted: the same call replayed on the state before its block. */
-async function revertReason(ctx: RelayerContext, intent: Tracked, receipt: TransactionReceipt): Promise<IntentError> {
+async function revertReason(ctx: RelayerContext, intent: Tracked, blockNumber: bigint): Promise<IntentError> {
   try {
-    await ctx.chain.publicClient.call({ account: ctx.signer, to: intent.to_address, data: intent.data, value: BigInt(intent.value), blockNumber: receipt.blockNumber - 1n });
+    await ctx.chain.publicClient.call({ account: ctx.signer, to: intent.to_address, data: intent.data, value: BigInt(intent.value), blockNumber: blockNumber - 1n });
   } catch (error) {
     const revert = decodeRevert(error, ctx.kinds.get(intent.kind)?.abi ?? []);
     if (revert) return revert;
   }
-  return { name: 'Reverted', message: `reverted in block ${receipt.blockNumber}` };
+  return { name: 'Reverted', message: `reverted in block ${blockNumber}` };
 }
 
 function notFound(error: unknown): null {
