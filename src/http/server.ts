@@ -2,6 +2,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { randomUUID } from 'node:crypto';
+import { ZodError } from 'zod';
 import type { Logger } from '../runtime/logger.js';
 import { metrics } from '../runtime/metrics.js';
 import { sendProblem, problemSchema } from './problem.js';
@@ -11,6 +12,8 @@ export interface ServerOptions {
   logger: Logger;
   readiness: ReadinessCheck[];
   version: string;
+  /** Route groups to add (the relayer's, the apps'). */
+  routes?: Array<(app: FastifyInstance) => Promise<void>>;
 }
 
 const REQUEST_ID = /^[\w.:-]{1,64}$/;
@@ -43,6 +46,9 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   app.setErrorHandler((error: Error & { statusCode?: number; validation?: unknown }, request, reply) => {
     if (error.validation) {
       return sendProblem(request, reply, 400, error.message, { errors: error.validation });
+    }
+    if (error instanceof ZodError) {
+      return sendProblem(request, reply, 400, error.issues.map((i) => `${i.path.join('.') || 'request'}: ${i.message}`).join('; '), { errors: error.issues });
     }
     const status = error.statusCode;
     if (status && status >= 400 && status < 500) return sendProblem(request, reply, status, error.message);
@@ -101,6 +107,8 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     reply.type(metrics.contentType);
     return metrics.metrics();
   });
+
+  for (const routes of options.routes ?? []) await routes(app);
 
   return app;
 }

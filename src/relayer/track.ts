@@ -209,15 +209,21 @@ function decodeEvents(ctx: RelayerContext, intent: Tracked, receipt: Transaction
   return events;
 }
 
-/** Why a mined transaction reverted: the same call replayed on the state before its block. */
+/**
+ * Why a mined transaction reverted: the same call replayed on the state at the end
+ * of its block (its own revert changed nothing, and a transaction earlier in the
+ * block, such as a competing one, is the usual cause), else on the state before.
+ */
 async function revertReason(ctx: RelayerContext, intent: Tracked, blockNumber: bigint): Promise<IntentError> {
-  try {
-    await ctx.chain.publicClient.call({ account: ctx.signer, to: intent.to_address, data: intent.data, value: BigInt(intent.value), blockNumber: blockNumber - 1n });
-  } catch (error) {
-    const revert = decodeRevert(error, ctx.kinds.get(intent.kind)?.abi ?? []);
-    if (revert) return revert;
+  for (const at of [blockNumber, blockNumber - 1n]) {
+    try {
+      await ctx.chain.publicClient.call({ account: ctx.signer, to: intent.to_address, data: intent.data, value: BigInt(intent.value), blockNumber: at });
+    } catch (error) {
+      const revert = decodeRevert(error, ctx.kinds.get(intent.kind)?.abi ?? []);
+      if (revert) return revert;
+    }
   }
-  return { name: 'Reverted', message: `reverted in block ${blockNumber}` };
+  return { name: 'Reverted', message: `reverted in block ${blockNumber}; replaying the call does not revert, so the reason is unknown` };
 }
 
 function notFound(error: unknown): null {

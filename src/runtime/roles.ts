@@ -7,6 +7,7 @@ import { startWorker } from '../jobs/worker.js';
 import { version } from './version.js';
 import { startRelayer } from '../relayer/relayer.js';
 import { signerFromPrivateKey } from '../relayer/signer.js';
+import { intentRoutes } from '../relayer/routes.js';
 
 export type Role = 'api' | 'indexer' | 'worker';
 
@@ -67,7 +68,12 @@ export function engineReadiness(stack: Pick<Stack, 'database' | 'chain'>): Readi
 export async function startRole(stack: Stack, role: Role): Promise<RunningRole> {
   switch (role) {
     case 'api': {
-      const server = await buildServer({ logger: stack.logger, readiness: engineReadiness(stack), version });
+      const server = await buildServer({
+        logger: stack.logger,
+        readiness: engineReadiness(stack),
+        version,
+        routes: [(app) => intentRoutes(app, stack.database.pool)],
+      });
       const { host, port } = stack.config.http;
       await server.listen({ host, port });
       return { role, stop: () => server.close() };

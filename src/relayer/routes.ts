@@ -1,0 +1,183 @@
+import type { FastifyInstance } from 'fastify';
+import type pg from 'pg';
+import { z } from 'zod';
+import { INTENT_STATES } from './schema.js';
+import { sendProblem, problemSchema } from '../http/problem.js';
+import { routeSchema } from '../http/zod.js';
+
+const idParams = z.object({ id: z.string().regex(/^[1-9]\d{0,18}$/, 'expected a positive integer id') });
+const listQuery = z.object({
+  state: z.enum(INTENT_STATES).optional(),
+  kind: z.string().max(100).optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+  /** The `nextCursor` of the previous page. */
+  cursor: z.string().regex(/^[1-9]\d{0,18}$/, 'expected the nextCursor of a previous page').optional(),
+});
+
+const transactionSchema = {
+  type: 'object',
+  properties: {
+    hash: { type: 'string' },
+    nonce: { type: 'string' },
+    status: { type: 'string', enum: ['signed', 'sent', 'mined', 'replaced'] },
+    maxFeePerGas: { type: ['string', 'null'] },
+    maxPriorityFeePerGas: { type: ['string', 'null'] },
+    gasPrice: { type: ['string', 'null'] },
+    createdAt: { type: 'string', format: 'date-time' },
+  },
+} as const;
+
+const intentSchema = {
+  type: 'object',
+  properties: {
+    id: { type: 'string' },
+    idempotencyKey: { type: 'string' },
+    kind: { type: 'string' },
+    state: { type: 'string', enum: [...INTENT_STATES] },
+    chainId: { type: 'integer' },
+    signer: { type: 'string' },
+    contract: { type: 'string' },
+    to: { type: 'string' },
+    functionName: { type: 'string' },
+    args: {},
+    nonce: { type: ['string', 'null'] },
+    confirmations: { type: 'integer' },
+    transactionHash: { type: ['string', 'null'], description: 'the mined transaction, whichever of the hashes sent won' },
+    blockNumber: { type: ['string', 'null'] },
+    blockHash: { type: ['string', 'null'] },
+    receipt: { type: ['object', 'null'], additionalProperties: true },
+    events: { type: ['array', 'null'], items: { type: 'object', additionalProperties: true } },
+    error: { type: ['object', 'null'], additionalProperties: true },
+    reorgs: { type: 'integer' },
+    createdAt: { type: 'string', format: 'date-time' },
+    updatedAt: { type: 'string', format: 'date-time' },
+  },
+} as const;
+
+/** GET /api/tx/:id and GET /api/tx: where the outbox's intents stand, read from PostgreSQL only. */
+export async function intentRoutes(app: FastifyInstance, pool: pg.Pool): Promise<void> {
+  app.get(
+    '/api/tx/:id',
+    {
+      schema: {
+        summary: 'One intent: its state, every transaction hash sent, the receipt, decoded events and error',
+        tags: ['transactions'],
+        params: routeSchema(idParams),
+        response: {
+          200: { ...intentSchema, properties: { ...intentSchema.properties, transactions: { type: 'array', items: transactionSchema } } },
+          400: problemSchema,
+          404: problemSchema,
+        },
+      },
+    },
+    async (request, reply) => {
+      const { id } = idParams.parse(request.params);
+      const { rows } = await pool.query<IntentRow>(`${INTENT_COLUMNS} where id = $1`, [id]);
+      if (!rows[0]) return sendProblem(request, reply, 404, `no intent ${id}`);
+      const { rows: txs } = await pool.query<{
+        hash: string;
+        nonce: string;
+        status: string;
+        max_fee_per_gas: string | null;
+        max_priority_fee_per_gas: string | null;
+        gas_price: string | null;
+        created_at: Date;
+      }>(
+        `select hash, nonce::text, status, max_fee_per_gas::text, max_priority_fee_per_gas::text, gas_price::text, created_at
+         from relayer_transactions where intent_id = $1 order by created_at, hash`,
+        [id],
+      );
+      return {
+        ...toIntent(rows[0]),
+        transactions: txs.map((t) => ({
+          hash: t.hash,
+          nonce: t.nonce,
+          status: t.status,
+          maxFeePerGas: t.max_fee_per_gas,
+          maxPriorityFeePerGas: t.max_priority_fee_per_gas,
+          gasPrice: t.gas_price,
+          createdAt: t.created_at.toISOString(),
+        })),
+      };
+    },
+  );
+
+  app.get(
+    '/api/tx',
+    {
+      schema: {
+        summary: 'Intents, newest first, filtered by state and kind; cursor pagination',
+        tags: ['transactions'],
+        querystring: routeSchema(listQuery),
+        response: {
+          200: { type: 'object', properties: { items: { type: 'array', items: intentSchema }, nextCursor: { type: ['string', 'null'] } } },
+          400: problemSchema,
+        },
+      },
+    },
+    async (request) => {
+      const query = listQuery.parse(request.query);
+      const { rows } = await pool.query<IntentRow>(
+        `${INTENT_COLUMNS}
+         where ($1::text is null or state = $1) and ($2::text is null or kind = $2) and ($3::bigint is null or id < $3)
+         order by id desc limit $4`,
+        [query.state ?? null, query.kind ?? null, query.cursor ?? null, query.limit + 1],
+      );
+      const page = rows.slice(0, query.limit);
+      return { items: page.map(toIntent), nextCursor: rows.length > query.limit ? String(page.at(-1)!.id) : null };
+    },
+  );
+}
+
+const INTENT_COLUMNS = `select id, idempotency_key, kind, state, chain_id, signer, contract, to_address, function_name, args, nonce, confirmations,
+  transaction_hash, block_number, block_hash, receipt, events, error, reorgs, created_at, updated_at from relayer_intents`;
+
+interface IntentRow {
+  id: bigint;
+  idempotency_key: string;
+  kind: string;
+  state: string;
+  chain_id: number;
+  signer: string;
+  contract: string;
+  to_address: string;
+  function_name: string;
+  args: unknown;
+  nonce: bigint | null;
+  confirmations: number;
+  transaction_hash: string | null;
+  block_number: bigint | null;
+  block_hash: string | null;
+  receipt: unknown;
+  events: unknown;
+  error: unknown;
+  reorgs: number;
+  created_at: Date;
+  updated_at: Date;
+}
+
+function toIntent(row: IntentRow) {
+  return {
+    id: String(row.id),
+    idempotencyKey: row.idempotency_key,
+    kind: row.kind,
+    state: row.state,
+    chainId: Number(row.chain_id),
+    signer: row.signer,
+    contract: row.contract,
+    to: row.to_address,
+    functionName: row.function_name,
+    args: row.args,
+    nonce: row.nonce === null ? null : String(row.nonce),
+    confirmations: row.confirmations,
+    transactionHash: row.transaction_hash,
+    blockNumber: row.block_number === null ? null : String(row.block_number),
+    blockHash: row.block_hash,
+    receipt: row.receipt,
+    events: row.events,
+    error: row.error,
+    reorgs: row.reorgs,
+    createdAt: row.created_at.toISOString(),
+    updatedAt: row.updated_at.toISOString(),
+  };
+}
