@@ -49,6 +49,15 @@ const envSchema = z.object({
   RELAYER_MAX_FEE_GWEI: z.coerce.number().positive().max(1_000_000).default(500),
   RELAYER_BATCH_SIZE: z.coerce.number().int().min(1).max(5_000).default(200),
   RELAYER_POLL_INTERVAL_MS: z.coerce.number().int().min(10).max(60_000).default(250),
+
+  WEBHOOK_URLS: z
+    .string()
+    .optional()
+    .transform((value) => (value ?? '').split(',').map((u) => u.trim()).filter(Boolean))
+    .refine((urls) => urls.every((u) => isUrlWith(u, ['http:', 'https:'])), { message: 'expected comma-separated URLs starting with http:// or https://' }),
+  WEBHOOK_SECRET: z.string().min(16).optional(),
+  WEBHOOK_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(25).default(10),
+  WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
 });
 
 /** The first account of anvil's default mnemonic: public knowledge, used only on the embedded chain. */
@@ -74,6 +83,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
 function buildConfig(env: z.infer<typeof envSchema>, cwd: string) {
   const home = resolve(cwd, env.LEDGERSYNC_HOME);
   const embeddedChain = env.RPC_URL === undefined;
+  if (env.WEBHOOK_URLS.length > 0 && !env.WEBHOOK_SECRET) {
+    throw new ConfigError('invalid configuration: WEBHOOK_SECRET: required when WEBHOOK_URLS is set (deliveries are signed with it)');
+  }
   if (env.WS_URL && embeddedChain) {
     throw new ConfigError('invalid configuration: WS_URL: set RPC_URL too (WS_URL only adds a WebSocket to an RPC_URL chain)');
   }
@@ -105,6 +117,7 @@ function buildConfig(env: z.infer<typeof envSchema>, cwd: string) {
       batchSize: env.RELAYER_BATCH_SIZE,
       pollIntervalMs: env.RELAYER_POLL_INTERVAL_MS,
     },
+    webhooks: { urls: env.WEBHOOK_URLS, secret: env.WEBHOOK_SECRET ?? '', maxAttempts: env.WEBHOOK_MAX_ATTEMPTS, timeoutMs: env.WEBHOOK_TIMEOUT_MS },
   };
 }
 
@@ -122,13 +135,14 @@ function isUrlWith(value: string, protocols: string[]): boolean {
   }
 }
 
-// Values are never echoed: some variables hold secrets (DATABASE_URL, DEPLOYER_PRIVATE_KEY, RELAYER_PRIVATE_KEY).
+// Values are never echoed: some variables hold secrets (DATABASE_URL, DEPLOYER_PRIVATE_KEY, RELAYER_PRIVATE_KEY, WEBHOOK_SECRET).
 function describeIssue(issue: z.core.$ZodIssue): string {
   switch (issue.code) {
     case 'invalid_type':
       return `expected ${issue.expected === 'number' ? 'a number' : issue.expected}`;
     case 'too_small':
     case 'too_big':
+      if (issue.origin === 'string') return `expected ${issue.code === 'too_small' ? 'at least' : 'at most'} ${String(issue.code === 'too_small' ? issue.minimum : issue.maximum)} characters`;
       return `expected ${issue.origin === 'number' ? 'a number' : 'a value'} ${issue.code === 'too_small' ? '>=' : '<='} ${String(issue.code === 'too_small' ? issue.minimum : issue.maximum)}`;
     case 'invalid_value':
       return `expected one of ${issue.values.map(String).join(', ')}`;

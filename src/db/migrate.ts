@@ -15,8 +15,9 @@ export async function migrateDatabase(database: Database): Promise<void> {
   const client = await database.pool.connect();
   try {
     await client.query('select pg_advisory_lock($1)', [MIGRATION_LOCK]);
-    await migrate(database.db, { migrationsFolder: join(packageRoot, 'drizzle') });
+    // graphile-worker's schema first: our migrations refer to it (webhook deliveries are its jobs).
     await runWorkerMigrations({ pgPool: database.pool });
+    await migrate(database.db, { migrationsFolder: join(packageRoot, 'drizzle') });
   } finally {
     await client.query('select pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => {});
     client.release();

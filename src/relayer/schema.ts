@@ -93,3 +93,15 @@ export const signers = pgTable(
   },
   (t) => [primaryKey({ columns: [t.chainId, t.address] })],
 );
+
+/**
+ * Where intent state changes are posted (synced from WEBHOOK_URLS when a worker
+ * starts). A trigger on relayer_intents queues one graphile-worker job per
+ * endpoint and change, in the transaction that made the change.
+ */
+export const webhooks = pgTable('relayer_webhooks', {
+  url: text('url').primaryKey(),
+  /** Deliveries tried this many times, then left failed in graphile_worker.jobs (the dead letters). */
+  maxAttempts: integer('max_attempts').notNull(),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+});

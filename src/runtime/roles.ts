@@ -8,6 +8,7 @@ import { version } from './version.js';
 import { startRelayer } from '../relayer/relayer.js';
 import { signerFromPrivateKey } from '../relayer/signer.js';
 import { intentRoutes } from '../relayer/routes.js';
+import { registerWebhooks, webhookTask, WEBHOOK_TASK } from '../relayer/webhooks.js';
 
 export type Role = 'api' | 'indexer' | 'worker';
 
@@ -83,7 +84,10 @@ export async function startRole(stack: Stack, role: Role): Promise<RunningRole> 
       return { role, stop: () => indexer.stop() };
     }
     case 'worker': {
-      const worker = await startWorker(stack, {});
+      const { webhooks } = stack.config;
+      // The configuration is the list of endpoints: a worker started without WEBHOOK_URLS stops deliveries.
+      await registerWebhooks(stack.database.pool, webhooks);
+      const worker = await startWorker(stack.database.url, stack.logger, { [WEBHOOK_TASK]: webhookTask(stack.database.pool, webhooks) });
       const relayer = await startConfiguredRelayer(stack);
       return {
         role,

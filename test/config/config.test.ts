@@ -37,12 +37,27 @@ describe('configuration', () => {
     [{ DATABASE_URL: 'mysql://x' }, 'invalid configuration: DATABASE_URL: expected a URL starting with postgres:// or postgresql://'],
     [{ WS_URL: 'ws://node' }, 'invalid configuration: WS_URL: set RPC_URL too (WS_URL only adds a WebSocket to an RPC_URL chain)'],
     [{ PORT: 'x', ANVIL_BLOCK_TIME: '0' }, 'invalid configuration: PORT: expected a number; ANVIL_BLOCK_TIME: expected a number >= 1'],
+    [{ WEBHOOK_URLS: 'https://a.example/h, ftp://b' }, 'invalid configuration: WEBHOOK_URLS: expected comma-separated URLs starting with http:// or https://'],
+    [{ WEBHOOK_URLS: 'https://a.example/h' }, 'invalid configuration: WEBHOOK_SECRET: required when WEBHOOK_URLS is set (deliveries are signed with it)'],
+    [{ WEBHOOK_URLS: 'https://a.example/h', WEBHOOK_SECRET: 'short' }, 'invalid configuration: WEBHOOK_SECRET: expected at least 16 characters'],
+    [{ RELAYER_FEE_BUMP_PERCENT: '5' }, 'invalid configuration: RELAYER_FEE_BUMP_PERCENT: expected a number >= 10'],
   ])('rejects %j with a message naming the variable', (env, message) => {
     expect(() => loadConfig(env, scratchDir())).toThrow(new ConfigError(message));
   });
 
+  it('relays with the dev key and one confirmation on the embedded chain, and needs a key and FINALITY_DEPTH confirmations on a real one', () => {
+    expect(loadConfig({}, scratchDir()).relayer).toMatchObject({ confirmations: 1, stuckBlocks: 3, fees: { bumpPercent: 15, maxFeePerGas: 500_000_000_000n } });
+    expect(loadConfig({}, scratchDir()).relayer.privateKey).toMatch(/^0x[0-9a-f]{64}$/);
+    const real = loadConfig({ RPC_URL: 'https://rpc.example/v1', FINALITY_DEPTH: '20', WEBHOOK_URLS: 'https://a.example/h', WEBHOOK_SECRET: 'x'.repeat(16) }, scratchDir());
+    expect(real.relayer).toMatchObject({ privateKey: undefined, confirmations: 20 });
+    expect(real.webhooks).toMatchObject({ urls: ['https://a.example/h'], maxAttempts: 10 });
+  });
+
   it('never echoes a rejected secret', () => {
     const key = '0x' + 'ab'.repeat(31);
+    expect(() => loadConfig({ RELAYER_PRIVATE_KEY: key }, scratchDir())).toThrow(
+      'invalid configuration: RELAYER_PRIVATE_KEY: expected a 0x-prefixed 32-byte hex private key',
+    );
     expect(() => loadConfig({ DEPLOYER_PRIVATE_KEY: key }, scratchDir())).toThrow(
       'invalid configuration: DEPLOYER_PRIVATE_KEY: expected a 0x-prefixed 32-byte hex private key',
     );

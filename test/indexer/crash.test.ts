@@ -7,6 +7,7 @@ import { freshIndex, snapshot } from '../harness/indexer.js';
 import { startRpcProxy } from '../harness/rpc-proxy.js';
 import { createEmptyDatabase } from '../harness/db.js';
 import { RunningCli, scratchDir } from '../harness/cli.js';
+import { connectDatabase } from '../../src/db/client.js';
 
 const KILLS = 22;
 
@@ -25,8 +26,8 @@ describe('indexer killed at random moments', () => {
     onTestFinished(() => node.close());
     const database = await createEmptyDatabase();
     onTestFinished(() => database.drop());
-    const pool = new pg.Pool({ connectionString: database.url, max: 2 });
-    onTestFinished(() => pool.end());
+    const { pool, close } = connectDatabase(database.url, { max: 2 });
+    onTestFinished(close);
 
     const env = {
       DATABASE_URL: database.url,
