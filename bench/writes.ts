@@ -19,12 +19,12 @@ import { recordDeployment } from '../src/chain/evm/deployments.js';
 import { startEmbeddedPostgres } from '../src/db/embedded.js';
 import { connectDatabase } from '../src/db/client.js';
 import { migrateDatabase } from '../src/db/migrate.js';
-import { inTransaction } from '../src/indexer/store.js';
 import { createOutbox } from '../src/relayer/outbox.js';
 import { credentialsApp } from '../src/apps/credentials/index.js';
 import { freePort } from '../src/runtime/ports.js';
 import { packageRoot } from '../src/runtime/paths.js';
 import { blockProofCredentialVaultAbi as abi, blockProofCredentialVaultBytecode as bytecode } from '../contracts/artifacts/BlockProofCredentialVault.js';
+import { inTransaction } from '../src/db/transaction.js';
 
 const INTENTS = Number(process.env.BENCH_INTENTS ?? 3_000);
 const BLOCK_TIME = Number(process.env.BENCH_BLOCK_TIME ?? 1);

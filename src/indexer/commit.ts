@@ -1,7 +1,8 @@
 import type { ChainIndexer } from './context.js';
 import { applyProjections } from './projections.js';
-import { inTransaction, insertBlock, insertEvents, moveCheckpoint, pruneFinalized, type BlockHeader } from './store.js';
+import {insertBlock, insertEvents, moveCheckpoint, pruneFinalized, type BlockHeader} from './store.js';
 import type { StoredEvent } from './types.js';
+import { inTransaction } from '../db/transaction.js';
 
 /**
  * The one transaction that indexes blocks: their raw events, the projections'

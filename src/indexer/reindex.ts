@@ -2,7 +2,8 @@ import type pg from 'pg';
 import type { Address, Hex } from 'viem';
 import type { IndexedEvent, JsonValue, Projection } from './types.js';
 import { applyProjections } from './projections.js';
-import { inTransaction, quoteIdent } from './store.js';
+import {quoteIdent} from './store.js';
+import { inTransaction } from '../db/transaction.js';
 
 export interface ReplayProgress {
   events: number;

@@ -158,19 +158,3 @@ export async function rollbackAbove(client: pg.PoolClient, chainId: number, ance
   await client.query('delete from indexer_events where chain_id = $1 and block_number > $2', [chainId, ancestor]);
   await client.query('delete from indexer_blocks where chain_id = $1 and number > $2', [chainId, ancestor]);
 }
-
-/** Runs `work` in a transaction on its own connection. */
-export async function inTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-  const client = await pool.connect();
-  try {
-    await client.query('begin');
-    const result = await work(client);
-    await client.query('commit');
-    return result;
-  } catch (error) {
-    await client.query('rollback').catch(() => {});
-    throw error;
-  } finally {
-    client.release();
-  }
-}

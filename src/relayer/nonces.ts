@@ -1,8 +1,9 @@
 import { keccak256, type TransactionSerializable } from 'viem';
-import { inTransaction } from '../indexer/store.js';
+
 import type { RelayerContext } from './context.js';
 import { currentFees } from './fees.js';
 import { feeFields, storeTransactions } from './prepare.js';
+import { inTransaction } from '../db/transaction.js';
 
 /**
  * Makes the stored next nonce at least the chain's pending count: a fresh signer

@@ -1,12 +1,13 @@
 import type pg from 'pg';
 import { hostname } from 'node:os';
 import { keccak256, numberToHex, type Address, type Hex, type TransactionSerializable } from 'viem';
-import { inTransaction } from '../indexer/store.js';
+
 import { backoffSeconds, type RelayerContext } from './context.js';
 import { currentFees, type Fees } from './fees.js';
 import { decodeRevert } from './revert.js';
 import { runHandlers } from './settle.js';
 import type { IntentError } from './types.js';
+import { inTransaction } from '../db/transaction.js';
 
 interface PendingIntent {
   id: bigint;

@@ -1,6 +1,7 @@
 import type { Hex } from 'viem';
-import { inTransaction } from '../indexer/store.js';
+
 import { backoffSeconds, type RelayerContext } from './context.js';
+import { inTransaction } from '../db/transaction.js';
 
 interface Sendable {
   id: bigint;

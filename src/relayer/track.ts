@@ -1,13 +1,14 @@
 import type pg from 'pg';
 import { keccak256, type Hex, type TransactionReceipt, type TransactionSerializable } from 'viem';
 import { createDecoder, toJson } from '../indexer/decode.js';
-import { inTransaction } from '../indexer/store.js';
+
 import type { RelayerContext } from './context.js';
 import { bumpFees, currentFees, type Fees } from './fees.js';
 import { feeFields, storeTransactions } from './prepare.js';
 import { decodeRevert } from './revert.js';
 import { runHandlers } from './settle.js';
 import type { DecodedEvent, IntentError } from './types.js';
+import { inTransaction } from '../db/transaction.js';
 
 interface Tracked {
   id: bigint;

@@ -8,9 +8,9 @@ import { credentialsApp } from '../../src/apps/credentials/index.js';
 import { createOutbox, type SubmitIntent } from '../../src/relayer/outbox.js';
 import { startRelayer, type RelayerOptions } from '../../src/relayer/relayer.js';
 import type { IntentKind } from '../../src/relayer/types.js';
-import { inTransaction } from '../../src/indexer/store.js';
 import { createTestDatabase } from './db.js';
 import { vaultWorld } from './vault-world.js';
+import { inTransaction } from '../../src/db/transaction.js';
 
 /** anvil's second dev account: the institution registered in the vault world, and the relayer's signer. */
 export const INSTITUTION_KEY: Hex = '0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d';

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase } from '../harness/db.js';
-import { inTransaction, insertEvents } from '../../src/indexer/store.js';
+import { insertEvents } from '../../src/indexer/store.js';
 import type { StoredEvent } from '../../src/indexer/types.js';
+import { inTransaction } from '../../src/db/transaction.js';
 
 describe('raw event storage', () => {
   let database: Awaited<ReturnType<typeof createTestDatabase>>;

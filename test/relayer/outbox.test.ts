@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { inTransaction } from '../../src/indexer/store.js';
 import { IdempotencyConflictError, IntentRejectedError } from '../../src/relayer/outbox.js';
 import { credentialsApp } from '../../src/apps/credentials/index.js';
 import type { IntentKind } from '../../src/relayer/types.js';
 import { relayerWorld } from '../harness/relayer.js';
+import { inTransaction } from '../../src/db/transaction.js';
 
 describe('outbox and relayer', () => {
   it('sends nothing for an intent whose application transaction rolled back', async () => {
