@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { resolve } from 'node:path';
 import { existsSync } from 'node:fs';
 import dotenv from 'dotenv';
+import type { SignerSource } from '../relayer/signer.js';
 
 /**
  * Every setting ledgersync reads, validated into one typed object at start-up.
@@ -43,6 +44,8 @@ const envSchema = z.object({
   DEPLOYER_PRIVATE_KEY: privateKey.optional(),
 
   RELAYER_PRIVATE_KEY: privateKey.optional(),
+  RELAYER_KEYSTORE_FILE: z.string().min(1).optional(),
+  RELAYER_KEYSTORE_PASSWORD: z.string().optional(),
   RELAYER_CONFIRMATIONS: z.coerce.number().int().min(1).max(10_000).optional(),
   RELAYER_STUCK_BLOCKS: z.coerce.number().int().min(1).max(10_000).default(3),
   RELAYER_FEE_BUMP_PERCENT: z.coerce.number().int().min(10).max(1000).default(15),
@@ -83,6 +86,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
 function buildConfig(env: z.infer<typeof envSchema>, cwd: string) {
   const home = resolve(cwd, env.LEDGERSYNC_HOME);
   const embeddedChain = env.RPC_URL === undefined;
+  if (env.RELAYER_PRIVATE_KEY && env.RELAYER_KEYSTORE_FILE) {
+    throw new ConfigError('invalid configuration: RELAYER_KEYSTORE_FILE: set either it or RELAYER_PRIVATE_KEY, not both');
+  }
+  if (env.RELAYER_KEYSTORE_FILE && env.RELAYER_KEYSTORE_PASSWORD === undefined) {
+    throw new ConfigError('invalid configuration: RELAYER_KEYSTORE_PASSWORD: required with RELAYER_KEYSTORE_FILE');
+  }
   if (env.WEBHOOK_URLS.length > 0 && !env.WEBHOOK_SECRET) {
     throw new ConfigError('invalid configuration: WEBHOOK_SECRET: required when WEBHOOK_URLS is set (deliveries are signed with it)');
   }
@@ -109,7 +118,7 @@ function buildConfig(env: z.infer<typeof envSchema>, cwd: string) {
     deployerPrivateKey: (env.DEPLOYER_PRIVATE_KEY ?? (embeddedChain ? ANVIL_DEV_KEY : undefined)) as `0x${string}` | undefined,
     relayer: {
       /** Without a key the worker runs no relayer (intents wait in the outbox). */
-      privateKey: (env.RELAYER_PRIVATE_KEY ?? (embeddedChain ? ANVIL_DEV_KEY : undefined)) as `0x${string}` | undefined,
+      signer: relayerSigner(env, embeddedChain, cwd),
       // One block is final on a local dev chain; on a real chain wait as long as the indexer calls final, at most 64.
       confirmations: env.RELAYER_CONFIRMATIONS ?? (embeddedChain ? 1 : Math.max(1, Math.min(env.FINALITY_DEPTH, 64))),
       stuckBlocks: env.RELAYER_STUCK_BLOCKS,
@@ -119,6 +128,12 @@ function buildConfig(env: z.infer<typeof envSchema>, cwd: string) {
     },
     webhooks: { urls: env.WEBHOOK_URLS, secret: env.WEBHOOK_SECRET ?? '', maxAttempts: env.WEBHOOK_MAX_ATTEMPTS, timeoutMs: env.WEBHOOK_TIMEOUT_MS },
   };
+}
+
+function relayerSigner(env: z.infer<typeof envSchema>, embeddedChain: boolean, cwd: string): SignerSource | undefined {
+  if (env.RELAYER_KEYSTORE_FILE) return { kind: 'keystore', path: resolve(cwd, env.RELAYER_KEYSTORE_FILE), password: env.RELAYER_KEYSTORE_PASSWORD ?? '' };
+  const key = env.RELAYER_PRIVATE_KEY ?? (embeddedChain ? ANVIL_DEV_KEY : undefined);
+  return key ? { kind: 'key', privateKey: key as `0x${string}` } : undefined;
 }
 
 function readDotenv(cwd: string): Record<string, string> {
@@ -135,7 +150,7 @@ function isUrlWith(value: string, protocols: string[]): boolean {
   }
 }
 
-// Values are never echoed: some variables hold secrets (DATABASE_URL, DEPLOYER_PRIVATE_KEY, RELAYER_PRIVATE_KEY, WEBHOOK_SECRET).
+// Values are never echoed: some variables hold secrets (DATABASE_URL, DEPLOYER_PRIVATE_KEY, RELAYER_PRIVATE_KEY, RELAYER_KEYSTORE_PASSWORD, WEBHOOK_SECRET).
 function describeIssue(issue: z.core.$ZodIssue): string {
   switch (issue.code) {
     case 'invalid_type':

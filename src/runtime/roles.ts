@@ -6,7 +6,7 @@ import { apps } from '../apps/index.js';
 import { startWorker } from '../jobs/worker.js';
 import { version } from './version.js';
 import { startRelayer } from '../relayer/relayer.js';
-import { signerFromPrivateKey } from '../relayer/signer.js';
+import { loadSigner } from '../relayer/signer.js';
 import { intentRoutes } from '../relayer/routes.js';
 import { registerWebhooks, webhookTask, WEBHOOK_TASK } from '../relayer/webhooks.js';
 
@@ -103,14 +103,14 @@ export async function startRole(stack: Stack, role: Role): Promise<RunningRole> 
 /** The relayer for the configured signer, or none (with a warning) when no key is configured. */
 async function startConfiguredRelayer(stack: Stack) {
   const { relayer } = stack.config;
-  if (!relayer.privateKey) {
-    stack.logger.warn('RELAYER_PRIVATE_KEY is not set: the worker sends no transactions; intents wait in the outbox');
+  if (!relayer.signer) {
+    stack.logger.warn('neither RELAYER_PRIVATE_KEY nor RELAYER_KEYSTORE_FILE is set: the worker sends no transactions; intents wait in the outbox');
     return undefined;
   }
   return startRelayer(
     stack.chain,
     stack.database.pool,
-    signerFromPrivateKey(relayer.privateKey),
+    await loadSigner(relayer.signer),
     apps.flatMap((app) => app.intents),
     {
       fees: relayer.fees,

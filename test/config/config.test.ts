@@ -41,15 +41,26 @@ describe('configuration', () => {
     [{ WEBHOOK_URLS: 'https://a.example/h' }, 'invalid configuration: WEBHOOK_SECRET: required when WEBHOOK_URLS is set (deliveries are signed with it)'],
     [{ WEBHOOK_URLS: 'https://a.example/h', WEBHOOK_SECRET: 'short' }, 'invalid configuration: WEBHOOK_SECRET: expected at least 16 characters'],
     [{ RELAYER_FEE_BUMP_PERCENT: '5' }, 'invalid configuration: RELAYER_FEE_BUMP_PERCENT: expected a number >= 10'],
+    [{ RELAYER_KEYSTORE_FILE: 'k.json' }, 'invalid configuration: RELAYER_KEYSTORE_PASSWORD: required with RELAYER_KEYSTORE_FILE'],
+    [
+      { RELAYER_KEYSTORE_FILE: 'k.json', RELAYER_KEYSTORE_PASSWORD: 'x', RELAYER_PRIVATE_KEY: '0x' + '1'.repeat(64) },
+      'invalid configuration: RELAYER_KEYSTORE_FILE: set either it or RELAYER_PRIVATE_KEY, not both',
+    ],
   ])('rejects %j with a message naming the variable', (env, message) => {
     expect(() => loadConfig(env, scratchDir())).toThrow(new ConfigError(message));
   });
 
   it('relays with the dev key and one confirmation on the embedded chain, and needs a key and FINALITY_DEPTH confirmations on a real one', () => {
     expect(loadConfig({}, scratchDir()).relayer).toMatchObject({ confirmations: 1, stuckBlocks: 3, fees: { bumpPercent: 15, maxFeePerGas: 500_000_000_000n } });
-    expect(loadConfig({}, scratchDir()).relayer.privateKey).toMatch(/^0x[0-9a-f]{64}$/);
+    expect(loadConfig({}, scratchDir()).relayer.signer).toMatchObject({ kind: 'key', privateKey: expect.stringMatching(/^0x[0-9a-f]{64}$/) });
     const real = loadConfig({ RPC_URL: 'https://rpc.example/v1', FINALITY_DEPTH: '20', WEBHOOK_URLS: 'https://a.example/h', WEBHOOK_SECRET: 'x'.repeat(16) }, scratchDir());
-    expect(real.relayer).toMatchObject({ privateKey: undefined, confirmations: 20 });
+    expect(real.relayer).toMatchObject({ signer: undefined, confirmations: 20 });
+    const cwd = scratchDir();
+    expect(loadConfig({ RPC_URL: 'https://rpc.example/v1', RELAYER_KEYSTORE_FILE: 'keys/relayer.json', RELAYER_KEYSTORE_PASSWORD: 'pw' }, cwd).relayer.signer).toEqual({
+      kind: 'keystore',
+      path: join(cwd, 'keys/relayer.json'),
+      password: 'pw',
+    });
     expect(real.webhooks).toMatchObject({ urls: ['https://a.example/h'], maxAttempts: 10 });
   });
 
