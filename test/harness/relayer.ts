@@ -26,8 +26,8 @@ export const fastRelayer: RelayerOptions = {
 };
 
 /** A private anvil with the vault, a fresh database, and an outbox whose signer is the institution. */
-export async function relayerWorld(options: { blockTime?: number; confirmations?: number; kinds?: IntentKind[] } = {}) {
-  const world = await vaultWorld({ blockTime: options.blockTime ?? 0.2 });
+export async function relayerWorld(options: { blockTime?: number; confirmations?: number; kinds?: IntentKind[]; hardfork?: string } = {}) {
+  const world = await vaultWorld({ blockTime: options.blockTime ?? 0.2, ...(options.hardfork ? { hardfork: options.hardfork } : {}) });
   const database = await createTestDatabase();
   onTestFinished(() => database.drop());
   const chain = await connectChain(world.rpcUrl);

@@ -30,8 +30,13 @@ export const nextFingerprint = (): Hex => keccak256(toHex(`doc-${process.pid}-${
  * make history (issue, revoke, reorg). Private, because reorgs would disturb other
  * test files on the shared anvil.
  */
-export async function vaultWorld(options: { blockTime?: number } = {}) {
-  const anvil: Anvil = await startAnvil({ port: await freePort(), keepStates: 128, ...(options.blockTime ? { blockTime: options.blockTime } : {}) });
+export async function vaultWorld(options: { blockTime?: number; hardfork?: string } = {}) {
+  const anvil: Anvil = await startAnvil({
+    port: await freePort(),
+    keepStates: 128,
+    ...(options.blockTime ? { blockTime: options.blockTime } : {}),
+    ...(options.hardfork ? { hardfork: options.hardfork } : {}),
+  });
   // Also when the test fails or times out before its own cleanup runs (anvil is detached and would outlive the run).
   onTestFinished(() => anvil.stop());
   const transport = http(anvil.rpcUrl);
@@ -41,7 +46,9 @@ export async function vaultWorld(options: { blockTime?: number } = {}) {
   const institution = createWalletClient({ account: mnemonicToAccount(MNEMONIC, { addressIndex: 1 }), chain: foundry, transport });
   const student = mnemonicToAccount(MNEMONIC, { addressIndex: 2 }).address;
 
-  const deployHash = await admin.deployContract({ abi, bytecode, args: [admin.account.address] });
+  // Before London there is no base fee: send legacy transactions.
+  const fees = options.hardfork && ['frontier', 'homestead', 'byzantium', 'constantinople', 'petersburg', 'istanbul', 'berlin'].includes(options.hardfork) ? { type: 'legacy' as const } : {};
+  const deployHash = await admin.deployContract({ abi, bytecode, args: [admin.account.address], ...fees });
   const deployed = await publicClient.waitForTransactionReceipt({ hash: deployHash });
   const vault = deployed.contractAddress!;
   const dir = scratchDir();
@@ -49,7 +56,9 @@ export async function vaultWorld(options: { blockTime?: number } = {}) {
   recordDeployment(deploymentsFile, foundry.id, 'BlockProofCredentialVault', { address: vault, blockNumber: Number(deployed.blockNumber) });
 
   const wait = (hash: Hex) => publicClient.waitForTransactionReceipt({ hash, pollingInterval: 50 });
-  await wait(await admin.writeContract({ address: vault, abi, functionName: 'upsertInstitution', args: [institution.account.address, 'Universidad', 'ipfs://uni', true] }));
+  await wait(
+    await admin.writeContract({ address: vault, abi, functionName: 'upsertInstitution', args: [institution.account.address, 'Universidad', 'ipfs://uni', true], ...fees }),
+  );
 
   const request = (metadataURI = 'ipfs://diploma') => ({ student, fingerprint: nextFingerprint(), metadataURI, expiresAt: 0n });
 

@@ -88,4 +88,17 @@ describe('outbox and relayer', () => {
     expect((await w.database.pool.query("select count(*)::int as n from relayer_transactions t join relayer_intents i on i.id = t.intent_id where i.idempotency_key = 'duplicate'")).rows[0].n).toBe(0);
     expect(await w.nonceOnChain()).toBe(nonce);
   });
+
+  it('prices with a legacy gas price on a chain without EIP-1559 (Polygon Edge-style), within the ceiling', async () => {
+    const w = await relayerWorld({ hardfork: 'berlin', confirmations: 1 });
+    expect((await w.world.publicClient.getBlock()).baseFeePerGas ?? null).toBeNull();
+    await w.submit([w.issue('legacy')]);
+    await w.startRelayer({ fees: { maxFeePerGas: 900_000_000_000n, bumpPercent: 15 } });
+    expect(await w.settled()).toEqual({ confirmed: 1 });
+    const { rows } = await w.database.pool.query('select gas_price::text, max_fee_per_gas from relayer_transactions');
+    expect(rows[0].max_fee_per_gas).toBeNull();
+    expect(BigInt(rows[0].gas_price)).toBe(await w.world.publicClient.getGasPrice());
+    const tx = await w.world.publicClient.getTransaction({ hash: (await w.database.pool.query('select hash from relayer_transactions')).rows[0].hash });
+    expect(tx.type).toBe('legacy');
+  });
 });

@@ -9,6 +9,8 @@ export interface AnvilOptions {
   blockTime?: number;
   /** Block gas limit (anvil's default is 30,000,000). */
   gasLimit?: number;
+  /** EVM hardfork, e.g. `berlin` for a chain without EIP-1559 fees. */
+  hardfork?: string;
   /** Load the chain from this file at start and save it there on exit. */
   statePath?: string;
   /** Only load from this file (benchmarks reuse a built chain without rewriting it). */
@@ -61,6 +63,7 @@ export async function startAnvil(options: AnvilOptions): Promise<Anvil> {
   const args = ['--host', host, '--port', String(options.port), '--prune-history', ...(options.keepStates ? [String(options.keepStates)] : [])];
   if (options.blockTime !== undefined) args.push('--block-time', String(options.blockTime));
   if (options.gasLimit !== undefined) args.push('--gas-limit', String(options.gasLimit));
+  if (options.hardfork !== undefined) args.push('--hardfork', options.hardfork);
   if (options.statePath) args.push('--state', options.statePath);
   if (options.loadStatePath) args.push('--load-state', options.loadStatePath);
   if (options.dumpStatePath) args.push('--dump-state', options.dumpStatePath);
