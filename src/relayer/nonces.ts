@@ -31,14 +31,18 @@ export async function resyncNonce(ctx: RelayerContext): Promise<bigint> {
 export async function fillNonceGaps(ctx: RelayerContext): Promise<number> {
   const onChain = BigInt(await ctx.chain.publicClient.getTransactionCount({ address: ctx.signer, blockTag: 'latest' }));
   const filled = await inTransaction(ctx.pool, async (client) => {
+    // Lock the signer's row first, then look for holes in a second statement: under READ COMMITTED that
+    // one sees every nonce handed out before the lock was ours (a single statement would keep the older snapshot).
+    const { rows: signer } = await client.query<{ next_nonce: bigint }>(
+      'select next_nonce from relayer_signers where chain_id = $1 and address = $2 for update',
+      [ctx.chain.chainId, ctx.signer],
+    );
+    if (!signer[0]) return [];
     const { rows } = await client.query<{ nonce: bigint }>(
-      `select n as nonce
-       from relayer_signers s, generate_series($3::bigint, s.next_nonce - 1) as n
-       where s.chain_id = $1 and s.address = $2
-         and not exists (select 1 from relayer_transactions t
-                         where t.chain_id = $1 and t.signer = $2 and t.nonce = n and t.status <> 'replaced')
-       for update of s`,
-      [ctx.chain.chainId, ctx.signer, onChain],
+      `select n as nonce from generate_series($3::bigint, $4::bigint - 1) as n
+       where not exists (select 1 from relayer_transactions t
+                         where t.chain_id = $1 and t.signer = $2 and t.nonce = n and t.status <> 'replaced')`,
+      [ctx.chain.chainId, ctx.signer, onChain, signer[0].next_nonce],
     );
     if (rows.length === 0) return [];
     const fees = await currentFees(ctx.chain.publicClient, ctx.fees);
