@@ -1,4 +1,7 @@
+import type { FastifyInstance } from 'fastify';
+import type pg from 'pg';
 import type { Abi, Address, Hex } from 'viem';
+import type { ChainConnection } from '../chain/evm/client.js';
 import type { IndexerSource, Projection } from '../indexer/types.js';
 import type { IntentKind } from '../relayer/types.js';
 
@@ -24,4 +27,14 @@ export interface LedgersyncApp {
   projections: Projection[];
   /** Writes it sends through the outbox, and what it does with their outcome. */
   intents: IntentKind[];
+  /** Its HTTP routes, served by the api role. */
+  routes?: (app: FastifyInstance, context: AppContext) => Promise<void>;
+}
+
+/** What an app's routes get from the engine. */
+export interface AppContext {
+  pool: pg.Pool;
+  /** For chain fallbacks (eth_call) when the cache does not know yet. */
+  chain: ChainConnection;
+  deploymentsFile: string;
 }

@@ -32,6 +32,10 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     },
   });
 
+  // zod validates, in each handler (`schema.parse`, whose ZodError becomes a 400 below); route
+  // schemas only document. Fastify's ajv would coerce types and drop unknown fields first.
+  app.setValidatorCompiler(() => (data) => ({ value: data }));
+
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });

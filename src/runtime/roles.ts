@@ -1,4 +1,6 @@
+import type { FastifyInstance } from 'fastify';
 import type { Stack } from './stack.js';
+import type { AppContext } from '../apps/types.js';
 import { buildServer } from '../http/server.js';
 import type { ReadinessCheck } from '../http/readiness.js';
 import { startIndexer } from '../indexer/indexer.js';
@@ -73,7 +75,10 @@ export async function startRole(stack: Stack, role: Role): Promise<RunningRole> 
         logger: stack.logger,
         readiness: engineReadiness(stack),
         version,
-        routes: [(app) => intentRoutes(app, stack.database.pool)],
+        routes: [
+          (app) => intentRoutes(app, stack.database.pool),
+          ...apps.flatMap((a) => (a.routes ? [(app: FastifyInstance) => a.routes!(app, appContext(stack))] : [])),
+        ],
       });
       const { host, port } = stack.config.http;
       await server.listen({ host, port });
@@ -122,4 +127,8 @@ async function startConfiguredRelayer(stack: Stack) {
     },
     stack.logger,
   );
+}
+
+function appContext(stack: Stack): AppContext {
+  return { pool: stack.database.pool, chain: stack.chain, deploymentsFile: stack.config.deploymentsFile };
 }

@@ -82,6 +82,11 @@ export async function vaultWorld(options: { blockTime?: number; hardfork?: strin
       });
       return (await wait(hash)).blockNumber;
     },
+    /** Issues one credential for a given document fingerprint; returns its block. */
+    async issueFingerprint(fingerprint: Hex, metadataURI = 'ipfs://diploma'): Promise<bigint> {
+      const hash = await institution.writeContract({ address: vault, abi, functionName: 'issueCredential', args: [{ student, fingerprint, metadataURI, expiresAt: 0n }] });
+      return (await wait(hash)).blockNumber;
+    },
     async revoke(id: bigint, reason = 'fraud'): Promise<bigint> {
       const hash = await institution.writeContract({ address: vault, abi, functionName: 'revokeCredential', args: [id, keccak256(toHex(reason))] });
       return (await wait(hash)).blockNumber;
