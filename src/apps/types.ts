@@ -1,9 +1,11 @@
+import type { Command } from 'commander';
 import type { FastifyInstance } from 'fastify';
 import type pg from 'pg';
 import type { Abi, Address, Hex } from 'viem';
 import type { ChainConnection } from '../chain/evm/client.js';
 import type { IndexerSource, Projection } from '../indexer/types.js';
 import type { IntentKind } from '../relayer/types.js';
+import type { Outbox } from '../relayer/outbox.js';
 
 /** A contract an app needs on chain: `ledgersync deploy` deploys it and records its address. */
 export interface ContractDefinition {
@@ -27,6 +29,8 @@ export interface LedgersyncApp {
   projections: Projection[];
   /** Writes it sends through the outbox, and what it does with their outcome. */
   intents: IntentKind[];
+  /** Its own `ledgersync` subcommands (e.g. managing API keys). */
+  commands?: (program: Command, withDatabase: (work: (pool: pg.Pool) => Promise<void>) => Promise<void>) => void;
   /** Its HTTP routes, served by the api role. */
   routes?: (app: FastifyInstance, context: AppContext) => Promise<void>;
 }
@@ -37,4 +41,10 @@ export interface AppContext {
   /** For chain fallbacks (eth_call) when the cache does not know yet. */
   chain: ChainConnection;
   deploymentsFile: string;
+  /** Present when a relayer signer is configured: writes go through it. */
+  outbox?: Outbox;
+  /** The address the relayer signs as. */
+  signer?: Address;
+  /** Writes per minute per API key (needs the server's rate limiting on); 0 or absent: no per-key limit. */
+  rateLimitPerKey?: number;
 }

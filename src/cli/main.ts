@@ -96,6 +96,19 @@ program
     }),
   );
 
+for (const app of apps) {
+  app.commands?.(program, (work) =>
+    oneShot(async (config, logger) => {
+      const stack = await openDatabaseOnly(config, logger);
+      try {
+        await work(stack.database.pool);
+      } finally {
+        await stack.close();
+      }
+    }),
+  );
+}
+
 /** Starts the stack and the given roles, and runs until SIGINT or SIGTERM. */
 async function run(roles: Role[]): Promise<void> {
   const config = configOrExit();

@@ -53,6 +53,14 @@ const envSchema = z.object({
   RELAYER_BATCH_SIZE: z.coerce.number().int().min(1).max(5_000).default(200),
   RELAYER_POLL_INTERVAL_MS: z.coerce.number().int().min(10).max(60_000).default(250),
 
+  RATE_LIMIT_PER_IP: z.coerce.number().int().min(0).max(10_000_000).default(6_000),
+  RATE_LIMIT_PER_KEY: z.coerce.number().int().min(0).max(1_000_000).default(600),
+  CORS_ORIGINS: z
+    .string()
+    .optional()
+    .transform((value) => (value ?? '').split(',').map((o) => o.trim()).filter(Boolean))
+    .refine((origins) => origins.every((o) => o === '*' || isUrlWith(o, ['http:', 'https:'])), { message: 'expected * or comma-separated origins like https://app.example' }),
+
   WEBHOOK_URLS: z
     .string()
     .optional()
@@ -100,7 +108,7 @@ function buildConfig(env: z.infer<typeof envSchema>, cwd: string) {
   }
   return {
     home,
-    http: { host: env.HOST, port: env.PORT },
+    http: { host: env.HOST, port: env.PORT, rateLimitPerIp: env.RATE_LIMIT_PER_IP, rateLimitPerKey: env.RATE_LIMIT_PER_KEY, corsOrigins: env.CORS_ORIGINS },
     logLevel: env.LOG_LEVEL,
     database: env.DATABASE_URL
       ? ({ kind: 'url', url: env.DATABASE_URL } as const)

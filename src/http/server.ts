@@ -3,6 +3,8 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { randomUUID } from 'node:crypto';
 import { ZodError } from 'zod';
+import rateLimit from '@fastify/rate-limit';
+import cors from '@fastify/cors';
 import type { Logger } from '../runtime/logger.js';
 import { metrics } from '../runtime/metrics.js';
 import { sendProblem, problemSchema } from './problem.js';
@@ -14,6 +16,10 @@ export interface ServerOptions {
   version: string;
   /** Route groups to add (the relayer's, the apps'). */
   routes?: Array<(app: FastifyInstance) => Promise<void>>;
+  /** Requests per minute from one IP address (429 problem+json above it); 0 turns the limit off. */
+  rateLimitPerIp?: number;
+  /** Origins allowed to call the API from a browser (`*` for any); none: same origin only. */
+  corsOrigins?: string[];
 }
 
 const REQUEST_ID = /^[\w.:-]{1,64}$/;
@@ -59,6 +65,19 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     request.log.error({ err: error }, 'unhandled error');
     return sendProblem(request, reply, status && status >= 500 ? status : 500, 'internal error; the request id identifies it in the logs');
   });
+
+  if (options.rateLimitPerIp) {
+    await app.register(rateLimit, {
+      max: options.rateLimitPerIp,
+      timeWindow: 60_000,
+      // Routes may set their own limit (per API key, after authentication) on top of this one.
+      global: true,
+      errorResponseBuilder: (_request, context) => Object.assign(new Error(`rate limit: ${context.max} requests per minute; retry in ${context.after}`), { statusCode: 429 }),
+    });
+  }
+  if (options.corsOrigins?.length) {
+    await app.register(cors, { origin: options.corsOrigins.includes('*') ? true : options.corsOrigins, exposedHeaders: ['location', 'x-request-id'] });
+  }
 
   await app.register(swagger, {
     openapi: {

@@ -10,6 +10,7 @@ import { version } from './version.js';
 import { startRelayer } from '../relayer/relayer.js';
 import { loadSigner } from '../relayer/signer.js';
 import { intentRoutes } from '../relayer/routes.js';
+import { createOutbox } from '../relayer/outbox.js';
 import { registerWebhooks, webhookTask, WEBHOOK_TASK } from '../relayer/webhooks.js';
 
 export type Role = 'api' | 'indexer' | 'worker';
@@ -71,13 +72,16 @@ export function engineReadiness(stack: Pick<Stack, 'database' | 'chain'>): Readi
 export async function startRole(stack: Stack, role: Role): Promise<RunningRole> {
   switch (role) {
     case 'api': {
+      const context = await appContext(stack);
       const server = await buildServer({
         logger: stack.logger,
         readiness: engineReadiness(stack),
         version,
+        rateLimitPerIp: stack.config.http.rateLimitPerIp,
+        corsOrigins: stack.config.http.corsOrigins,
         routes: [
           (app) => intentRoutes(app, stack.database.pool),
-          ...apps.flatMap((a) => (a.routes ? [(app: FastifyInstance) => a.routes!(app, appContext(stack))] : [])),
+          ...apps.flatMap((a) => (a.routes ? [(app: FastifyInstance) => a.routes!(app, context)] : [])),
         ],
       });
       const { host, port } = stack.config.http;
@@ -129,6 +133,18 @@ async function startConfiguredRelayer(stack: Stack) {
   );
 }
 
-function appContext(stack: Stack): AppContext {
-  return { pool: stack.database.pool, chain: stack.chain, deploymentsFile: stack.config.deploymentsFile };
+/** What apps' routes get; writes only when a relayer signer is configured (the outbox records who signs). */
+async function appContext(stack: Stack): Promise<AppContext> {
+  const base = { pool: stack.database.pool, chain: stack.chain, deploymentsFile: stack.config.deploymentsFile, rateLimitPerKey: stack.config.http.rateLimitPerKey };
+  const { relayer } = stack.config;
+  if (!relayer.signer) return base;
+  const signer = (await loadSigner(relayer.signer)).address;
+  const outbox = createOutbox({
+    chainId: stack.chain.chainId,
+    signer,
+    deploymentsFile: stack.config.deploymentsFile,
+    confirmations: relayer.confirmations,
+    kinds: apps.flatMap((app) => app.intents),
+  });
+  return { ...base, signer, outbox };
 }

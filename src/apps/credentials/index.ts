@@ -3,6 +3,8 @@ import { credentialVault } from './contract.js';
 import { credentialsProjection, institutionsProjection } from './projections.js';
 import { issueCredentialIntent, revokeCredentialIntent } from './intents.js';
 import { credentialRoutes } from './routes.js';
+import { credentialWriteRoutes } from './writes.js';
+import { credentialCommands } from './commands.js';
 
 /** BlockProof: institutions issue academic credentials on chain; anyone verifies them. */
 export const credentialsApp: LedgersyncApp = {
@@ -11,5 +13,9 @@ export const credentialsApp: LedgersyncApp = {
   sources: [{ contract: credentialVault.name, abi: credentialVault.abi }],
   projections: [institutionsProjection, credentialsProjection],
   intents: [issueCredentialIntent, revokeCredentialIntent],
-  routes: credentialRoutes,
+  commands: credentialCommands,
+  async routes(app, context) {
+    await credentialRoutes(app, context);
+    await credentialWriteRoutes(app, context);
+  },
 };

@@ -1,4 +1,4 @@
-import { bigint, boolean, index, numeric, pgTable, primaryKey, text } from 'drizzle-orm/pg-core';
+import { bigint, boolean, index, numeric, pgTable, primaryKey, text, timestamp } from 'drizzle-orm/pg-core';
 
 /** Institutions, projected from `InstitutionUpserted`. */
 export const institutions = pgTable(
@@ -43,3 +43,17 @@ export const credentials = pgTable(
     index('credentials_institution').on(t.institution),
   ],
 );
+
+/**
+ * API keys for writes, each scoped to one institution. Only a SHA-256 of the key
+ * is kept: keys are 32 random bytes, so a fast hash is enough (no password to
+ * stretch), and a database leak does not leak usable keys.
+ */
+export const apiKeys = pgTable('api_keys', {
+  id: text('id').primaryKey(),
+  keyHash: text('key_hash').notNull().unique(),
+  institution: text('institution').notNull(),
+  name: text('name').notNull(),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  revokedAt: timestamp('revoked_at', { withTimezone: true }),
+});

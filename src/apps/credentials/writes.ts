@@ -1,0 +1,139 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { stringToHex, type Address } from 'viem';
+import { problemSchema, sendProblem } from '../../http/problem.js';
+import { routeSchema } from '../../http/zod.js';
+import { IdempotencyConflictError, IntentRejectedError, type SubmitIntent } from '../../relayer/outbox.js';
+import { inTransaction } from '../../db/transaction.js';
+import type { AppContext } from '../types.js';
+import { authenticate, type ApiKeyOwner } from './api-keys.js';
+import { documentFingerprint } from './routes.js';
+import { cachedCredential, chainCredential } from './status.js';
+import { findDeployment } from '../../chain/evm/deployments.js';
+import { credentialVault } from './contract.js';
+
+const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/, 'expected a 0x-prefixed 20-byte address');
+const issueBody = z
+  .object({
+    student: address,
+    fingerprint: z.string().regex(/^0x[0-9a-fA-F]{64}$/, 'expected a 0x-prefixed 32-byte hex fingerprint').optional(),
+    /** The document, base64: its SHA-256 becomes the fingerprint. */
+    document: z.string().max(14_000_000).optional(),
+    metadataURI: z.string().max(2048),
+    /** Unix seconds; 0 or absent: never expires. */
+    expiresAt: z.number().int().min(0).max(2 ** 53 - 1).optional(),
+  })
+  .strict()
+  .refine((b) => (b.fingerprint === undefined) !== (b.document === undefined), { message: 'give exactly one of fingerprint or document' });
+const revokeBody = z.object({ reason: z.string().min(1).max(31, 'expected at most 31 characters (it is stored on chain as bytes32)') }).strict();
+const idParams = z.object({ id: z.string().regex(/^[1-9]\d{0,76}$/, 'expected a credential id (a positive integer)') });
+const idempotencyKey = z.string().regex(/^[\x21-\x7e]{1,200}$/, 'expected 1 to 200 visible ASCII characters');
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    apiKey?: ApiKeyOwner;
+  }
+}
+
+/**
+ * Issue and revoke through the outbox: 202 with the intent and a Location to
+ * follow (`GET /api/tx/:id`); the new credential id is in the intent's events
+ * once confirmed. An `Idempotency-Key` header makes a retried request return the
+ * first intent instead of sending again.
+ */
+export async function credentialWriteRoutes(app: FastifyInstance, context: AppContext): Promise<void> {
+  const { pool, outbox, signer } = context;
+  // Checked after authentication, so the limit follows the key, not the address it calls from
+  // (on top of the server's per-address limit).
+  const keyLimiter =
+    context.rateLimitPerKey && app.hasDecorator('createRateLimit')
+      ? app.createRateLimit({ max: context.rateLimitPerKey, timeWindow: 60_000, keyGenerator: (request) => `key:${request.apiKey?.keyId}` })
+      : undefined;
+  const perKeyLimit = async (request: FastifyRequest, reply: FastifyReply) => {
+    const limit = await keyLimiter?.(request);
+    if (limit && !limit.isAllowed && limit.isExceeded) {
+      reply.header('retry-after', limit.ttlInSeconds);
+      return sendProblem(request, reply, 429, `rate limit: ${limit.max} writes per minute for this API key; retry in ${limit.ttlInSeconds} s`);
+    }
+  };
+
+  const requireKey = async (request: FastifyRequest, reply: FastifyReply) => {
+    const header = request.headers.authorization;
+    const presented = header?.startsWith('Bearer ') ? header.slice(7).trim() : undefined;
+    const owner = presented ? await authenticate(pool, presented) : undefined;
+    if (!owner) {
+      reply.header('www-authenticate', 'Bearer');
+      return sendProblem(request, reply, 401, presented ? 'unknown or revoked API key' : 'an API key is required: Authorization: Bearer lsk_…');
+    }
+    request.apiKey = owner;
+  };
+
+  /** Submits in its own transaction and answers 202 (or the problem). */
+  const submit = async (request: FastifyRequest, reply: FastifyReply, intent: Omit<SubmitIntent, 'idempotencyKey'>) => {
+    const owner = request.apiKey!;
+    if (!outbox || !signer) return sendProblem(request, reply, 503, 'this server has no relayer signer configured: writes are disabled');
+    if (owner.institution !== signer.toLowerCase()) {
+      return sendProblem(request, reply, 403, `this server signs for institution ${signer.toLowerCase()}; the API key belongs to ${owner.institution}`);
+    }
+    const header = request.headers['idempotency-key'];
+    const given = header === undefined ? undefined : idempotencyKey.safeParse(header);
+    if (given && !given.success) return sendProblem(request, reply, 400, `Idempotency-Key: ${given.error.issues[0]!.message}`);
+    // Scoped to the API key, so that two clients can never collide on a key.
+    const key = `api:${owner.keyId}:${given?.data ?? crypto.randomUUID()}`;
+    try {
+      const submitted = await inTransaction(pool, (client) => outbox.submit(client, { ...intent, idempotencyKey: key }));
+      reply.header('location', `/api/tx/${submitted.id}`);
+      return reply.code(202).send({ intent: { id: String(submitted.id), state: submitted.state, created: submitted.created }, links: { intent: `/api/tx/${submitted.id}` } });
+    } catch (error) {
+      if (error instanceof IdempotencyConflictError) return sendProblem(request, reply, 409, `Idempotency-Key ${given?.data} was used for a different request`);
+      if (error instanceof IntentRejectedError) return sendProblem(request, reply, 422, error.message);
+      throw error;
+    }
+  };
+
+  app.post(
+    '/api/credentials/issue',
+    {
+      bodyLimit: 16 * 1024 * 1024,
+      preHandler: [requireKey, perKeyLimit],
+      schema: {
+        summary: 'Issue a credential (202: follow the intent at Location)',
+        tags: ['credentials'],
+        body: routeSchema(issueBody),
+        response: { 400: problemSchema, 401: problemSchema, 403: problemSchema, 409: problemSchema, 422: problemSchema, 503: problemSchema },
+      },
+    },
+    async (request, reply) => {
+      const body = issueBody.parse(request.body);
+      const fingerprint = body.fingerprint?.toLowerCase() ?? documentFingerprint(Buffer.from(body.document!, 'base64'));
+      return submit(request, reply, {
+        kind: 'credentials.issue',
+        functionName: 'issueCredential',
+        args: [{ student: body.student as Address, fingerprint, metadataURI: body.metadataURI, expiresAt: BigInt(body.expiresAt ?? 0) }],
+      });
+    },
+  );
+
+  app.post(
+    '/api/credentials/:id/revoke',
+    {
+      preHandler: [requireKey, perKeyLimit],
+      schema: {
+        summary: 'Revoke a credential of your institution (202: follow the intent at Location)',
+        tags: ['credentials'],
+        params: routeSchema(idParams),
+        body: routeSchema(revokeBody),
+        response: { 400: problemSchema, 401: problemSchema, 403: problemSchema, 404: problemSchema, 409: problemSchema, 422: problemSchema, 503: problemSchema },
+      },
+    },
+    async (request, reply) => {
+      const { id } = idParams.parse(request.params);
+      const { reason } = revokeBody.parse(request.body);
+      const vault = findDeployment(context.deploymentsFile, context.chain.chainId, credentialVault.name)?.address;
+      const credential = (await cachedCredential(pool, context.chain.chainId, id)) ?? (vault ? await chainCredential(context.chain, vault, id) : undefined);
+      if (!credential) return sendProblem(request, reply, 404, `credential ${id} does not exist`);
+      if (credential.institution !== request.apiKey!.institution) return sendProblem(request, reply, 403, `credential ${id} was issued by another institution`);
+      return submit(request, reply, { kind: 'credentials.revoke', functionName: 'revokeCredential', args: [BigInt(id), stringToHex(reason, { size: 32 })] });
+    },
+  );
+}

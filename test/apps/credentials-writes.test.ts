@@ -1,0 +1,105 @@
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { createLogger } from '../../src/runtime/logger.js';
+import { buildServer } from '../../src/http/server.js';
+import { connectChain } from '../../src/chain/evm/client.js';
+import { startIndexer } from '../../src/indexer/indexer.js';
+import { intentRoutes } from '../../src/relayer/routes.js';
+import { credentialsApp } from '../../src/apps/credentials/index.js';
+import { createApiKey, revokeApiKey } from '../../src/apps/credentials/api-keys.js';
+import { relayerWorld } from '../harness/relayer.js';
+
+async function until<T>(probe: () => Promise<T | undefined | false>, what: string, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+describe('issuing and revoking through the API', () => {
+  it('issues with an API key through the outbox, honours Idempotency-Key, and reads the result back once confirmed and indexed', async () => {
+    const w = await relayerWorld({ confirmations: 1 });
+    const logger = createLogger('silent');
+    const indexer = await startIndexer(await connectChain(w.world.rpcUrl), w.database.pool, [credentialsApp], { finalityDepth: 2, pollIntervalMs: 50, concurrency: 2, maxBlockRange: 1000, deploymentsFile: w.world.deploymentsFile }, logger);
+    onTestFinished(() => indexer.stop());
+    const { pool } = w.database;
+    const registrar = await createApiKey(pool, w.account.address, 'registrar');
+    const stranger = await createApiKey(pool, '0x000000000000000000000000000000000000dead', 'another institution');
+    const revoked = await createApiKey(pool, w.account.address, 'old');
+    await revokeApiKey(pool, revoked.id);
+    const server = await buildServer({
+      logger,
+      readiness: [],
+      version: 'test',
+      rateLimitPerIp: 10_000,
+      routes: [
+        (app) => intentRoutes(app, pool),
+        (app) => credentialsApp.routes!(app, { pool, chain: w.chain, deploymentsFile: w.world.deploymentsFile, outbox: w.outbox, signer: w.account.address, rateLimitPerKey: 7 }),
+      ],
+    });
+    onTestFinished(() => server.close());
+    const document = Buffer.from('%PDF-1.7 Diploma of Grace Hopper');
+    const issue = { student: '0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC', document: document.toString('base64'), metadataURI: 'ipfs://grace' };
+    const post = (url: string, payload: object, key?: string, idempotency?: string) =>
+      server.inject({ method: 'POST', url, payload, headers: { ...(key ? { authorization: `Bearer ${key}` } : {}), ...(idempotency ? { 'idempotency-key': idempotency } : {}) } });
+
+    expect((await post('/api/credentials/issue', issue)).statusCode).toBe(401);
+    expect((await post('/api/credentials/issue', issue, 'lsk_000000000000_' + 'A'.repeat(43))).statusCode).toBe(401);
+    expect((await post('/api/credentials/issue', issue, revoked.key)).statusCode).toBe(401);
+    const forbidden = await post('/api/credentials/issue', issue, stranger.key);
+    expect(forbidden.statusCode).toBe(403);
+    expect(forbidden.headers['content-type']).toContain('application/problem+json');
+    expect((await post('/api/credentials/issue', { ...issue, student: 'nobody' }, registrar.key)).statusCode).toBe(400);
+
+    const accepted = await post('/api/credentials/issue', issue, registrar.key, 'grace-2026');
+    expect(accepted.statusCode).toBe(202);
+    const location = accepted.headers.location as string;
+    expect(location).toMatch(/^\/api\/tx\/\d+$/);
+    const again = await post('/api/credentials/issue', issue, registrar.key, 'grace-2026');
+    expect(again.statusCode).toBe(202);
+    expect(again.headers.location).toBe(location);
+    expect(again.json().intent.created).toBe(false);
+    expect((await post('/api/credentials/issue', { ...issue, metadataURI: 'ipfs://other' }, registrar.key, 'grace-2026')).statusCode).toBe(409);
+
+    await w.startRelayer();
+    const confirmed = await until(async () => {
+      const intent = (await server.inject({ url: location })).json();
+      return intent.state === 'confirmed' && intent;
+    }, 'confirmation');
+    const id = confirmed.events.find((e: { eventName: string }) => e.eventName === 'CredentialIssued').args.id as string;
+    await until(async () => (await server.inject({ url: `/api/credentials/${id}` })).statusCode === 200, 'indexing');
+    const verify = (doc: Buffer) => server.inject({ method: 'POST', url: '/api/blockchain/verify', payload: { credentialId: id, document: doc.toString('base64') } });
+    expect((await verify(document)).json()).toMatchObject({ verdict: 'valid', source: 'cache' });
+    expect((await verify(Buffer.from('%PDF-1.7 Diploma of someone else'))).json()).toMatchObject({ verdict: 'invalid' });
+
+    const strangerRevoke = await post(`/api/credentials/${id}/revoke`, { reason: 'fraud' }, stranger.key);
+    expect(strangerRevoke.statusCode, strangerRevoke.body).toBe(403);
+    expect((await post(`/api/credentials/${id}/revoke`, { reason: 'x'.repeat(40) }, registrar.key)).statusCode).toBe(400);
+    const revocation = await post(`/api/credentials/${id}/revoke`, { reason: 'fraud' }, registrar.key);
+    expect(revocation.statusCode).toBe(202);
+    await until(async () => (await server.inject({ url: `/api/credentials/${id}` })).json().state === 'revoked', 'the revocation to be indexed');
+    expect((await verify(document)).json()).toMatchObject({ verdict: 'revoked', status: 'revoked' });
+
+    // Seven writes a minute for this key (six made above, whatever their answer): the eighth is refused.
+    const statuses = [];
+    for (let i = 0; i < 3; i++) statuses.push((await post('/api/credentials/issue', { ...issue, document: Buffer.from(`doc ${i}`).toString('base64') }, registrar.key)).statusCode);
+    expect(statuses).toEqual([202, 429, 429]);
+  });
+
+  it('limits requests per IP address with 429 problem+json, and answers CORS preflights only for configured origins', async () => {
+    const server = await buildServer({ logger: createLogger('silent'), readiness: [], version: 'test', rateLimitPerIp: 3, corsOrigins: ['https://verify.example'] });
+    onTestFinished(() => server.close());
+    const codes = [];
+    for (let i = 0; i < 4; i++) codes.push((await server.inject({ url: '/health' })).statusCode);
+    expect(codes).toEqual([200, 200, 200, 429]);
+    const limited = await server.inject({ url: '/health' });
+    expect(limited.headers['content-type']).toContain('application/problem+json');
+    expect(limited.json().detail).toMatch(/^rate limit: 3 requests per minute/);
+    const allowed = await server.inject({ method: 'OPTIONS', url: '/api/credentials', headers: { origin: 'https://verify.example', 'access-control-request-method': 'GET' }, remoteAddress: '10.0.0.2' });
+    expect(allowed.headers['access-control-allow-origin']).toBe('https://verify.example');
+    const other = await server.inject({ method: 'OPTIONS', url: '/api/credentials', headers: { origin: 'https://evil.example', 'access-control-request-method': 'GET' }, remoteAddress: '10.0.0.3' });
+    expect(other.headers['access-control-allow-origin']).toBeUndefined();
+  });
+});
