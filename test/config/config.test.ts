@@ -8,7 +8,7 @@ describe('configuration', () => {
   it('defaults to embedded PostgreSQL and anvil under .ledgersync, API on 127.0.0.1:8000', () => {
     const cwd = scratchDir();
     const config = loadConfig({}, cwd);
-    expect(config.http).toEqual({ host: '127.0.0.1', port: 8000 });
+    expect(config.http).toEqual({ host: '127.0.0.1', port: 8000, rateLimitPerIp: 6000, rateLimitPerKey: 600, corsOrigins: [] });
     expect(config.home).toBe(join(cwd, '.ledgersync'));
     expect(config.database).toMatchObject({ kind: 'embedded', dir: join(cwd, '.ledgersync', 'postgres') });
     expect(config.chain).toMatchObject({ kind: 'embedded', port: 8545, blockTime: 1 });
@@ -25,7 +25,7 @@ describe('configuration', () => {
   it('reads .env, and real environment variables win over it', () => {
     const cwd = scratchDir();
     writeFileSync(join(cwd, '.env'), 'PORT=9100\nHOST=0.0.0.0\n');
-    expect(loadConfig({}, cwd).http).toEqual({ host: '0.0.0.0', port: 9100 });
+    expect(loadConfig({}, cwd).http).toMatchObject({ host: '0.0.0.0', port: 9100 });
     expect(loadConfig({ PORT: '9200' }, cwd).http.port).toBe(9200);
   });
 
@@ -41,6 +41,7 @@ describe('configuration', () => {
     [{ WEBHOOK_URLS: 'https://a.example/h' }, 'invalid configuration: WEBHOOK_SECRET: required when WEBHOOK_URLS is set (deliveries are signed with it)'],
     [{ WEBHOOK_URLS: 'https://a.example/h', WEBHOOK_SECRET: 'short' }, 'invalid configuration: WEBHOOK_SECRET: expected at least 16 characters'],
     [{ RELAYER_FEE_BUMP_PERCENT: '5' }, 'invalid configuration: RELAYER_FEE_BUMP_PERCENT: expected a number >= 10'],
+    [{ CORS_ORIGINS: 'https://a.example, nope' }, 'invalid configuration: CORS_ORIGINS: expected * or comma-separated origins like https://app.example'],
     [{ RELAYER_KEYSTORE_FILE: 'k.json' }, 'invalid configuration: RELAYER_KEYSTORE_PASSWORD: required with RELAYER_KEYSTORE_FILE'],
     [
       { RELAYER_KEYSTORE_FILE: 'k.json', RELAYER_KEYSTORE_PASSWORD: 'x', RELAYER_PRIVATE_KEY: '0x' + '1'.repeat(64) },
