@@ -5,6 +5,7 @@ import { issueCredentialIntent, revokeCredentialIntent } from './intents.js';
 import { credentialRoutes } from './routes.js';
 import { credentialWriteRoutes } from './writes.js';
 import { credentialCommands } from './commands.js';
+import { verificationPage } from './page.js';
 
 /** BlockProof: institutions issue academic credentials on chain; anyone verifies them. */
 export const credentialsApp: LedgersyncApp = {
@@ -17,5 +18,6 @@ export const credentialsApp: LedgersyncApp = {
   async routes(app, context) {
     await credentialRoutes(app, context);
     await credentialWriteRoutes(app, context);
+    await verificationPage(app);
   },
 };

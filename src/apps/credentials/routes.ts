@@ -136,7 +136,7 @@ export async function credentialRoutes(app: FastifyInstance, context: AppContext
         {
           step: 'document integrity',
           ok: presented === record.fingerprint,
-          detail: `${body.document !== undefined ? 'SHA-256 of the document' : 'fingerprint given'} ${presented} ${presented === record.fingerprint ? 'matches' : 'does not match'} ${record.fingerprint}`,
+          detail: `${body.document !== undefined ? 'SHA-256 of the document' : 'fingerprint'} ${presented} ${presented === record.fingerprint ? 'matches' : 'does not match'} ${record.fingerprint}`,
         },
         { step: 'status', ok: record.state === 'valid', detail: record.state },
         { step: 'issuer active', ok: record.institutionActive === true, detail: record.institutionName ? `${record.institutionName} (${record.institution})` : record.institution },
