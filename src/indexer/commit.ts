@@ -1,6 +1,6 @@
 import type { ChainIndexer } from './context.js';
 import { applyProjections } from './projections.js';
-import {insertBlock, insertEvents, moveCheckpoint, pruneFinalized, type BlockHeader} from './store.js';
+import { announceProjectionChange, insertBlock, insertEvents, moveCheckpoint, pruneFinalized, type BlockHeader } from './store.js';
 import type { StoredEvent } from './types.js';
 import { inTransaction } from '../db/transaction.js';
 
@@ -26,6 +26,7 @@ export async function commitBlocks(
   await inTransaction(ctx.pool, async (client) => {
     await insertEvents(client, batch.events);
     await applyProjections(client, ctx.projections, batch.events, batch.journal ? { chainId: ctx.chainId, blockNumber: batch.to.number } : undefined);
+    if (batch.events.length > 0) await announceProjectionChange(client, ctx.chainId);
     await insertBlock(client, ctx.chainId, batch.to);
     await moveCheckpoint(client, ctx.chainId, batch.from, batch.to);
     await pruneFinalized(client, ctx.chainId, batch.finalized, batch.to.number);

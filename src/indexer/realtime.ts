@@ -3,7 +3,7 @@ import type { ChainIndexer } from './context.js';
 import { bloomMayContainAny } from './bloom.js';
 import { commitBlocks } from './commit.js';
 import { getLogs, lower, toHeader } from './fetch.js';
-import {moveCheckpoint, rollbackAbove, storedBlock, type BlockHeader, type Checkpoint} from './store.js';
+import { moveCheckpoint, rollbackAbove, storedBlock, type BlockHeader, type Checkpoint } from './store.js';
 import type { StoredEvent } from './types.js';
 import { inTransaction } from '../db/transaction.js';
 

@@ -2,7 +2,7 @@ import type pg from 'pg';
 import type { Address, Hex } from 'viem';
 import type { IndexedEvent, JsonValue, Projection } from './types.js';
 import { applyProjections } from './projections.js';
-import {quoteIdent} from './store.js';
+import { announceProjectionChange, quoteIdent } from './store.js';
 import { inTransaction } from '../db/transaction.js';
 
 export interface ReplayProgress {
@@ -72,6 +72,7 @@ export async function reindexProjection(
     }
     // Building an index once over all rows is far cheaper than maintaining it row by row.
     for (const definition of rebuiltIndexes) await client.query(definition);
+    await announceProjectionChange(client, chainId);
     return progress;
   });
 }

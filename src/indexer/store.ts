@@ -157,4 +157,13 @@ export async function rollbackAbove(client: pg.PoolClient, chainId: number, ance
   await client.query('select ledgersync_undo($1, $2)', [chainId, ancestor]);
   await client.query('delete from indexer_events where chain_id = $1 and block_number > $2', [chainId, ancestor]);
   await client.query('delete from indexer_blocks where chain_id = $1 and number > $2', [chainId, ancestor]);
+  await announceProjectionChange(client, chainId);
+}
+
+/** Readers that cache projection rows listen here: a NOTIFY is delivered when the changing transaction commits. */
+export const PROJECTIONS_CHANNEL = 'ledgersync_projections';
+
+/** Tells cache holders that projections of `chainId` changed (on commit of the caller's transaction). */
+export async function announceProjectionChange(client: pg.PoolClient, chainId: number): Promise<void> {
+  await client.query('select pg_notify($1, $2)', [PROJECTIONS_CHANNEL, String(chainId)]);
 }

@@ -5,6 +5,8 @@ import type { Address, Hex } from 'viem';
 import { findDeployment } from '../../chain/evm/deployments.js';
 import { problemSchema, sendProblem } from '../../http/problem.js';
 import { routeSchema } from '../../http/zod.js';
+import { CoherentCache } from '../../db/coherent-cache.js';
+import { PROJECTIONS_CHANNEL } from '../../indexer/store.js';
 import type { AppContext } from '../types.js';
 import { credentialVault } from './contract.js';
 import { cachedCredential, chainCredential, credentialState, type CredentialRecord } from './status.js';
@@ -40,10 +42,15 @@ export function documentFingerprint(bytes: Uint8Array): Hex {
 export async function credentialRoutes(app: FastifyInstance, context: AppContext): Promise<void> {
   const { pool, chain } = context;
   const vault = () => findDeployment(context.deploymentsFile, chain.chainId, credentialVault.name)?.address;
+  // Indexed credentials from memory, emptied at every indexer commit that changes projections.
+  const memory = new CoherentCache<CredentialRecord>(pool, PROJECTIONS_CHANNEL, app.log, context.readCacheEntries);
+  await memory.start();
+  app.addHook('onClose', () => memory.close());
+  const indexed = (id: string) => memory.get(id, () => cachedCredential(pool, chain.chainId, id));
 
   /** Cache first; the chain only for a credential the indexer has not reached. */
   const lookUp = async (id: string): Promise<CredentialRecord | undefined> => {
-    const cached = await cachedCredential(pool, chain.chainId, id);
+    const cached = await indexed(id);
     if (cached) return cached;
     const address = vault();
     return address ? chainCredential(chain, address as Address, id) : undefined;
@@ -96,7 +103,7 @@ export async function credentialRoutes(app: FastifyInstance, context: AppContext
     { schema: { summary: 'One credential, from the cache', tags: ['credentials'], params: routeSchema(idParams), response: { 400: problemSchema, 404: problemSchema } } },
     async (request, reply) => {
       const { id } = idParams.parse(request.params);
-      const record = await cachedCredential(pool, chain.chainId, id);
+      const record = await indexed(id);
       return record ?? sendProblem(request, reply, 404, `credential ${id} is not indexed (yet); GET /api/blockchain/status/${id} also asks the chain`);
     },
   );

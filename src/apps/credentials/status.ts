@@ -46,13 +46,15 @@ export async function cachedCredential(pool: pg.Pool, chainId: number, id: strin
     revoked_at: bigint | null;
     name: string | null;
     active: boolean | null;
-  }>(
-    `select c.credential_id::text, c.institution, c.student, c.fingerprint, c.metadata_uri, c.issued_at, c.expires_at, c.issued_block,
+  }>({
+    // Prepared once per connection: this is the hottest read of the API.
+    name: 'credentials.cached-credential',
+    text: `select c.credential_id::text, c.institution, c.student, c.fingerprint, c.metadata_uri, c.issued_at, c.expires_at, c.issued_block,
             c.issued_transaction, c.revoked, c.revoked_at, i.name, i.active
      from credentials c left join institutions i on i.chain_id = c.chain_id and i.address = c.institution
      where c.chain_id = $1 and c.credential_id = $2`,
-    [chainId, id],
-  );
+    values: [chainId, id],
+  });
   const row = rows[0];
   if (!row) return undefined;
   return {
