@@ -25,9 +25,10 @@ describe('issuing and revoking through the API', () => {
     const indexer = await startIndexer(await connectChain(w.world.rpcUrl), w.database.pool, [credentialsApp], { finalityDepth: 2, pollIntervalMs: 50, concurrency: 2, maxBlockRange: 1000, deploymentsFile: w.world.deploymentsFile }, logger);
     onTestFinished(() => indexer.stop());
     const { pool } = w.database;
-    const registrar = await createApiKey(pool, w.account.address, 'registrar');
-    const stranger = await createApiKey(pool, '0x000000000000000000000000000000000000dead', 'another institution');
-    const revoked = await createApiKey(pool, w.account.address, 'old');
+    const registrar = await createApiKey(pool, { institution: w.account.address }, 'registrar');
+    const stranger = await createApiKey(pool, { institution: '0x000000000000000000000000000000000000dead' }, 'another institution');
+    const revoked = await createApiKey(pool, { institution: w.account.address }, 'old');
+    const admin = await createApiKey(pool, { admin: true }, 'registry');
     await revokeApiKey(pool, revoked.id);
     const server = await buildServer({
       logger,
@@ -36,7 +37,7 @@ describe('issuing and revoking through the API', () => {
       rateLimitPerIp: 10_000,
       routes: [
         (app) => intentRoutes(app, pool),
-        (app) => credentialsApp.routes!(app, { pool, chain: w.chain, deploymentsFile: w.world.deploymentsFile, outbox: w.outbox, signer: w.account.address, rateLimitPerKey: 7 }),
+        (app) => credentialsApp.routes!(app, { pool, chain: w.chain, deploymentsFile: w.world.deploymentsFile, outbox: w.outbox, signer: w.account.address, rateLimitPerKey: 8 }),
       ],
     });
     onTestFinished(() => server.close());
@@ -52,6 +53,8 @@ describe('issuing and revoking through the API', () => {
     expect(forbidden.statusCode).toBe(403);
     expect(forbidden.headers['content-type']).toContain('application/problem+json');
     expect((await post('/api/credentials/issue', { ...issue, student: 'nobody' }, registrar.key)).statusCode).toBe(400);
+    expect((await post('/api/credentials/issue', issue, admin.key)).statusCode).toBe(403);
+    expect((await post('/api/institutions', { address: w.account.address, name: 'Registrar' }, registrar.key)).statusCode).toBe(403);
 
     const accepted = await post('/api/credentials/issue', issue, registrar.key, 'grace-2026');
     expect(accepted.statusCode).toBe(202);
@@ -82,7 +85,7 @@ describe('issuing and revoking through the API', () => {
     await until(async () => (await server.inject({ url: `/api/credentials/${id}` })).json().state === 'revoked', 'the revocation to be indexed');
     expect((await verify(document)).json()).toMatchObject({ verdict: 'revoked', status: 'revoked' });
 
-    // Seven writes a minute for this key (six made above, whatever their answer): the eighth is refused.
+    // Eight writes a minute for this key (seven made above, whatever their answer): the ninth is refused.
     const statuses = [];
     for (let i = 0; i < 3; i++) statuses.push((await post('/api/credentials/issue', { ...issue, document: Buffer.from(`doc ${i}`).toString('base64') }, registrar.key)).statusCode);
     expect(statuses).toEqual([202, 429, 429]);

@@ -3,7 +3,6 @@ import { createHash } from 'node:crypto';
 import { RunningCli, runCli, scratchDir } from '../harness/cli.js';
 import { createEmptyDatabase } from '../harness/db.js';
 import { vaultWorld } from '../harness/vault-world.js';
-import { INSTITUTION_KEY } from '../harness/relayer.js';
 import { freePort } from '../../src/runtime/ports.js';
 
 async function until<T>(probe: () => Promise<T | undefined | false>, what: string, timeoutMs = 60_000): Promise<T> {
@@ -18,23 +17,26 @@ async function until<T>(probe: () => Promise<T | undefined | false>, what: strin
 
 /**
  * The stack as separate processes (`ledgersync api`, `indexer`, `worker`) on one
- * PostgreSQL and a chain with one-second blocks, driven over HTTP only: issue,
+ * PostgreSQL and a chain with one-second blocks, driven over HTTP only: register an institution, issue,
  * confirm, index, read, verify, revoke, and the chain fallback while the
  * indexer is down.
  */
 describe('BlockProof end to end over HTTP', () => {
-  it('issues, reads back, verifies, revokes, and falls back to the chain for a credential not indexed yet', async () => {
+  it('registers an institution, issues, reads back, verifies, revokes, and falls back to the chain for a credential not indexed yet', async () => {
     const world = await vaultWorld({ blockTime: 1 });
     const database = await createEmptyDatabase();
     onTestFinished(() => database.drop());
     const cwd = scratchDir();
     const port = await freePort();
+    // The vault's admin (anvil's first account) signs: it registers itself as an institution over HTTP, then issues.
+    const ADMIN_KEY = '0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80';
+    const adminAddress = '0xf39fd6e51aad88f6f4ce6ab8827279cfffb92266';
     const env = {
       DATABASE_URL: database.url,
       RPC_URL: world.rpcUrl,
       WS_URL: world.wsUrl,
       DEPLOYMENTS_FILE: world.deploymentsFile,
-      RELAYER_PRIVATE_KEY: INSTITUTION_KEY,
+      RELAYER_PRIVATE_KEY: ADMIN_KEY,
       RELAYER_CONFIRMATIONS: '1',
       FINALITY_DEPTH: '2',
       PORT: String(port),
@@ -46,8 +48,9 @@ describe('BlockProof end to end over HTTP', () => {
     const api = new RunningCli(['api'], { cwd, env });
     const base = `http://127.0.0.1:${port}`;
     await api.waitForReady(`${base}/ready`);
-    const created = await runCli(['api-key', 'create', '--institution', world.institution, '--name', 'registrar'], { cwd, env });
-    const key = created.stdout.match(/(lsk_\S+)/)![1]!;
+    const keyFor = async (...scope: string[]) => (await runCli(['api-key', 'create', ...scope], { cwd, env })).stdout.match(/(lsk_\S+)/)![1]!;
+    const adminKey = await keyFor('--admin');
+    const key = await keyFor('--institution', adminAddress, '--name', 'registrar');
 
     const http = async (path: string, init: { method?: string; body?: unknown; headers?: Record<string, string> } = {}) => {
       const res = await fetch(`${base}${path}`, {
@@ -70,6 +73,16 @@ describe('BlockProof end to end over HTTP', () => {
     const document = Buffer.from('%PDF-1.7 Diploma: Alan Turing, King’s College, 1934');
     const verifyDoc = (id: string, doc: Buffer) => http('/api/blockchain/verify', { method: 'POST', body: { credentialId: id, document: doc.toString('base64') } });
 
+    // Register the institution.
+    const registration = await http('/api/institutions', {
+      method: 'POST',
+      body: { address: adminAddress, name: 'Universidad Abierta', metadataURI: 'ipfs://ua' },
+      headers: { authorization: `Bearer ${adminKey}` },
+    });
+    expect(registration.status).toBe(202);
+    await until(async () => (await http(registration.location!)).body.state === 'confirmed', 'the registration');
+    await until(async () => (await http(`/api/institutions/${adminAddress}`)).body.name === 'Universidad Abierta', 'the institution to be indexed');
+
     // Issue, follow, read back.
     const issued = await write('/api/credentials/issue', { student: '0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC', document: document.toString('base64'), metadataURI: 'ipfs://turing' }, 'turing-1934');
     expect(issued.status).toBe(202);
@@ -78,7 +91,7 @@ describe('BlockProof end to end over HTTP', () => {
       const res = await http(`/api/credentials/${id}`);
       return res.status === 200 && res.body;
     }, 'indexing');
-    expect(record).toMatchObject({ source: 'cache', state: 'valid', metadataURI: 'ipfs://turing', fingerprint: `0x${createHash('sha256').update(document).digest('hex')}` });
+    expect(record).toMatchObject({ source: 'cache', state: 'valid', metadataURI: 'ipfs://turing', institutionName: 'Universidad Abierta', fingerprint: `0x${createHash('sha256').update(document).digest('hex')}` });
     expect((await verifyDoc(id, document)).body).toMatchObject({ verdict: 'valid', source: 'cache' });
     expect((await verifyDoc(id, Buffer.from('%PDF-1.7 Diploma: someone else'))).body).toMatchObject({ verdict: 'invalid' });
 

@@ -5,18 +5,24 @@ import type { Address } from 'viem';
 /** `lsk_<id>_<secret>`: the id finds the row in logs and support tickets; the secret is never stored. */
 const KEY_FORMAT = /^lsk_([0-9a-f]{12})_([A-Za-z0-9_-]{43})$/;
 
+/** What a key may do: write for one institution, or administer the vault (register institutions). */
+export type ApiKeyScope = { institution: Address } | { admin: true };
+
 export interface ApiKeyOwner {
   keyId: string;
-  institution: Address;
+  /** Null for an admin key. */
+  institution: Address | null;
+  admin: boolean;
 }
 
 const hash = (key: string) => createHash('sha256').update(key).digest('hex');
 
-/** Creates a key for an institution; the key itself is returned once and only its hash is kept. */
-export async function createApiKey(pool: pg.Pool, institution: Address, name: string): Promise<{ id: string; key: string }> {
+/** Creates a key; the key itself is returned once and only its hash is kept. */
+export async function createApiKey(pool: pg.Pool, scope: ApiKeyScope, name: string): Promise<{ id: string; key: string }> {
   const id = randomBytes(6).toString('hex');
   const key = `lsk_${id}_${randomBytes(32).toString('base64url')}`;
-  await pool.query('insert into api_keys (id, key_hash, institution, name) values ($1, $2, $3, $4)', [id, hash(key), institution.toLowerCase(), name]);
+  const institution = 'institution' in scope ? scope.institution.toLowerCase() : null;
+  await pool.query('insert into api_keys (id, key_hash, institution, admin, name) values ($1, $2, $3, $4, $5)', [id, hash(key), institution, 'admin' in scope, name]);
   return { id, key };
 }
 
@@ -25,9 +31,12 @@ export async function revokeApiKey(pool: pg.Pool, id: string): Promise<boolean> 
   return rowCount === 1;
 }
 
-/** The institution a presented key speaks for, or undefined for a malformed, unknown or revoked key. */
+/** Who a presented key speaks for, or undefined for a malformed, unknown or revoked key. */
 export async function authenticate(pool: pg.Pool, presented: string): Promise<ApiKeyOwner | undefined> {
   if (!KEY_FORMAT.test(presented)) return undefined;
-  const { rows } = await pool.query<{ id: string; institution: Address }>('select id, institution from api_keys where key_hash = $1 and revoked_at is null', [hash(presented)]);
-  return rows[0] && { keyId: rows[0].id, institution: rows[0].institution };
+  const { rows } = await pool.query<{ id: string; institution: Address | null; admin: boolean }>(
+    'select id, institution, admin from api_keys where key_hash = $1 and revoked_at is null',
+    [hash(presented)],
+  );
+  return rows[0] && { keyId: rows[0].id, institution: rows[0].institution, admin: rows[0].admin };
 }

@@ -9,13 +9,16 @@ export function credentialCommands(program: Command, withDatabase: (work: (pool:
   apiKey
     .command('create')
     .description('create a key and print it once (only its SHA-256 is stored)')
-    .requiredOption('--institution <address>', "the institution's on-chain address")
+    .option('--institution <address>', 'issue and revoke for this institution (its on-chain address)')
+    .option('--admin', 'register institutions (the relayer signer must hold the vault admin role)')
     .option('--name <label>', 'what the key is for', 'api key')
-    .action((options: { institution: string; name: string }) =>
+    .action((options: { institution?: string; admin?: boolean; name: string }) =>
       withDatabase(async (pool) => {
-        if (!/^0x[0-9a-fA-F]{40}$/.test(options.institution)) throw new Error(`--institution: expected a 0x-prefixed 20-byte address`);
-        const { id, key } = await createApiKey(pool, options.institution as Address, options.name);
-        console.log(`key ${id} for ${options.institution.toLowerCase()}: ${key}`);
+        if (!options.institution === !options.admin) throw new Error('give exactly one of --institution <address> or --admin');
+        if (options.institution && !/^0x[0-9a-fA-F]{40}$/.test(options.institution)) throw new Error(`--institution: expected a 0x-prefixed 20-byte address`);
+        const scope = options.institution ? { institution: options.institution as Address } : { admin: true as const };
+        const { id, key } = await createApiKey(pool, scope, options.name);
+        console.log(`key ${id} for ${options.institution?.toLowerCase() ?? 'administration'}: ${key}`);
         console.log('store it now: it is not shown again');
       }),
     );

@@ -1,7 +1,7 @@
 import type { LedgersyncApp } from '../types.js';
 import { credentialVault } from './contract.js';
 import { credentialsProjection, institutionsProjection } from './projections.js';
-import { issueCredentialIntent, revokeCredentialIntent } from './intents.js';
+import { issueCredentialIntent, revokeCredentialIntent, upsertInstitutionIntent } from './intents.js';
 import { credentialRoutes } from './routes.js';
 import { credentialWriteRoutes } from './writes.js';
 import { credentialCommands } from './commands.js';
@@ -13,7 +13,7 @@ export const credentialsApp: LedgersyncApp = {
   contracts: [credentialVault],
   sources: [{ contract: credentialVault.name, abi: credentialVault.abi }],
   projections: [institutionsProjection, credentialsProjection],
-  intents: [issueCredentialIntent, revokeCredentialIntent],
+  intents: [issueCredentialIntent, revokeCredentialIntent, upsertInstitutionIntent],
   commands: credentialCommands,
   async routes(app, context) {
     await credentialRoutes(app, context);

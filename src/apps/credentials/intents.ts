@@ -6,3 +6,6 @@ export const issueCredentialIntent: IntentKind = { name: 'credentials.issue', co
 
 /** `revokeCredential(id, reason)`, by the institution that issued it. */
 export const revokeCredentialIntent: IntentKind = { name: 'credentials.revoke', contract: credentialVault.name, abi: credentialVault.abi };
+
+/** `upsertInstitution(account, name, metadataURI, active)`: the relayer's key must hold the vault's admin role. */
+export const upsertInstitutionIntent: IntentKind = { name: 'credentials.upsertInstitution', contract: credentialVault.name, abi: credentialVault.abi };

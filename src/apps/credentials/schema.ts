@@ -45,14 +45,17 @@ export const credentials = pgTable(
 );
 
 /**
- * API keys for writes, each scoped to one institution. Only a SHA-256 of the key
+ * API keys for writes, each scoped to one institution (issue, revoke) or to the
+ * vault's administration (register institutions). Only a SHA-256 of the key
  * is kept: keys are 32 random bytes, so a fast hash is enough (no password to
  * stretch), and a database leak does not leak usable keys.
  */
 export const apiKeys = pgTable('api_keys', {
   id: text('id').primaryKey(),
   keyHash: text('key_hash').notNull().unique(),
-  institution: text('institution').notNull(),
+  /** The institution it speaks for; null for an admin key. */
+  institution: text('institution'),
+  admin: boolean('admin').notNull().default(false),
   name: text('name').notNull(),
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   revokedAt: timestamp('revoked_at', { withTimezone: true }),

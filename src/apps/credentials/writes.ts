@@ -25,6 +25,9 @@ const issueBody = z
   })
   .strict()
   .refine((b) => (b.fingerprint === undefined) !== (b.document === undefined), { message: 'give exactly one of fingerprint or document' });
+const institutionBody = z
+  .object({ address, name: z.string().min(1).max(200), metadataURI: z.string().max(2048).default(''), active: z.boolean().default(true) })
+  .strict();
 const revokeBody = z.object({ reason: z.string().min(1).max(31, 'expected at most 31 characters (it is stored on chain as bytes32)') }).strict();
 const idParams = z.object({ id: z.string().regex(/^[1-9]\d{0,76}$/, 'expected a credential id (a positive integer)') });
 const idempotencyKey = z.string().regex(/^[\x21-\x7e]{1,200}$/, 'expected 1 to 200 visible ASCII characters');
@@ -72,9 +75,6 @@ export async function credentialWriteRoutes(app: FastifyInstance, context: AppCo
   const submit = async (request: FastifyRequest, reply: FastifyReply, intent: Omit<SubmitIntent, 'idempotencyKey'>) => {
     const owner = request.apiKey!;
     if (!outbox || !signer) return sendProblem(request, reply, 503, 'this server has no relayer signer configured: writes are disabled');
-    if (owner.institution !== signer.toLowerCase()) {
-      return sendProblem(request, reply, 403, `this server signs for institution ${signer.toLowerCase()}; the API key belongs to ${owner.institution}`);
-    }
     const header = request.headers['idempotency-key'];
     const given = header === undefined ? undefined : idempotencyKey.safeParse(header);
     if (given && !given.success) return sendProblem(request, reply, 400, `Idempotency-Key: ${given.error.issues[0]!.message}`);
@@ -91,11 +91,42 @@ export async function credentialWriteRoutes(app: FastifyInstance, context: AppCo
     }
   };
 
+  /** Issue and revoke: the key must be an institution's, and this server must sign as that institution. */
+  const requireInstitution = async (request: FastifyRequest, reply: FastifyReply) => {
+    const owner = request.apiKey!;
+    if (!owner.institution) return sendProblem(request, reply, 403, 'an admin key cannot issue or revoke: use a key of the institution');
+    if (signer && owner.institution !== signer.toLowerCase()) {
+      return sendProblem(request, reply, 403, `this server signs for institution ${signer.toLowerCase()}; the API key belongs to ${owner.institution}`);
+    }
+  };
+
+  app.post(
+    '/api/institutions',
+    {
+      preHandler: [requireKey, perKeyLimit],
+      schema: {
+        summary: 'Register or update an institution (admin key; 202: follow the intent at Location)',
+        tags: ['institutions'],
+        body: routeSchema(institutionBody),
+        response: { 400: problemSchema, 401: problemSchema, 403: problemSchema, 409: problemSchema, 422: problemSchema, 503: problemSchema },
+      },
+    },
+    async (request, reply) => {
+      if (!request.apiKey!.admin) return sendProblem(request, reply, 403, 'registering institutions needs an admin key');
+      const body = institutionBody.parse(request.body);
+      return submit(request, reply, {
+        kind: 'credentials.upsertInstitution',
+        functionName: 'upsertInstitution',
+        args: [body.address as Address, body.name, body.metadataURI, body.active],
+      });
+    },
+  );
+
   app.post(
     '/api/credentials/issue',
     {
       bodyLimit: 16 * 1024 * 1024,
-      preHandler: [requireKey, perKeyLimit],
+      preHandler: [requireKey, perKeyLimit, requireInstitution],
       schema: {
         summary: 'Issue a credential (202: follow the intent at Location)',
         tags: ['credentials'],
@@ -117,7 +148,7 @@ export async function credentialWriteRoutes(app: FastifyInstance, context: AppCo
   app.post(
     '/api/credentials/:id/revoke',
     {
-      preHandler: [requireKey, perKeyLimit],
+      preHandler: [requireKey, perKeyLimit, requireInstitution],
       schema: {
         summary: 'Revoke a credential of your institution (202: follow the intent at Location)',
         tags: ['credentials'],
