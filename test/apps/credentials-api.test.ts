@@ -57,6 +57,14 @@ describe('credentials API', () => {
     // Every read above came from PostgreSQL.
     expect(chain.meter.totalCalls()).toBe(calls);
 
+    // An expired credential (the vault refuses a past expiry at issue, so it is aged here in the cache).
+    await live.database.pool.query("update credentials set expires_at = 1700000000 where credential_id = 3");
+    await live.database.pool.query("select pg_notify('ledgersync_projections', '31337')");
+    expect((await get('/api/credentials?status=expired')).json().items.map((c: { id: string; state: string }) => [c.id, c.state])).toEqual([['3', 'expired']]);
+    expect((await get('/api/credentials?status=valid')).json().items.map((c: { id: string }) => c.id)).toEqual(['4', '1']);
+    await expect.poll(async () => (await get('/api/credentials/3')).json().state).toBe('expired');
+    expect((await verify({ credentialId: '3', fingerprint: (await get('/api/credentials/3')).json().fingerprint })).json()).toMatchObject({ verdict: 'expired', status: 'expired' });
+
     // Not indexed yet: the indexer is stopped, a credential is issued, and the chain answers.
     await live.indexer.stop();
     const later = Buffer.from('a later document');
