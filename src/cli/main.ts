@@ -23,7 +23,7 @@ program
   .action(() => run(['api', 'indexer', 'worker']));
 program.command('api').description('serve the HTTP API').action(() => run(['api']));
 program.command('indexer').description('follow the chain into PostgreSQL (one active per chain; others wait as standby)').action(() => run(['indexer']));
-program.command('worker').description('run background jobs with graphile-worker (no app registers jobs yet; the relayer will)').action(() => run(['worker']));
+program.command('worker').description("run the relayer (sends the outbox's intents to the chain) and background jobs (webhook deliveries)").action(() => run(['worker']));
 
 program
   .command('migrate')
