@@ -2,14 +2,14 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Config } from '../config/index.js';
 import { connectDatabase, type Database } from '../db/client.js';
-import { startEmbeddedPostgres, type RunningPostgres } from '../db/embedded.js';
+import { embeddedPostgresUrl, startEmbeddedPostgres, type RunningPostgres } from '../db/embedded.js';
 import { migrateDatabase } from '../db/migrate.js';
 import { startAnvil, type Anvil } from '../chain/evm/anvil.js';
 import { connectChain, type ChainConnection } from '../chain/evm/client.js';
 import { deployContracts } from '../chain/evm/deploy.js';
 import { findDeployment } from '../chain/evm/deployments.js';
 import { apps } from '../apps/index.js';
-import { claimHome, anvilPidFile, writePidFile } from './home-lock.js';
+import { claimHome, anvilPidFile, writePidFile, HomeInUseError } from './home-lock.js';
 import { redactUrl, type Logger } from './logger.js';
 
 /** The database and chain a process works against, and whatever it had to start for them. */
@@ -31,9 +31,28 @@ export async function openStack(config: Config, logger: Logger): Promise<Stack> 
   return open(config, logger, true) as Promise<Stack>;
 }
 
-/** Only the database (started if embedded) with migrations applied: for `ledgersync migrate`. */
+/**
+ * Only the database, with migrations applied: for one-shot commands (`migrate`,
+ * `reindex`, `api-key`). An embedded PostgreSQL is started for the command, or,
+ * when a running ledgersync already holds LEDGERSYNC_HOME, used as it is: the
+ * command is then only one more client of it, and starts or stops nothing.
+ */
 export async function openDatabaseOnly(config: Config, logger: Logger): Promise<Omit<Stack, 'chain'>> {
-  return open(config, logger, false);
+  try {
+    return await open(config, logger, false);
+  } catch (error) {
+    const running = error instanceof HomeInUseError && config.database.kind === 'embedded' ? embeddedPostgresUrl(config.database.dir, config.database.port) : undefined;
+    if (!running) throw error;
+    logger.info({ database: redactUrl(running) }, 'using the embedded PostgreSQL of the running ledgersync');
+    const database = connectDatabase(running);
+    try {
+      await migrateDatabase(database);
+    } catch (migrationError) {
+      await database.close();
+      throw migrationError;
+    }
+    return { config, logger, database, close: () => database.close() };
+  }
 }
 
 async function open(config: Config, logger: Logger, withChain: boolean): Promise<Omit<Stack, 'chain'> & { chain?: ChainConnection }> {

@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { createPublicClient, http } from 'viem';
-import { RunningCli, isAlive, scratchDir } from '../harness/cli.js';
+import { RunningCli, isAlive, runCli, scratchDir } from '../harness/cli.js';
 import { freePort } from '../../src/runtime/ports.js';
 import { embeddedPostgresUrl } from '../../src/db/embedded.js';
 import { readDeployments } from '../../src/chain/evm/deployments.js';
@@ -63,7 +63,7 @@ describe('ledgersync start on embedded defaults', () => {
     expect(thirdChildren.every((pid) => !isAlive(pid))).toBe(true);
   }, 180_000);
 
-  it('refuses to share LEDGERSYNC_HOME with a running ledgersync', async () => {
+  it('refuses a second start on the same LEDGERSYNC_HOME, and lets one-shot commands use its PostgreSQL', async () => {
     const cwd = scratchDir();
     const [port, port2, pgPort, anvilPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
     const env = { LEDGERSYNC_HOME: join(cwd, '.ledgersync'), EMBEDDED_POSTGRES_PORT: String(pgPort), ANVIL_PORT: String(anvilPort) };
@@ -73,6 +73,11 @@ describe('ledgersync start on embedded defaults', () => {
     expect(await second.exited).toBe(1);
     expect(second.output).toMatch(new RegExp(`^ledgersync: .* is in use by ledgersync process ${first.pid}; .*\\n$`));
     // The first one is unharmed.
+    expect((await fetch(`http://127.0.0.1:${port}/ready`)).status).toBe(200);
+    // A one-shot database command is only one more client of the running PostgreSQL: it works, and stops nothing.
+    const key = await runCli(['api-key', 'create', '--admin'], { cwd, env });
+    expect(key.code, key.stderr).toBe(0);
+    expect(key.stdout).toMatch(/^key [0-9a-f]{12} for administration: lsk_/);
     expect((await fetch(`http://127.0.0.1:${port}/ready`)).status).toBe(200);
     expect(await first.stop()).toBe(0);
   }, 120_000);
