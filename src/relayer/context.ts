@@ -5,6 +5,7 @@ import type { Logger } from '../runtime/logger.js';
 import type { FeePolicy } from './fees.js';
 import type { RelayerSigner } from './signer.js';
 import type { IntentKind } from './types.js';
+import type { RelayerMetrics } from './metrics.js';
 
 /** What every relayer step works with: one chain, one signer. */
 export interface RelayerContext {
@@ -22,6 +23,7 @@ export interface RelayerContext {
   /** How often a sent but not yet included transaction is sent again (a node may have dropped it). */
   rebroadcastMs: number;
   logger: Logger;
+  metrics: RelayerMetrics;
 }
 
 /** Backoff for transient failures (RPC errors): 1 s, 2 s, 4 s … up to a minute. */

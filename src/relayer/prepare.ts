@@ -131,6 +131,7 @@ export async function storeTransactions(
       SIGNED_BY,
     ],
   );
+  ctx.metrics.signed(signed.length);
 }
 
 const SIGNED_BY = `${hostname()}:${process.pid}`;
@@ -148,6 +149,7 @@ async function failReverted(client: pg.PoolClient, ctx: RelayerContext, reverted
     [reverted.map((r) => r.intent.id), reverted.map((r) => JSON.stringify(r.error))],
   );
   await runHandlers(client, ctx, reverted.map((r) => r.intent.id), 'onFailed');
+  ctx.metrics.settled('failed', reverted.length);
 }
 
 async function postpone(client: pg.PoolClient, transient: Array<{ intent: PendingIntent; error: IntentError }>): Promise<void> {

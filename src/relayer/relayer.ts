@@ -11,6 +11,7 @@ import { sendIntents } from './send.js';
 import type { RelayerSigner } from './signer.js';
 import { trackIntents } from './track.js';
 import type { IntentKind } from './types.js';
+import { relayerMetrics } from './metrics.js';
 
 export interface RelayerOptions {
   fees: FeePolicy;
@@ -55,6 +56,7 @@ export async function startRelayer(
     stuckBlocks: options.stuckBlocks,
     rebroadcastMs: options.rebroadcastMs,
     logger,
+    metrics: relayerMetrics(chain.chainId),
   };
   const nextNonce = await resyncNonce(ctx);
   logger.info({ nextNonce: nextNonce.toString() }, 'relayer started');

@@ -48,6 +48,7 @@ export async function sendIntents(ctx: RelayerContext, head: bigint): Promise<nu
       await client.query("update relayer_transactions set status = 'sent' where intent_id = any($1) and status = 'signed'", [sent]);
     }
     for (const { row, message } of failed) {
+      ctx.metrics.broadcastError();
       ctx.logger.warn({ intent: row.id.toString(), hash: row.hash, error: message }, 'broadcast failed; will send the same bytes again');
       await client.query(
         `update relayer_intents set attempts = attempts + 1, error = $2, next_attempt_at = now() + make_interval(secs => $3), updated_at = now() where id = $1`,

@@ -97,6 +97,9 @@ export async function trackIntents(ctx: RelayerContext, head: bigint, afterNonce
       if (intent.nonce < chainNonce) await nonceTaken(client, ctx, intent, head);
       else if (intent.sent_at_block !== null && head - intent.sent_at_block >= BigInt(ctx.stuckBlocks)) await replace(client, ctx, intent, mine.at(-1)!, head);
     }
+    ctx.metrics.settled('confirmed', settled.confirmed.length);
+    ctx.metrics.settled('failed', settled.failed.length);
+    ctx.metrics.reorged(settled.reorged.length);
     await runHandlers(client, ctx, settled.confirmed, 'onConfirmed');
     await runHandlers(client, ctx, settled.failed, 'onFailed');
     await runHandlers(client, ctx, settled.reorged, 'onReorged');
@@ -192,6 +195,7 @@ async function replace(client: pg.PoolClient, ctx: RelayerContext, intent: Track
   } as TransactionSerializable);
   await storeTransactions(client, ctx, [{ id: intent.id, nonce: intent.nonce, raw, hash: keccak256(raw) }], fees);
   await client.query(`update relayer_intents set sent_at_block = $2, next_attempt_at = now(), updated_at = now() where id = $1`, [intent.id, head]);
+  ctx.metrics.replaced();
   ctx.logger.info({ intent: intent.id.toString(), nonce: intent.nonce.toString(), head: head.toString(), sentAt: String(intent.sent_at_block) }, 'replacing a transaction stuck in the pool with higher fees');
 }
 

@@ -3,6 +3,7 @@ import { IdempotencyConflictError, IntentRejectedError } from '../../src/relayer
 import { credentialsApp } from '../../src/apps/credentials/index.js';
 import type { IntentKind } from '../../src/relayer/types.js';
 import { relayerWorld } from '../harness/relayer.js';
+import { metrics } from '../../src/runtime/metrics.js';
 import { inTransaction } from '../../src/db/transaction.js';
 
 describe('outbox and relayer', () => {
@@ -68,6 +69,9 @@ describe('outbox and relayer', () => {
       expect(results).toContainEqual({ key: issued.args.metadataURI, id: issued.args.id });
     }
     expect(new Set(confirmed).size).toBe(30);
+    const exposed = await metrics.metrics();
+    expect(Number(exposed.match(/^ledgersync_relayer_intents_settled_total\{chain="31337",outcome="confirmed"\} (\d+)$/m)?.[1])).toBeGreaterThanOrEqual(30);
+    expect(Number(exposed.match(/^ledgersync_relayer_transactions_signed_total\{chain="31337"\} (\d+)$/m)?.[1])).toBeGreaterThanOrEqual(30);
     for (const count of (await w.effectsByKey()).values()) expect(count).toBe(1);
   });
 
