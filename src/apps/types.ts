@@ -45,6 +45,8 @@ export interface AppContext {
   outbox?: Outbox;
   /** The address the relayer signs as. */
   signer?: Address;
+  /** The API's address as the public reaches it (links, QR codes); else taken from each request. */
+  publicUrl?: string;
   /** Rows an app may keep in memory between indexer commits (0: read PostgreSQL every time). */
   readCacheEntries?: number;
   /** Writes per minute per API key (needs the server's rate limiting on); 0 or absent: no per-key limit. */

@@ -135,7 +135,7 @@ async function startConfiguredRelayer(stack: Stack) {
 
 /** What apps' routes get; writes only when a relayer signer is configured (the outbox records who signs). */
 async function appContext(stack: Stack): Promise<AppContext> {
-  const base = { pool: stack.database.pool, chain: stack.chain, deploymentsFile: stack.config.deploymentsFile, rateLimitPerKey: stack.config.http.rateLimitPerKey, readCacheEntries: stack.config.http.readCacheEntries };
+  const base = { pool: stack.database.pool, chain: stack.chain, deploymentsFile: stack.config.deploymentsFile, rateLimitPerKey: stack.config.http.rateLimitPerKey, readCacheEntries: stack.config.http.readCacheEntries, publicUrl: stack.config.http.publicUrl };
   const { relayer } = stack.config;
   if (!relayer.signer) return base;
   const signer = (await loadSigner(relayer.signer)).address;

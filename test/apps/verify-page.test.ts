@@ -43,8 +43,13 @@ describe('verification page', () => {
       if (request.method() === 'POST') posted.push(request.postData() ?? '');
     });
 
+    const errors: string[] = [];
+    page.on('console', (message) => {
+      if (message.type() === 'error') errors.push(message.text());
+    });
     // By id only.
-    await page.goto(`${base}/`);
+    const response = await page.goto(`${base}/`);
+    expect(response!.headers()['content-security-policy']).toMatch(/^default-src 'none'; script-src 'sha256-/);
     await page.fill('#credential', '1');
     await page.click('button[type=submit]');
     await expect.poll(() => page.textContent('#verdict')).toBe('VALID');
@@ -88,5 +93,7 @@ describe('verification page', () => {
     expect(await page.locator('.share img').count()).toBe(1);
     await page.goto(`${base}/verify/999`);
     await expect.poll(() => page.textContent('#verdict')).toBe('UNKNOWN');
+    // The page's own script and style ran under its Content-Security-Policy: nothing was refused.
+    expect(errors.filter((e) => /Content Security Policy/i.test(e))).toEqual([]);
   });
 });

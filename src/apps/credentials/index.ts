@@ -18,6 +18,6 @@ export const credentialsApp: LedgersyncApp = {
   async routes(app, context) {
     await credentialRoutes(app, context);
     await credentialWriteRoutes(app, context);
-    await verificationPage(app);
+    await verificationPage(app, context.publicUrl);
   },
 };

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { FastifyInstance } from 'fastify';
+import { createHash } from 'node:crypto';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import QRCode from 'qrcode';
 import { z } from 'zod';
 import { packageRoot } from '../../runtime/paths.js';
@@ -14,17 +15,39 @@ const idParams = z.object({ id: z.string().regex(/^[1-9]\d{0,76}$/, 'expected a 
  * the QR code of that link. The page computes the document's SHA-256 in the
  * browser and sends only that: the file never leaves it.
  */
-export async function verificationPage(app: FastifyInstance): Promise<void> {
+export async function verificationPage(app: FastifyInstance, publicUrl?: string): Promise<void> {
   const html = readFileSync(join(packageRoot, 'web', 'verify.html'), 'utf8');
-  app.get('/', { schema: { hide: true } }, async (_request, reply) => reply.type('text/html; charset=utf-8').send(html));
-  app.get('/verify/:id', { schema: { hide: true } }, async (_request, reply) => reply.type('text/html; charset=utf-8').send(html));
+  const csp = contentSecurityPolicy(html);
+  const page = async (_request: FastifyRequest, reply: FastifyReply) => reply.type('text/html; charset=utf-8').header('content-security-policy', csp).send(html);
+  app.get('/', { schema: { hide: true } }, page);
+  app.get('/verify/:id', { schema: { hide: true } }, page);
   app.get(
     '/verify/:id/qr.svg',
     { schema: { summary: 'QR code (SVG) of the shareable verification link', tags: ['credentials'], params: routeSchema(idParams), response: { 400: problemSchema } } },
     async (request, reply) => {
       const { id } = idParams.parse(request.params);
-      const link = `${request.protocol}://${request.host}/verify/${id}`;
+      // PUBLIC_URL when set: behind a proxy, the Host header is the proxy's business.
+      const link = `${publicUrl ?? `${request.protocol}://${request.host}`}/verify/${id}`;
       return reply.type('image/svg+xml').send(await QRCode.toString(link, { type: 'svg', margin: 1, errorCorrectionLevel: 'M' }));
     },
   );
+}
+
+/**
+ * Only this page's own inline script and style may run (by hash), it may talk
+ * only to this origin, and no other site may frame it.
+ */
+function contentSecurityPolicy(html: string): string {
+  const hashes = (tag: string) =>
+    [...html.matchAll(new RegExp(`<${tag}[^>]*>([\\s\\S]*?)</${tag}>`, 'g'))].map((m) => `'sha256-${createHash('sha256').update(m[1]!).digest('base64')}'`).join(' ');
+  return [
+    "default-src 'none'",
+    `script-src ${hashes('script')}`,
+    `style-src ${hashes('style')}`,
+    "img-src 'self'",
+    "connect-src 'self'",
+    "base-uri 'none'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+  ].join('; ');
 }
