@@ -1,3 +1,4 @@
+import type pg from 'pg';
 import type { Config } from '../config/index.js';
 import { connectDatabase } from '../db/client.js';
 import { embeddedPostgresUrl } from '../db/embedded.js';
@@ -35,6 +36,7 @@ export async function collectStatus(config: Config): Promise<Line[]> {
       );
       const row = checkpoints.rows[0];
       indexer = row && { indexed: row.block_number, head: row.head_number, seen: row.head_seen_at, halted: row.halted_reason };
+      lines.push({ name: 'relayer', ok: true, text: await relayerSummary(database.pool) });
     } catch (error) {
       lines.push({ name: 'database', ok: false, text: `${redactUrl(databaseUrl)}${where}: ${firstLine(error)}` });
     } finally {
@@ -69,6 +71,15 @@ export async function collectStatus(config: Config): Promise<Line[]> {
     lines.push({ name: 'chain', ok: false, text: `${redactUrl(rpcUrl)}: ${firstLine(error)}` });
   }
   return lines;
+}
+
+/** Intents not yet final by state, failures, and webhook deliveries that used up their tries. */
+async function relayerSummary(pool: pg.Pool): Promise<string> {
+  const { rows } = await pool.query<{ state: string; n: number }>("select state, count(*)::int as n from relayer_intents where state <> 'confirmed' group by state");
+  const count = (state: string) => rows.find((r) => r.state === state)?.n ?? 0;
+  const inFlight = ['pending', 'signed', 'broadcast', 'included'].filter((state) => count(state) > 0).map((state) => `${count(state)} ${state}`);
+  const { rows: dead } = await pool.query<{ n: number }>('select count(*)::int as n from relayer_webhook_dead_letters');
+  return `${inFlight.length > 0 ? inFlight.join(', ') : 'no intents in flight'}; ${count('failed')} failed; ${dead[0]?.n ?? 0} webhook dead letters`;
 }
 
 function firstLine(error: unknown): string {

@@ -52,6 +52,7 @@ describe('ledgersync against an existing PostgreSQL and RPC endpoint', () => {
     expect(status.stdout).toMatch(/^ok +database +postgres:\/\/.*redacted.*, \d+ migrations applied$/m);
     expect(status.stdout).toMatch(/^ok +chain +chain 31337 at http:\/\/127\.0\.0\.1:\d+\/, head \d+$/m);
     expect(status.stdout).toContain(`BlockProofCredentialVault ${address}`);
+    expect(status.stdout).toMatch(/^ok +relayer +no intents in flight; 0 failed; 0 webhook dead letters$/m);
 
     expect(await running.stop('SIGTERM')).toBe(0);
     // The deployer's key and the database password never reach any output.
