@@ -54,6 +54,8 @@ const envSchema = z.object({
   RELAYER_POLL_INTERVAL_MS: z.coerce.number().int().min(10).max(60_000).default(250),
 
   PUBLIC_URL: optionalUrl(['http:', 'https:']),
+  /** Proxies in front of the API whose X-Forwarded-For is believed (the client address for rate limits and logs). */
+  TRUST_PROXY_HOPS: z.coerce.number().int().min(0).max(10).default(0),
   READ_CACHE_ENTRIES: z.coerce.number().int().min(0).max(10_000_000).default(100_000),
   RATE_LIMIT_PER_IP: z.coerce.number().int().min(0).max(10_000_000).default(6_000),
   RATE_LIMIT_PER_KEY: z.coerce.number().int().min(0).max(1_000_000).default(600),
@@ -110,7 +112,7 @@ function buildConfig(env: z.infer<typeof envSchema>, cwd: string) {
   }
   return {
     home,
-    http: { host: env.HOST, port: env.PORT, publicUrl: env.PUBLIC_URL?.replace(/\/+$/, ''), readCacheEntries: env.READ_CACHE_ENTRIES, rateLimitPerIp: env.RATE_LIMIT_PER_IP, rateLimitPerKey: env.RATE_LIMIT_PER_KEY, corsOrigins: env.CORS_ORIGINS },
+    http: { host: env.HOST, port: env.PORT, trustProxyHops: env.TRUST_PROXY_HOPS, publicUrl: env.PUBLIC_URL?.replace(/\/+$/, ''), readCacheEntries: env.READ_CACHE_ENTRIES, rateLimitPerIp: env.RATE_LIMIT_PER_IP, rateLimitPerKey: env.RATE_LIMIT_PER_KEY, corsOrigins: env.CORS_ORIGINS },
     logLevel: env.LOG_LEVEL,
     database: env.DATABASE_URL
       ? ({ kind: 'url', url: env.DATABASE_URL } as const)

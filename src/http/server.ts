@@ -20,6 +20,8 @@ export interface ServerOptions {
   rateLimitPerIp?: number;
   /** Origins allowed to call the API from a browser (`*` for any); none: same origin only. */
   corsOrigins?: string[];
+  /** Proxies in front whose X-Forwarded-For is believed; 0: the socket's address is the client's. */
+  trustProxyHops?: number;
 }
 
 const REQUEST_ID = /^[\w.:-]{1,64}$/;
@@ -31,6 +33,8 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     // One log line per request (onResponse below) instead of Fastify's two.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 1024 * 1024,
+    // Behind a proxy every request comes from the proxy: per-address rate limits need the client's address.
+    trustProxy: options.trustProxyHops ? (_address: string, hop: number) => hop < options.trustProxyHops! : false,
     // Keep a caller's request id when it is sane, so logs can be joined across services.
     genReqId: (req) => {
       const given = req.headers['x-request-id'];

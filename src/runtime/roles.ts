@@ -79,6 +79,7 @@ export async function startRole(stack: Stack, role: Role): Promise<RunningRole> 
         version,
         rateLimitPerIp: stack.config.http.rateLimitPerIp,
         corsOrigins: stack.config.http.corsOrigins,
+        trustProxyHops: stack.config.http.trustProxyHops,
         routes: [
           (app) => intentRoutes(app, stack.database.pool),
           ...apps.flatMap((a) => (a.routes ? [(app: FastifyInstance) => a.routes!(app, context)] : [])),

@@ -100,6 +100,11 @@ describe('issuing and revoking through the API', () => {
     const limited = await server.inject({ url: '/health' });
     expect(limited.headers['content-type']).toContain('application/problem+json');
     expect(limited.json().detail).toMatch(/^rate limit: 3 requests per minute/);
+    // Behind one trusted proxy, the client's address (X-Forwarded-For) is what is limited.
+    const proxied = await buildServer({ logger: createLogger('silent'), readiness: [], version: 'test', rateLimitPerIp: 2, trustProxyHops: 1 });
+    onTestFinished(() => proxied.close());
+    const from = async (client: string) => (await proxied.inject({ url: '/health', headers: { 'x-forwarded-for': client } })).statusCode;
+    expect([await from('203.0.113.1'), await from('203.0.113.1'), await from('203.0.113.1'), await from('203.0.113.2')]).toEqual([200, 200, 429, 200]);
     const allowed = await server.inject({ method: 'OPTIONS', url: '/api/credentials', headers: { origin: 'https://verify.example', 'access-control-request-method': 'GET' }, remoteAddress: '10.0.0.2' });
     expect(allowed.headers['access-control-allow-origin']).toBe('https://verify.example');
     const other = await server.inject({ method: 'OPTIONS', url: '/api/credentials', headers: { origin: 'https://evil.example', 'access-control-request-method': 'GET' }, remoteAddress: '10.0.0.3' });
