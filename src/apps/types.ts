@@ -41,10 +41,8 @@ export interface AppContext {
   /** For chain fallbacks (eth_call) when the cache does not know yet. */
   chain: ChainConnection;
   deploymentsFile: string;
-  /** Present when a relayer signer is configured: writes go through it. */
-  outbox?: Outbox;
-  /** The address the relayer signs as. */
-  signer?: Address;
+  /** One per configured relayer signer (the first also administers): writes go through the signer's outbox. */
+  outboxes?: Outbox[];
   /** The API's address as the public reaches it (links, QR codes); else taken from each request. */
   publicUrl?: string;
   /** Rows an app may keep in memory between indexer commits (0: read PostgreSQL every time). */

@@ -43,8 +43,16 @@ const envSchema = z.object({
   DEPLOYMENTS_FILE: z.string().min(1).optional(),
   DEPLOYER_PRIVATE_KEY: privateKey.optional(),
 
-  RELAYER_PRIVATE_KEY: privateKey.optional(),
-  RELAYER_KEYSTORE_FILE: z.string().min(1).optional(),
+  // Comma-separated: one signer per institution the server writes for (the first also registers institutions).
+  RELAYER_PRIVATE_KEY: z
+    .string()
+    .optional()
+    .transform((value) => (value ?? '').split(',').map((k) => k.trim()).filter(Boolean))
+    .refine((keys) => keys.every((k) => /^0x[0-9a-fA-F]{64}$/.test(k)), { message: 'expected 0x-prefixed 32-byte hex private keys, comma-separated' }),
+  RELAYER_KEYSTORE_FILE: z
+    .string()
+    .optional()
+    .transform((value) => (value ?? '').split(',').map((k) => k.trim()).filter(Boolean)),
   RELAYER_KEYSTORE_PASSWORD: z.string().optional(),
   RELAYER_CONFIRMATIONS: z.coerce.number().int().min(1).max(10_000).optional(),
   RELAYER_STUCK_BLOCKS: z.coerce.number().int().min(1).max(10_000).default(3),
@@ -98,10 +106,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
 function buildConfig(env: z.infer<typeof envSchema>, cwd: string) {
   const home = resolve(cwd, env.LEDGERSYNC_HOME);
   const embeddedChain = env.RPC_URL === undefined;
-  if (env.RELAYER_PRIVATE_KEY && env.RELAYER_KEYSTORE_FILE) {
+  if (env.RELAYER_PRIVATE_KEY.length > 0 && env.RELAYER_KEYSTORE_FILE.length > 0) {
     throw new ConfigError('invalid configuration: RELAYER_KEYSTORE_FILE: set either it or RELAYER_PRIVATE_KEY, not both');
   }
-  if (env.RELAYER_KEYSTORE_FILE && env.RELAYER_KEYSTORE_PASSWORD === undefined) {
+  if (env.RELAYER_KEYSTORE_FILE.length > 0 && env.RELAYER_KEYSTORE_PASSWORD === undefined) {
     throw new ConfigError('invalid configuration: RELAYER_KEYSTORE_PASSWORD: required with RELAYER_KEYSTORE_FILE');
   }
   if (env.WEBHOOK_URLS.length > 0 && !env.WEBHOOK_SECRET) {
@@ -129,8 +137,8 @@ function buildConfig(env: z.infer<typeof envSchema>, cwd: string) {
     },
     deployerPrivateKey: (env.DEPLOYER_PRIVATE_KEY ?? (embeddedChain ? ANVIL_DEV_KEY : undefined)) as `0x${string}` | undefined,
     relayer: {
-      /** Without a key the worker runs no relayer (intents wait in the outbox). */
-      signer: relayerSigner(env, embeddedChain, cwd),
+      /** One relayer per signer; none: the worker sends nothing (intents wait in the outbox). */
+      signers: relayerSigners(env, embeddedChain, cwd),
       // One block is final on a local dev chain; on a real chain wait as long as the indexer calls final, at most 64.
       confirmations: env.RELAYER_CONFIRMATIONS ?? (embeddedChain ? 1 : Math.max(1, Math.min(env.FINALITY_DEPTH, 64))),
       stuckBlocks: env.RELAYER_STUCK_BLOCKS,
@@ -142,10 +150,12 @@ function buildConfig(env: z.infer<typeof envSchema>, cwd: string) {
   };
 }
 
-function relayerSigner(env: z.infer<typeof envSchema>, embeddedChain: boolean, cwd: string): SignerSource | undefined {
-  if (env.RELAYER_KEYSTORE_FILE) return { kind: 'keystore', path: resolve(cwd, env.RELAYER_KEYSTORE_FILE), password: env.RELAYER_KEYSTORE_PASSWORD ?? '' };
-  const key = env.RELAYER_PRIVATE_KEY ?? (embeddedChain ? ANVIL_DEV_KEY : undefined);
-  return key ? { kind: 'key', privateKey: key as `0x${string}` } : undefined;
+function relayerSigners(env: z.infer<typeof envSchema>, embeddedChain: boolean, cwd: string): SignerSource[] {
+  if (env.RELAYER_KEYSTORE_FILE.length > 0) {
+    return env.RELAYER_KEYSTORE_FILE.map((path) => ({ kind: 'keystore', path: resolve(cwd, path), password: env.RELAYER_KEYSTORE_PASSWORD ?? '' }));
+  }
+  const keys = env.RELAYER_PRIVATE_KEY.length > 0 ? env.RELAYER_PRIVATE_KEY : embeddedChain ? [ANVIL_DEV_KEY] : [];
+  return keys.map((key) => ({ kind: 'key', privateKey: key as `0x${string}` }));
 }
 
 function readDotenv(cwd: string): Record<string, string> {

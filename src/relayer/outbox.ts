@@ -34,6 +34,8 @@ export class IdempotencyConflictError extends Error {
 export const INTENTS_CHANNEL = 'ledgersync_intents';
 
 export interface Outbox {
+  /** The address that signs this outbox's intents (lower case). */
+  signer: Address;
   /**
    * Records an intent in the caller's transaction (`client` must be inside BEGIN):
    * nothing is sent unless that transaction commits, and a rollback leaves nothing.
@@ -50,6 +52,7 @@ export function createOutbox(options: {
 }): Outbox {
   const kinds = new Map(options.kinds.map((k) => [k.name, k]));
   return {
+    signer: options.signer.toLowerCase() as Address,
     async submit(client, intent) {
       const kind = kinds.get(intent.kind);
       if (!kind) throw new IntentRejectedError(`unknown intent kind ${intent.kind}; known: ${[...kinds.keys()].join(', ')}`);

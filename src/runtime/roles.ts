@@ -98,11 +98,11 @@ export async function startRole(stack: Stack, role: Role): Promise<RunningRole> 
       // The configuration is the list of endpoints: a worker started without WEBHOOK_URLS stops deliveries.
       await registerWebhooks(stack.database.pool, webhooks);
       const worker = await startWorker(stack.database.url, stack.logger, { [WEBHOOK_TASK]: webhookTask(stack.database.pool, webhooks) });
-      const relayer = await startConfiguredRelayer(stack);
+      const relayers = await startConfiguredRelayers(stack);
       return {
         role,
         stop: async () => {
-          await relayer?.stop();
+          await Promise.all(relayers.map((r) => r.stop()));
           await worker.stop();
         },
       };
@@ -110,42 +110,43 @@ export async function startRole(stack: Stack, role: Role): Promise<RunningRole> 
   }
 }
 
-/** The relayer for the configured signer, or none (with a warning) when no key is configured. */
-async function startConfiguredRelayer(stack: Stack) {
+/** One relayer per configured signer, or none (with a warning) when no key is configured. */
+async function startConfiguredRelayers(stack: Stack) {
   const { relayer } = stack.config;
-  if (!relayer.signer) {
+  if (relayer.signers.length === 0) {
     stack.logger.warn('neither RELAYER_PRIVATE_KEY nor RELAYER_KEYSTORE_FILE is set: the worker sends no transactions; intents wait in the outbox');
-    return undefined;
   }
-  return startRelayer(
-    stack.chain,
-    stack.database.pool,
-    await loadSigner(relayer.signer),
-    apps.flatMap((app) => app.intents),
-    {
-      fees: relayer.fees,
-      batchSize: relayer.batchSize,
-      stuckBlocks: relayer.stuckBlocks,
-      pollIntervalMs: relayer.pollIntervalMs,
-      rebroadcastMs: 3_000,
-      gapCheckMs: 5_000,
-    },
-    stack.logger,
-  );
+  const kinds = apps.flatMap((app) => app.intents);
+  const options = {
+    fees: relayer.fees,
+    batchSize: relayer.batchSize,
+    stuckBlocks: relayer.stuckBlocks,
+    pollIntervalMs: relayer.pollIntervalMs,
+    rebroadcastMs: 3_000,
+    gapCheckMs: 5_000,
+  };
+  const started = [];
+  for (const source of relayer.signers) started.push(await startRelayer(stack.chain, stack.database.pool, await loadSigner(source), kinds, options, stack.logger));
+  return started;
 }
 
-/** What apps' routes get; writes only when a relayer signer is configured (the outbox records who signs). */
+/** What apps' routes get; writes only when relayer signers are configured (an outbox per signer: it records who signs). */
 async function appContext(stack: Stack): Promise<AppContext> {
-  const base = { pool: stack.database.pool, chain: stack.chain, deploymentsFile: stack.config.deploymentsFile, rateLimitPerKey: stack.config.http.rateLimitPerKey, readCacheEntries: stack.config.http.readCacheEntries, publicUrl: stack.config.http.publicUrl };
-  const { relayer } = stack.config;
-  if (!relayer.signer) return base;
-  const signer = (await loadSigner(relayer.signer)).address;
-  const outbox = createOutbox({
-    chainId: stack.chain.chainId,
-    signer,
+  const base = {
+    pool: stack.database.pool,
+    chain: stack.chain,
     deploymentsFile: stack.config.deploymentsFile,
-    confirmations: relayer.confirmations,
-    kinds: apps.flatMap((app) => app.intents),
-  });
-  return { ...base, signer, outbox };
+    rateLimitPerKey: stack.config.http.rateLimitPerKey,
+    readCacheEntries: stack.config.http.readCacheEntries,
+    publicUrl: stack.config.http.publicUrl,
+  };
+  const { relayer } = stack.config;
+  const outboxes = [];
+  for (const source of relayer.signers) {
+    const signer = (await loadSigner(source)).address;
+    outboxes.push(
+      createOutbox({ chainId: stack.chain.chainId, signer, deploymentsFile: stack.config.deploymentsFile, confirmations: relayer.confirmations, kinds: apps.flatMap((app) => app.intents) }),
+    );
+  }
+  return { ...base, outboxes };
 }

@@ -6,6 +6,7 @@ import { startIndexer } from '../../src/indexer/indexer.js';
 import { intentRoutes } from '../../src/relayer/routes.js';
 import { credentialsApp } from '../../src/apps/credentials/index.js';
 import { createApiKey, revokeApiKey } from '../../src/apps/credentials/api-keys.js';
+import { createOutbox } from '../../src/relayer/outbox.js';
 import { relayerWorld } from '../harness/relayer.js';
 
 async function until<T>(probe: () => Promise<T | undefined | false>, what: string, timeoutMs = 30_000): Promise<T> {
@@ -29,6 +30,9 @@ describe('issuing and revoking through the API', () => {
     const stranger = await createApiKey(pool, { institution: '0x000000000000000000000000000000000000dead' }, 'another institution');
     const revoked = await createApiKey(pool, { institution: w.account.address }, 'old');
     const admin = await createApiKey(pool, { admin: true }, 'registry');
+    const unserved = await createApiKey(pool, { institution: '0x000000000000000000000000000000000000beef' }, 'an institution this server has no key for');
+    // A second institution this server signs for: its writes go to its own signer's outbox.
+    const otherSigner = createOutbox({ chainId: w.chain.chainId, signer: '0x000000000000000000000000000000000000dead', deploymentsFile: w.world.deploymentsFile, confirmations: 1, kinds: credentialsApp.intents });
     await revokeApiKey(pool, revoked.id);
     const server = await buildServer({
       logger,
@@ -37,7 +41,8 @@ describe('issuing and revoking through the API', () => {
       rateLimitPerIp: 10_000,
       routes: [
         (app) => intentRoutes(app, pool),
-        (app) => credentialsApp.routes!(app, { pool, chain: w.chain, deploymentsFile: w.world.deploymentsFile, outbox: w.outbox, signer: w.account.address, rateLimitPerKey: 8 }),
+        (app) =>
+          credentialsApp.routes!(app, { pool, chain: w.chain, deploymentsFile: w.world.deploymentsFile, outboxes: [w.outbox, otherSigner], rateLimitPerKey: 8 }),
       ],
     });
     onTestFinished(() => server.close());
@@ -49,9 +54,13 @@ describe('issuing and revoking through the API', () => {
     expect((await post('/api/credentials/issue', issue)).statusCode).toBe(401);
     expect((await post('/api/credentials/issue', issue, 'lsk_000000000000_' + 'A'.repeat(43))).statusCode).toBe(401);
     expect((await post('/api/credentials/issue', issue, revoked.key)).statusCode).toBe(401);
-    const forbidden = await post('/api/credentials/issue', issue, stranger.key);
+    const forbidden = await post('/api/credentials/issue', issue, unserved.key);
     expect(forbidden.statusCode).toBe(403);
     expect(forbidden.headers['content-type']).toContain('application/problem+json');
+    expect(forbidden.json().detail).toBe(`this server signs for ${w.account.address.toLowerCase()}, 0x000000000000000000000000000000000000dead, not for institution 0x000000000000000000000000000000000000beef`);
+    const routed = await post('/api/credentials/issue', { ...issue, metadataURI: 'ipfs://dead' }, stranger.key);
+    expect(routed.statusCode).toBe(202);
+    expect((await server.inject({ url: routed.headers.location as string })).json().signer).toBe('0x000000000000000000000000000000000000dead');
     expect((await post('/api/credentials/issue', { ...issue, student: 'nobody' }, registrar.key)).statusCode).toBe(400);
     expect((await post('/api/credentials/issue', issue, admin.key)).statusCode).toBe(403);
     expect((await post('/api/institutions', { address: w.account.address, name: 'Registrar' }, registrar.key)).statusCode).toBe(403);

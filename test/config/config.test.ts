@@ -53,22 +53,22 @@ describe('configuration', () => {
 
   it('relays with the dev key and one confirmation on the embedded chain, and needs a key and FINALITY_DEPTH confirmations on a real one', () => {
     expect(loadConfig({}, scratchDir()).relayer).toMatchObject({ confirmations: 1, stuckBlocks: 3, fees: { bumpPercent: 15, maxFeePerGas: 500_000_000_000n } });
-    expect(loadConfig({}, scratchDir()).relayer.signer).toMatchObject({ kind: 'key', privateKey: expect.stringMatching(/^0x[0-9a-f]{64}$/) });
+    expect(loadConfig({}, scratchDir()).relayer.signers).toEqual([{ kind: 'key', privateKey: expect.stringMatching(/^0x[0-9a-f]{64}$/) }]);
+    const two = loadConfig({ RELAYER_PRIVATE_KEY: `0x${'1'.repeat(64)}, 0x${'2'.repeat(64)}` }, scratchDir()).relayer.signers;
+    expect(two.map((s) => s.kind === 'key' && s.privateKey)).toEqual([`0x${'1'.repeat(64)}`, `0x${'2'.repeat(64)}`]);
     const real = loadConfig({ RPC_URL: 'https://rpc.example/v1', FINALITY_DEPTH: '20', WEBHOOK_URLS: 'https://a.example/h', WEBHOOK_SECRET: 'x'.repeat(16) }, scratchDir());
-    expect(real.relayer).toMatchObject({ signer: undefined, confirmations: 20 });
+    expect(real.relayer).toMatchObject({ signers: [], confirmations: 20 });
     const cwd = scratchDir();
-    expect(loadConfig({ RPC_URL: 'https://rpc.example/v1', RELAYER_KEYSTORE_FILE: 'keys/relayer.json', RELAYER_KEYSTORE_PASSWORD: 'pw' }, cwd).relayer.signer).toEqual({
-      kind: 'keystore',
-      path: join(cwd, 'keys/relayer.json'),
-      password: 'pw',
-    });
+    expect(loadConfig({ RPC_URL: 'https://rpc.example/v1', RELAYER_KEYSTORE_FILE: 'keys/relayer.json', RELAYER_KEYSTORE_PASSWORD: 'pw' }, cwd).relayer.signers).toEqual([
+      { kind: 'keystore', path: join(cwd, 'keys/relayer.json'), password: 'pw' },
+    ]);
     expect(real.webhooks).toMatchObject({ urls: ['https://a.example/h'], maxAttempts: 10 });
   });
 
   it('never echoes a rejected secret', () => {
     const key = '0x' + 'ab'.repeat(31);
     expect(() => loadConfig({ RELAYER_PRIVATE_KEY: key }, scratchDir())).toThrow(
-      'invalid configuration: RELAYER_PRIVATE_KEY: expected a 0x-prefixed 32-byte hex private key',
+      'invalid configuration: RELAYER_PRIVATE_KEY: expected 0x-prefixed 32-byte hex private keys, comma-separated',
     );
     expect(() => loadConfig({ DEPLOYER_PRIVATE_KEY: key }, scratchDir())).toThrow(
       'invalid configuration: DEPLOYER_PRIVATE_KEY: expected a 0x-prefixed 32-byte hex private key',

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { stringToHex, type Address } from 'viem';
 import { problemSchema, sendProblem } from '../../http/problem.js';
 import { routeSchema } from '../../http/zod.js';
-import { IdempotencyConflictError, IntentRejectedError, type SubmitIntent } from '../../relayer/outbox.js';
+import { IdempotencyConflictError, IntentRejectedError, type Outbox, type SubmitIntent } from '../../relayer/outbox.js';
 import { inTransaction } from '../../db/transaction.js';
 import type { AppContext } from '../types.js';
 import { authenticate, type ApiKeyOwner } from './api-keys.js';
@@ -45,7 +45,9 @@ declare module 'fastify' {
  * first intent instead of sending again.
  */
 export async function credentialWriteRoutes(app: FastifyInstance, context: AppContext): Promise<void> {
-  const { pool, outbox, signer } = context;
+  const { pool } = context;
+  const outboxes = context.outboxes ?? [];
+  const outboxOf = (institution: string) => outboxes.find((o) => o.signer === institution);
   // Checked after authentication, so the limit follows the key, not the address it calls from
   // (on top of the server's per-address limit).
   const keyLimiter =
@@ -72,9 +74,8 @@ export async function credentialWriteRoutes(app: FastifyInstance, context: AppCo
   };
 
   /** Submits in its own transaction and answers 202 (or the problem). */
-  const submit = async (request: FastifyRequest, reply: FastifyReply, intent: Omit<SubmitIntent, 'idempotencyKey'>) => {
+  const submit = async (request: FastifyRequest, reply: FastifyReply, outbox: Outbox, intent: Omit<SubmitIntent, 'idempotencyKey'>) => {
     const owner = request.apiKey!;
-    if (!outbox || !signer) return sendProblem(request, reply, 503, 'this server has no relayer signer configured: writes are disabled');
     const header = request.headers['idempotency-key'];
     const given = header === undefined ? undefined : idempotencyKey.safeParse(header);
     if (given && !given.success) return sendProblem(request, reply, 400, `Idempotency-Key: ${given.error.issues[0]!.message}`);
@@ -91,12 +92,13 @@ export async function credentialWriteRoutes(app: FastifyInstance, context: AppCo
     }
   };
 
-  /** Issue and revoke: the key must be an institution's, and this server must sign as that institution. */
+  /** Issue and revoke: the key must be an institution's, and this server must hold that institution's signing key. */
   const requireInstitution = async (request: FastifyRequest, reply: FastifyReply) => {
     const owner = request.apiKey!;
+    if (outboxes.length === 0) return sendProblem(request, reply, 503, 'this server has no relayer signer configured: writes are disabled');
     if (!owner.institution) return sendProblem(request, reply, 403, 'an admin key cannot issue or revoke: use a key of the institution');
-    if (signer && owner.institution !== signer.toLowerCase()) {
-      return sendProblem(request, reply, 403, `this server signs for institution ${signer.toLowerCase()}; the API key belongs to ${owner.institution}`);
+    if (!outboxOf(owner.institution)) {
+      return sendProblem(request, reply, 403, `this server signs for ${outboxes.map((o) => o.signer).join(', ')}, not for institution ${owner.institution}`);
     }
   };
 
@@ -113,8 +115,11 @@ export async function credentialWriteRoutes(app: FastifyInstance, context: AppCo
     },
     async (request, reply) => {
       if (!request.apiKey!.admin) return sendProblem(request, reply, 403, 'registering institutions needs an admin key');
+      // The first signer administers: it must hold the vault's admin role (the contract checks).
+      const admin = outboxes[0];
+      if (!admin) return sendProblem(request, reply, 503, 'this server has no relayer signer configured: writes are disabled');
       const body = institutionBody.parse(request.body);
-      return submit(request, reply, {
+      return submit(request, reply, admin, {
         kind: 'credentials.upsertInstitution',
         functionName: 'upsertInstitution',
         args: [body.address as Address, body.name, body.metadataURI, body.active],
@@ -137,7 +142,7 @@ export async function credentialWriteRoutes(app: FastifyInstance, context: AppCo
     async (request, reply) => {
       const body = issueBody.parse(request.body);
       const fingerprint = body.fingerprint?.toLowerCase() ?? documentFingerprint(Buffer.from(body.document!, 'base64'));
-      return submit(request, reply, {
+      return submit(request, reply, outboxOf(request.apiKey!.institution!)!, {
         kind: 'credentials.issue',
         functionName: 'issueCredential',
         args: [{ student: body.student as Address, fingerprint, metadataURI: body.metadataURI, expiresAt: BigInt(body.expiresAt ?? 0) }],
@@ -164,7 +169,7 @@ export async function credentialWriteRoutes(app: FastifyInstance, context: AppCo
       const credential = (await cachedCredential(pool, context.chain.chainId, id)) ?? (vault ? await chainCredential(context.chain, vault, id) : undefined);
       if (!credential) return sendProblem(request, reply, 404, `credential ${id} does not exist`);
       if (credential.institution !== request.apiKey!.institution) return sendProblem(request, reply, 403, `credential ${id} was issued by another institution`);
-      return submit(request, reply, { kind: 'credentials.revoke', functionName: 'revokeCredential', args: [BigInt(id), stringToHex(reason, { size: 32 })] });
+      return submit(request, reply, outboxOf(request.apiKey!.institution!)!, { kind: 'credentials.revoke', functionName: 'revokeCredential', args: [BigInt(id), stringToHex(reason, { size: 32 })] });
     },
   );
 }
