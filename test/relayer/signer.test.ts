@@ -55,4 +55,21 @@ describe('relayer signer from an encrypted keystore', () => {
       await database.drop();
     }
   });
+
+  it('runs one relayer per key when RELAYER_PRIVATE_KEY lists several', async () => {
+    const cwd = scratchDir();
+    const database = await createEmptyDatabase();
+    try {
+      const keys = [`0x${KEY}`, '0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d'];
+      const worker = new RunningCli(['worker'], { cwd, env: { DATABASE_URL: database.url, RPC_URL: inject('rpcUrl'), RELAYER_PRIVATE_KEY: keys.join(','), LOG_LEVEL: 'info' } });
+      const deadline = Date.now() + 30_000;
+      while ((worker.output.match(/relayer started/g) ?? []).length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      expect(worker.output).toContain(`"signer":"${Wallet.fromPrivateKey(Buffer.from(KEY, 'hex')).getAddressString()}"`);
+      expect(worker.output).toContain('"signer":"0x70997970c51812dc3a010c7d01b50e0d17dc79c8"');
+      expect(await worker.stop('SIGTERM')).toBe(0);
+      expect(worker.output).not.toContain(KEY);
+    } finally {
+      await database.drop();
+    }
+  });
 });
