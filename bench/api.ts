@@ -6,35 +6,30 @@
  *   npm run bench:api     (BENCH_CONNECTIONS, BENCH_SECONDS, BENCH_CREDENTIALS; DATABASE_URL uses your PostgreSQL)
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
-import { cpus, tmpdir, totalmem } from 'node:os';
+import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import autocannon from 'autocannon';
 import { startAnvil } from '../src/chain/evm/anvil.js';
-import { startEmbeddedPostgres } from '../src/db/embedded.js';
 import { connectDatabase } from '../src/db/client.js';
 import { migrateDatabase } from '../src/db/migrate.js';
 import { freePort } from '../src/runtime/ports.js';
 import { packageRoot } from '../src/runtime/paths.js';
+import { BenchRun, check, stopProcess } from './harness.js';
 
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const CREDENTIALS = Number(process.env.BENCH_CREDENTIALS ?? 10_000);
 const log = (line: string) => console.log(line);
 
-const work = mkdtempSync(join(tmpdir(), 'ledgersync-bench-api-'));
-chmodSync(work, 0o755);
-const cleanups: Array<() => Promise<unknown> | void> = [() => rmSync(work, { recursive: true, force: true })];
+const run = new BenchRun('bench-api');
 
 try {
   log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, node ${process.version}`);
   const anvil = await startAnvil({ port: await freePort() });
-  cleanups.unshift(() => anvil.stop());
-  const adminUrl = process.env.DATABASE_URL ?? (await startPostgres());
-  const databaseUrl = await freshDatabase(adminUrl, 'bench_api');
+  run.onEnd(() => anvil.stop());
+  const databaseUrl = await run.freshDatabase('bench_api');
   const database = connectDatabase(databaseUrl, { max: 2 });
-  cleanups.unshift(() => database.close());
+  run.onEnd(() => database.close());
   await migrateDatabase(database);
   // The cache as the indexer leaves it: CREDENTIALS credentials of one institution.
   await database.pool.query(
@@ -62,13 +57,13 @@ try {
   };
   const apiPort = await freePort();
   const api = spawnChild(join(packageRoot, 'dist', 'src', 'cli', 'main.js'), ['api'], { ...apiEnv, PORT: String(apiPort) });
-  cleanups.unshift(() => stopProcess(api));
+  run.onEnd(() => stopProcess(api));
   const coldPort = await freePort();
   const cold = spawnChild(join(packageRoot, 'dist', 'src', 'cli', 'main.js'), ['api'], { ...apiEnv, PORT: String(coldPort), READ_CACHE_ENTRIES: '0' });
-  cleanups.unshift(() => stopProcess(cold));
+  run.onEnd(() => stopProcess(cold));
   const barePort = await freePort();
   const bare = spawnChild(join(packageRoot, 'bench', 'bare-server.mjs'), [String(barePort)], {});
-  cleanups.unshift(() => stopProcess(bare));
+  run.onEnd(() => stopProcess(bare));
   for (const url of [`http://127.0.0.1:${apiPort}/api/credentials/1`, `http://127.0.0.1:${coldPort}/api/credentials/1`, `http://127.0.0.1:${barePort}/constant`]) {
     await waitForHttp(url);
   }
@@ -88,7 +83,7 @@ try {
   log(`ratio                     ${(100 * ratio).toFixed(0)}% of the bare route  | ${check(ratio >= 0.4, '>= 40%')}`);
   if (credentials.rps < 10_000 || credentials.p99 >= 10 || ratio < 0.4 || credentials.non2xx > 0 || credentials.errors > 0) process.exitCode = 1;
 } finally {
-  for (const cleanup of cleanups) await cleanup();
+  await run.end();
 }
 
 async function load(url: string, path: () => string) {
@@ -96,10 +91,6 @@ async function load(url: string, path: () => string) {
   await autocannon({ url, connections: CONNECTIONS, duration: 2, requests: [{ setupRequest: (req) => ({ ...req, path: path() }) }] });
   const result = await autocannon({ url, connections: CONNECTIONS, duration: SECONDS, requests: [{ setupRequest: (req) => ({ ...req, path: path() }) }] });
   return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, errors: result.errors, non2xx: result.non2xx };
-}
-
-function check(ok: boolean, target: string): string {
-  return `${ok ? 'PASS' : 'FAIL'} (target ${target})`;
 }
 
 function spawnChild(script: string, args: string[], env: Record<string, string>): ChildProcess {
@@ -119,26 +110,3 @@ async function waitForHttp(url: string): Promise<void> {
   }
 }
 
-async function startPostgres(): Promise<string> {
-  const postgres = await startEmbeddedPostgres({ dir: join(work, 'postgres'), port: await freePort() });
-  cleanups.unshift(() => postgres.stop());
-  return postgres.url;
-}
-
-async function freshDatabase(adminUrl: string, name: string): Promise<string> {
-  const admin = new pg.Client({ connectionString: adminUrl });
-  await admin.connect();
-  await admin.query(`drop database if exists ${name} with (force)`);
-  await admin.query(`create database ${name}`);
-  await admin.end();
-  const url = new URL(adminUrl);
-  url.pathname = `/${name}`;
-  return url.toString();
-}
-
-async function stopProcess(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
-  const exited = new Promise((r) => child.once('exit', r));
-  child.kill('SIGTERM');
-  await exited;
-}

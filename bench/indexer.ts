@@ -7,8 +7,8 @@
  *                              BENCH_NODE_FLAGS passes node flags to the indexer process, e.g. --cpu-prof or --trace-gc)
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { cpus, totalmem, tmpdir } from 'node:os';
-import { mkdtempSync, chmodSync, readFileSync, rmSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -16,14 +16,13 @@ import pg from 'pg';
 import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
 import { numberToHex } from 'viem';
 import { benchChain, type BenchChain } from './chain.js';
-import { startEmbeddedPostgres } from '../src/db/embedded.js';
 import { connectDatabase } from '../src/db/client.js';
 import { migrateDatabase } from '../src/db/migrate.js';
 import { recordDeployment } from '../src/chain/evm/deployments.js';
 import { reindexProjection } from '../src/indexer/reindex.js';
 import { credentialsProjection } from '../src/apps/credentials/projections.js';
-import { freePort } from '../src/runtime/ports.js';
 import { packageRoot } from '../src/runtime/paths.js';
+import { BenchRun, check, stopProcess } from './harness.js';
 
 const BLOCKS = Number(process.env.BENCH_BLOCKS ?? 10_000);
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 100_000);
@@ -31,21 +30,18 @@ const PER_TX = Number(process.env.BENCH_PER_TX ?? 50);
 const LAG_SAMPLES = Number(process.env.BENCH_LAG_SAMPLES ?? 200);
 const log = (line: string) => console.log(line);
 
-const work = mkdtempSync(join(tmpdir(), 'ledgersync-bench-'));
-chmodSync(work, 0o755);
-const cleanups: Array<() => Promise<unknown> | void> = [() => rmSync(work, { recursive: true, force: true })];
+const run = new BenchRun('bench');
 
 try {
   log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, node ${process.version}`);
   const chain = await benchChain(BLOCKS, EVENTS, PER_TX, log);
-  cleanups.unshift(() => chain.anvil.stop());
+  run.onEnd(() => chain.anvil.stop());
 
-  const adminUrl = process.env.DATABASE_URL ?? (await startPostgres());
-  const databaseUrl = await freshDatabase(adminUrl, 'bench_indexer');
+  const databaseUrl = await run.freshDatabase('bench_indexer');
   const database = connectDatabase(databaseUrl, { max: 10 });
-  cleanups.unshift(() => database.close());
+  run.onEnd(() => database.close());
   await migrateDatabase(database);
-  const deploymentsFile = join(work, 'deployments.json');
+  const deploymentsFile = join(run.work, 'deployments.json');
   recordDeployment(deploymentsFile, 31337, 'BlockProofCredentialVault', { address: chain.vault, blockNumber: chain.deployBlock });
   // 1. Backfill: `ledgersync indexer` in its own process (so its memory is its own), the whole
   //    chain final (depth 0), from an empty database to the head; timed from its first checkpoint.
@@ -62,7 +58,7 @@ try {
     },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
-  cleanups.unshift(() => stopProcess(indexer));
+  run.onEnd(() => stopProcess(indexer));
   const backfillStarted = await waitForCheckpoint(database.pool, indexer, (n) => n !== undefined);
   const backfillEnded = await waitForCheckpoint(database.pool, indexer, (n) => n === chain.head);
   const backfillSeconds = (backfillEnded - backfillStarted) / 1000;
@@ -98,28 +94,7 @@ try {
   for (const [name, value, limit, verdict] of results) log(`${name!.padEnd(22)} ${value}${limit ? `  | ${limit}` : ''}${verdict ? `  | ${verdict}` : ''}`);
   if (results.some(([, , , verdict]) => verdict?.startsWith('FAIL'))) process.exitCode = 1;
 } finally {
-  for (const cleanup of cleanups) await cleanup();
-}
-
-function check(ok: boolean, target: string): string {
-  return `${ok ? 'PASS' : 'FAIL'} (target ${target})`;
-}
-
-async function startPostgres(): Promise<string> {
-  const postgres = await startEmbeddedPostgres({ dir: join(work, 'postgres'), port: await freePort() });
-  cleanups.unshift(() => postgres.stop());
-  return postgres.url;
-}
-
-async function freshDatabase(adminUrl: string, name: string): Promise<string> {
-  const admin = new pg.Client({ connectionString: adminUrl });
-  await admin.connect();
-  await admin.query(`drop database if exists ${name} with (force)`);
-  await admin.query(`create database ${name}`);
-  await admin.end();
-  const url = new URL(adminUrl);
-  url.pathname = `/${name}`;
-  return url.toString();
+  await run.end();
 }
 
 /** The kernel's high-water mark of a process's resident memory (VmHWM), in bytes. */
@@ -141,13 +116,6 @@ async function waitForCheckpoint(pool: pg.Pool, indexer: ChildProcess, done: (bl
     if (Date.now() > deadline) throw new Error('indexer did not get there within 10 minutes');
     await new Promise((r) => setTimeout(r, 10));
   }
-}
-
-async function stopProcess(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
-  const exited = new Promise((r) => child.once('exit', r));
-  child.kill('SIGTERM');
-  await exited;
 }
 
 /** eth_getLogs over the same blocks with plain fetch, 4 at a time, 2,000 blocks each, no decoding. */

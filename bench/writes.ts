@@ -7,8 +7,7 @@
  *                             worker), BENCH_NODE_FLAGS (node flags for it); DATABASE_URL uses your PostgreSQL)
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
-import { cpus, tmpdir, totalmem } from 'node:os';
+import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { createPublicClient, createWalletClient, http, keccak256, toHex } from 'viem';
@@ -16,7 +15,6 @@ import { foundry } from 'viem/chains';
 import { mnemonicToAccount } from 'viem/accounts';
 import { startAnvil } from '../src/chain/evm/anvil.js';
 import { recordDeployment } from '../src/chain/evm/deployments.js';
-import { startEmbeddedPostgres } from '../src/db/embedded.js';
 import { connectDatabase } from '../src/db/client.js';
 import { migrateDatabase } from '../src/db/migrate.js';
 import { createOutbox } from '../src/relayer/outbox.js';
@@ -25,6 +23,7 @@ import { freePort } from '../src/runtime/ports.js';
 import { packageRoot } from '../src/runtime/paths.js';
 import { blockProofCredentialVaultAbi as abi, blockProofCredentialVaultBytecode as bytecode } from '../contracts/artifacts/BlockProofCredentialVault.js';
 import { inTransaction } from '../src/db/transaction.js';
+import { BenchRun, check, stopProcess } from './harness.js';
 
 const INTENTS = Number(process.env.BENCH_INTENTS ?? 3_000);
 const BLOCK_TIME = Number(process.env.BENCH_BLOCK_TIME ?? 1);
@@ -36,15 +35,13 @@ const MNEMONIC = 'test test test test test test test test test test test junk';
 const RELAYER_KEY = '0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d';
 const log = (line: string) => console.log(line);
 
-const work = mkdtempSync(join(tmpdir(), 'ledgersync-bench-writes-'));
-chmodSync(work, 0o755);
-const cleanups: Array<() => Promise<unknown> | void> = [() => rmSync(work, { recursive: true, force: true })];
+const run = new BenchRun('bench-writes');
 
 try {
   log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, node ${process.version}`);
   // BENCH_BLOCK_TIME=0: automine, a block per transaction.
   const anvil = await startAnvil({ port: await freePort(), ...(BLOCK_TIME > 0 ? { blockTime: BLOCK_TIME } : {}), gasLimit: GAS_LIMIT });
-  cleanups.unshift(() => anvil.stop());
+  run.onEnd(() => anvil.stop());
   const transport = http(anvil.rpcUrl);
   const publicClient = createPublicClient({ chain: foundry, transport, cacheTime: 0, pollingInterval: 50 });
   const admin = createWalletClient({ account: mnemonicToAccount(MNEMONIC, { addressIndex: 0 }), chain: foundry, transport });
@@ -59,7 +56,7 @@ try {
       hash: await admin.writeContract({ address: vault, abi, functionName: 'upsertInstitution', args: [account, 'Universidad', 'ipfs://uni', true] }),
     });
   }
-  const deploymentsFile = join(work, 'deployments.json');
+  const deploymentsFile = join(run.work, 'deployments.json');
   recordDeployment(deploymentsFile, foundry.id, 'BlockProofCredentialVault', { address: vault, blockNumber: Number(deployed.blockNumber) });
   let counter = 0;
   const request = () => ({ student, fingerprint: keccak256(toHex(`bench-${Date.now()}-${counter++}`)), metadataURI: `ipfs://bench-${counter}`, expiresAt: 0n });
@@ -75,10 +72,9 @@ try {
   const naiveRate = naiveConfirmed / ((performance.now() - naiveStarted) / 1000);
 
   // 2. The relayer: INTENTS intents committed to the outbox, then `ledgersync worker` (defaults, one confirmation).
-  const adminUrl = process.env.DATABASE_URL ?? (await startPostgres());
-  const databaseUrl = await freshDatabase(adminUrl, 'bench_writes');
+  const databaseUrl = await run.freshDatabase('bench_writes');
   const database = connectDatabase(databaseUrl, { max: 4 });
-  cleanups.unshift(() => database.close());
+  run.onEnd(() => database.close());
   await migrateDatabase(database);
   const outbox = createOutbox({ chainId: foundry.id, signer: relayerAccount.address, deploymentsFile, confirmations: 1, kinds: credentialsApp.intents });
   for (let i = 0; i < INTENTS; i += 500) {
@@ -102,7 +98,7 @@ try {
     },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
-  cleanups.unshift(() => stopProcess(worker));
+  run.onEnd(() => stopProcess(worker));
   const firstSigned = await waitFor(database.pool, worker, "select count(*)::int as n from relayer_intents where state <> 'pending'", (n) => n > 0);
   const allConfirmed = await waitFor(database.pool, worker, "select count(*)::int as n from relayer_intents where state = 'confirmed'", (n) => n === INTENTS, (n) =>
     log(`  ${n}/${INTENTS} confirmed`),
@@ -120,28 +116,7 @@ try {
   log(`ratio                  ${(relayerRate / naiveRate).toFixed(0)}x the naive loop  | ${check(relayerRate >= 20 * naiveRate, '>= 20x')}`);
   if (relayerRate < 300 || relayerRate < 20 * naiveRate) process.exitCode = 1;
 } finally {
-  for (const cleanup of cleanups) await cleanup();
-}
-
-function check(ok: boolean, target: string): string {
-  return `${ok ? 'PASS' : 'FAIL'} (target ${target})`;
-}
-
-async function startPostgres(): Promise<string> {
-  const postgres = await startEmbeddedPostgres({ dir: join(work, 'postgres'), port: await freePort() });
-  cleanups.unshift(() => postgres.stop());
-  return postgres.url;
-}
-
-async function freshDatabase(adminUrl: string, name: string): Promise<string> {
-  const admin = new pg.Client({ connectionString: adminUrl });
-  await admin.connect();
-  await admin.query(`drop database if exists ${name} with (force)`);
-  await admin.query(`create database ${name}`);
-  await admin.end();
-  const url = new URL(adminUrl);
-  url.pathname = `/${name}`;
-  return url.toString();
+  await run.end();
 }
 
 /** Polls `sql` (one count) every 10 ms until `done`; returns when (performance.now()) that happened. */
@@ -161,9 +136,3 @@ async function waitFor(pool: pg.Pool, worker: ChildProcess, sql: string, done: (
   }
 }
 
-async function stopProcess(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
-  const exited = new Promise((r) => child.once('exit', r));
-  child.kill('SIGTERM');
-  await exited;
-}

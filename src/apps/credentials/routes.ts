@@ -1,15 +1,13 @@
 import { createHash } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import type { Address, Hex } from 'viem';
-import { findDeployment } from '../../chain/evm/deployments.js';
+import type { Hex } from 'viem';
 import { problemSchema, sendProblem } from '../../http/problem.js';
 import { routeSchema } from '../../http/zod.js';
 import { CoherentCache } from '../../db/coherent-cache.js';
 import { PROJECTIONS_CHANNEL } from '../../indexer/store.js';
 import type { AppContext } from '../types.js';
-import { credentialVault } from './contract.js';
-import { cachedCredential, chainCredential, credentialState, type CredentialRecord } from './status.js';
+import { cachedCredential, credentialState, findCredential, vaultAddress, type CredentialRecord } from './status.js';
 
 const credentialId = z.string().regex(/^[1-9]\d{0,76}$/, 'expected a credential id (a positive integer)');
 const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/, 'expected a 0x-prefixed 20-byte address').transform((a) => a.toLowerCase());
@@ -41,20 +39,14 @@ export function documentFingerprint(bytes: Uint8Array): Hex {
 
 export async function credentialRoutes(app: FastifyInstance, context: AppContext): Promise<void> {
   const { pool, chain } = context;
-  const vault = () => findDeployment(context.deploymentsFile, chain.chainId, credentialVault.name)?.address;
+  const vault = vaultAddress(context.deploymentsFile, chain.chainId);
   // Indexed credentials from memory, emptied at every indexer commit that changes projections.
   const memory = new CoherentCache<CredentialRecord>(pool, PROJECTIONS_CHANNEL, app.log, context.readCacheEntries);
   await memory.start();
   app.addHook('onClose', () => memory.close());
   const indexed = (id: string) => memory.get(id, () => cachedCredential(pool, chain.chainId, id));
 
-  /** Cache first; the chain only for a credential the indexer has not reached. */
-  const lookUp = async (id: string): Promise<CredentialRecord | undefined> => {
-    const cached = await indexed(id);
-    if (cached) return cached;
-    const address = vault();
-    return address ? chainCredential(chain, address as Address, id) : undefined;
-  };
+  const lookUp = (id: string) => findCredential(chain, vault(), id, indexed);
 
   app.get(
     '/api/credentials',

@@ -1,7 +1,8 @@
 import type pg from 'pg';
 import type { Address, Hex } from 'viem';
 import type { ChainConnection } from '../../chain/evm/client.js';
-import { credentialVaultAbi } from './contract.js';
+import { findDeployment } from '../../chain/evm/deployments.js';
+import { credentialVault, credentialVaultAbi } from './contract.js';
 
 export type CredentialState = 'valid' | 'revoked' | 'expired' | 'unknown';
 
@@ -95,4 +96,23 @@ export async function chainCredential(chain: ChainConnection, vault: Address, id
     issuedTransaction: null,
     issuedBlock: null,
   };
+}
+
+/**
+ * The vault's address on this chain, read from the deployments file until it is
+ * there (a chain fallback is impossible before the vault is deployed), then kept.
+ */
+export function vaultAddress(deploymentsFile: string, chainId: number): () => Address | undefined {
+  let known: Address | undefined;
+  return () => (known ??= findDeployment(deploymentsFile, chainId, credentialVault.name)?.address);
+}
+
+/** Cache first (`cached`); the chain only for a credential the indexer has not reached. */
+export async function findCredential(
+  chain: ChainConnection,
+  vault: Address | undefined,
+  id: string,
+  cached: (id: string) => Promise<CredentialRecord | undefined>,
+): Promise<CredentialRecord | undefined> {
+  return (await cached(id)) ?? (vault ? chainCredential(chain, vault, id) : undefined);
 }

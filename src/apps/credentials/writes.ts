@@ -8,9 +8,7 @@ import { inTransaction } from '../../db/transaction.js';
 import type { AppContext } from '../types.js';
 import { authenticate, type ApiKeyOwner } from './api-keys.js';
 import { documentFingerprint } from './routes.js';
-import { cachedCredential, chainCredential } from './status.js';
-import { findDeployment } from '../../chain/evm/deployments.js';
-import { credentialVault } from './contract.js';
+import { cachedCredential, findCredential, vaultAddress } from './status.js';
 
 const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/, 'expected a 0x-prefixed 20-byte address');
 const issueBody = z
@@ -46,6 +44,7 @@ declare module 'fastify' {
  */
 export async function credentialWriteRoutes(app: FastifyInstance, context: AppContext): Promise<void> {
   const { pool } = context;
+  const vault = vaultAddress(context.deploymentsFile, context.chain.chainId);
   const outboxes = context.outboxes ?? [];
   const outboxOf = (institution: string) => outboxes.find((o) => o.signer === institution);
   // Checked after authentication, so the limit follows the key, not the address it calls from
@@ -165,8 +164,7 @@ export async function credentialWriteRoutes(app: FastifyInstance, context: AppCo
     async (request, reply) => {
       const { id } = idParams.parse(request.params);
       const { reason } = revokeBody.parse(request.body);
-      const vault = findDeployment(context.deploymentsFile, context.chain.chainId, credentialVault.name)?.address;
-      const credential = (await cachedCredential(pool, context.chain.chainId, id)) ?? (vault ? await chainCredential(context.chain, vault, id) : undefined);
+      const credential = await findCredential(context.chain, vault(), id, (id) => cachedCredential(pool, context.chain.chainId, id));
       if (!credential) return sendProblem(request, reply, 404, `credential ${id} does not exist`);
       if (credential.institution !== request.apiKey!.institution) return sendProblem(request, reply, 403, `credential ${id} was issued by another institution`);
       return submit(request, reply, outboxOf(request.apiKey!.institution!)!, { kind: 'credentials.revoke', functionName: 'revokeCredential', args: [BigInt(id), stringToHex(reason, { size: 32 })] });
