@@ -68,35 +68,52 @@ export async function trackIntents(ctx: RelayerContext, head: bigint, afterNonce
       await Promise.all(blocks.map(async (n) => [n, await ctx.chain.batchClient.getBlock({ blockNumber: n }).then((b) => b.hash, () => null)] as const)),
     );
     const stillIncluded = (intent: Tracked) => intent.state === 'included' && canonical.get(intent.block_number!) === intent.block_hash;
-    const needReceipts = rows.filter((r) => !stillIncluded(r) && (r.state === 'included' || r.nonce < chainNonce)).map((r) => r.id);
-    const asked = txs.filter((t) => needReceipts.includes(t.intent_id));
+    const needReceipts = new Set(rows.filter((r) => !stillIncluded(r) && (r.state === 'included' || r.nonce < chainNonce)).map((r) => r.id));
+    const asked = txs.filter((t) => needReceipts.has(t.intent_id));
     const fetched = await Promise.all(asked.map((t) => ctx.chain.batchClient.getTransactionReceipt({ hash: t.hash }).catch(notFound)));
     const receipts = new Map(asked.map((t, i) => [t.hash, fetched[i]!]));
 
-    const settled = { confirmed: [] as bigint[], failed: [] as bigint[], reorged: [] as bigint[] };
+    // The common outcomes (included, confirmed) are written for the whole batch at once; the rare
+    // ones (reverted, reorged out, nonce taken, stuck) one by one.
+    const inclusions: Inclusion[] = [];
+    const deep: Tracked[] = [];
+    const reorged: bigint[] = [];
+    const isDeep = (blockNumber: bigint, intent: Tracked) => head - blockNumber + 1n >= BigInt(intent.confirmations);
     for (const intent of rows) {
       if (stillIncluded(intent)) {
-        const outcome = await settleIfDeep(client, ctx, intent, head);
-        if (outcome) settled[outcome].push(intent.id);
+        if (isDeep(intent.block_number!, intent)) deep.push(intent);
         continue;
       }
       const mine = txs.filter((t) => t.intent_id === intent.id);
       const receipt = mine.map((t) => receipts.get(t.hash)).find((r): r is TransactionReceipt => !!r);
       if (receipt) {
-        const moved = await recordInclusion(client, ctx, intent, receipt);
-        if (moved) settled.reorged.push(intent.id);
-        const outcome = await settleIfDeep(client, ctx, { ...intent, block_number: receipt.blockNumber, receipt_status: receipt.status }, head);
-        if (outcome) settled[outcome].push(intent.id);
+        // Already included elsewhere: a reorg moved it.
+        const moved = intent.state === 'included';
+        if (moved) reorged.push(intent.id);
+        inclusions.push({ intent, receipt, moved });
+        if (isDeep(receipt.blockNumber, intent)) deep.push({ ...intent, block_number: receipt.blockNumber, receipt_status: receipt.status });
         continue;
       }
       if (intent.state === 'included') {
         await reorgedOut(client, intent, head);
-        settled.reorged.push(intent.id);
+        reorged.push(intent.id);
         continue;
       }
       if (intent.nonce < chainNonce) await nonceTaken(client, ctx, intent, head);
       else if (intent.sent_at_block !== null && head - intent.sent_at_block >= BigInt(ctx.stuckBlocks)) await replace(client, ctx, intent, mine.at(-1)!, head);
     }
+    await recordInclusions(client, ctx, inclusions);
+    const confirmed = deep.filter((i) => i.receipt_status === 'success').map((i) => i.id);
+    if (confirmed.length > 0) await client.query(`update relayer_intents set state = 'confirmed', error = null, updated_at = now() where id = any($1)`, [confirmed]);
+    const failed: bigint[] = [];
+    for (const intent of deep.filter((i) => i.receipt_status !== 'success')) {
+      await client.query(`update relayer_intents set state = 'failed', error = $2, updated_at = now() where id = $1`, [
+        intent.id,
+        JSON.stringify(await revertReason(ctx, intent, intent.block_number!)),
+      ]);
+      failed.push(intent.id);
+    }
+    const settled = { confirmed, failed, reorged };
     ctx.metrics.settled('confirmed', settled.confirmed.length);
     ctx.metrics.settled('failed', settled.failed.length);
     ctx.metrics.reorged(settled.reorged.length);
@@ -107,33 +124,38 @@ export async function trackIntents(ctx: RelayerContext, head: bigint, afterNonce
   });
 }
 
-/** Records where the intent was mined; true when it was already included elsewhere (a reorg moved it). */
-async function recordInclusion(client: pg.PoolClient, ctx: RelayerContext, intent: Tracked, receipt: TransactionReceipt): Promise<boolean> {
-  const moved = intent.state === 'included';
-  await client.query(
-    `update relayer_intents set state = 'included', transaction_hash = $2, block_number = $3, block_hash = $4, receipt = $5, events = $6,
-       reorgs = reorgs + $7, updated_at = now() where id = $1`,
-    [intent.id, receipt.transactionHash, receipt.blockNumber, receipt.blockHash, JSON.stringify(toJson(receipt)), JSON.stringify(decodeEvents(ctx, intent, receipt)), moved ? 1 : 0],
-  );
-  await client.query(`update relayer_transactions set status = case when hash = $2 then 'mined' else 'replaced' end where intent_id = $1`, [
-    intent.id,
-    receipt.transactionHash,
-  ]);
-  return moved;
+interface Inclusion {
+  intent: Tracked;
+  receipt: TransactionReceipt;
+  /** It was included in another block before (a reorg moved it). */
+  moved: boolean;
 }
 
-/** Once `confirmations` blocks stand on the inclusion: confirmed if it succeeded, failed (with the reason) if it reverted. */
-async function settleIfDeep(client: pg.PoolClient, ctx: RelayerContext, intent: Tracked, head: bigint): Promise<'confirmed' | 'failed' | undefined> {
-  if (head - intent.block_number! + 1n < BigInt(intent.confirmations)) return undefined;
-  if (intent.receipt_status === 'success') {
-    await client.query(`update relayer_intents set state = 'confirmed', error = null, updated_at = now() where id = $1`, [intent.id]);
-    return 'confirmed';
-  }
-  await client.query(`update relayer_intents set state = 'failed', error = $2, updated_at = now() where id = $1`, [
-    intent.id,
-    JSON.stringify(await revertReason(ctx, intent, intent.block_number!)),
-  ]);
-  return 'failed';
+/** Records where each intent was mined (two statements for the batch); the winning hash is `mined`, the others `replaced`. */
+async function recordInclusions(client: pg.PoolClient, ctx: RelayerContext, inclusions: Inclusion[]): Promise<void> {
+  if (inclusions.length === 0) return;
+  await client.query(
+    `update relayer_intents i set state = 'included', transaction_hash = u.hash, block_number = u.block_number, block_hash = u.block_hash,
+       receipt = u.receipt, events = u.events, reorgs = i.reorgs + u.moved, updated_at = now()
+     from unnest($1::bigint[], $2::text[], $3::bigint[], $4::text[], $5::jsonb[], $6::jsonb[], $7::int[])
+       as u(id, hash, block_number, block_hash, receipt, events, moved)
+     where i.id = u.id`,
+    [
+      inclusions.map(({ intent }) => intent.id),
+      inclusions.map(({ receipt }) => receipt.transactionHash),
+      inclusions.map(({ receipt }) => receipt.blockNumber),
+      inclusions.map(({ receipt }) => receipt.blockHash),
+      inclusions.map(({ receipt }) => JSON.stringify(toJson(receipt))),
+      inclusions.map(({ intent, receipt }) => JSON.stringify(decodeEvents(ctx, intent, receipt))),
+      inclusions.map(({ moved }) => (moved ? 1 : 0)),
+    ],
+  );
+  await client.query(
+    `update relayer_transactions t set status = case when t.hash = u.hash then 'mined' else 'replaced' end
+     from unnest($1::bigint[], $2::text[]) as u(intent_id, hash)
+     where t.intent_id = u.intent_id`,
+    [inclusions.map(({ intent }) => intent.id), inclusions.map(({ receipt }) => receipt.transactionHash)],
+  );
 }
 
 /** The inclusion is gone: back to broadcast, and the same bytes go out again at once. */

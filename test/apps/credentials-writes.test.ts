@@ -8,16 +8,7 @@ import { credentialsApp } from '../../src/apps/credentials/index.js';
 import { createApiKey, revokeApiKey } from '../../src/apps/credentials/api-keys.js';
 import { createOutbox } from '../../src/relayer/outbox.js';
 import { relayerWorld } from '../harness/relayer.js';
-
-async function until<T>(probe: () => Promise<T | undefined | false>, what: string, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+import { until } from '../harness/until.js';
 
 describe('issuing and revoking through the API', () => {
   it('issues with an API key through the outbox, honours Idempotency-Key, and reads the result back once confirmed and indexed', async () => {

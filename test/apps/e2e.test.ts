@@ -4,16 +4,7 @@ import { RunningCli, runCli, scratchDir } from '../harness/cli.js';
 import { createEmptyDatabase } from '../harness/db.js';
 import { vaultWorld } from '../harness/vault-world.js';
 import { freePort } from '../../src/runtime/ports.js';
-
-async function until<T>(probe: () => Promise<T | undefined | false>, what: string, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+import { until } from '../harness/until.js';
 
 /**
  * The stack as separate processes (`ledgersync api`, `indexer`, `worker`) on one
@@ -67,7 +58,7 @@ describe('BlockProof end to end over HTTP', () => {
         const { body } = await http(location);
         expect(body.state).not.toBe('failed');
         return body.state === 'confirmed' && body;
-      }, 'confirmation');
+      }, 'confirmation', 60_000, 100);
       return (intent.events as Array<{ eventName: string; args: { id: string } }>).find((e) => e.eventName === 'CredentialIssued')?.args.id;
     };
     const document = Buffer.from('%PDF-1.7 Diploma: Alan Turing, King’s College, 1934');
@@ -80,8 +71,8 @@ describe('BlockProof end to end over HTTP', () => {
       headers: { authorization: `Bearer ${adminKey}` },
     });
     expect(registration.status).toBe(202);
-    await until(async () => (await http(registration.location!)).body.state === 'confirmed', 'the registration');
-    await until(async () => (await http(`/api/institutions/${adminAddress}`)).body.name === 'Universidad Abierta', 'the institution to be indexed');
+    await until(async () => (await http(registration.location!)).body.state === 'confirmed', 'the registration', 60_000, 100);
+    await until(async () => (await http(`/api/institutions/${adminAddress}`)).body.name === 'Universidad Abierta', 'the institution to be indexed', 60_000, 100);
 
     // Issue, follow, read back.
     const issued = await write('/api/credentials/issue', { student: '0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC', document: document.toString('base64'), metadataURI: 'ipfs://turing' }, 'turing-1934');
@@ -90,7 +81,7 @@ describe('BlockProof end to end over HTTP', () => {
     const record = await until(async () => {
       const res = await http(`/api/credentials/${id}`);
       return res.status === 200 && res.body;
-    }, 'indexing');
+    }, 'indexing', 60_000, 100);
     expect(record).toMatchObject({ source: 'cache', state: 'valid', metadataURI: 'ipfs://turing', institutionName: 'Universidad Abierta', fingerprint: `0x${createHash('sha256').update(document).digest('hex')}` });
     expect((await verifyDoc(id, document)).body).toMatchObject({ verdict: 'valid', source: 'cache' });
     expect((await verifyDoc(id, Buffer.from('%PDF-1.7 Diploma: someone else'))).body).toMatchObject({ verdict: 'invalid' });
@@ -98,8 +89,8 @@ describe('BlockProof end to end over HTTP', () => {
     // Revoke, verify again.
     const revocation = await write(`/api/credentials/${id}/revoke`, { reason: 'issued in error' }, 'turing-revoke');
     expect(revocation.status).toBe(202);
-    await until(async () => (await http(revocation.location!)).body.state === 'confirmed', 'the revocation');
-    await until(async () => (await http(`/api/credentials/${id}`)).body.state === 'revoked', 'the revocation to be indexed');
+    await until(async () => (await http(revocation.location!)).body.state === 'confirmed', 'the revocation', 60_000, 100);
+    await until(async () => (await http(`/api/credentials/${id}`)).body.state === 'revoked', 'the revocation to be indexed', 60_000, 100);
     expect((await verifyDoc(id, document)).body).toMatchObject({ verdict: 'revoked', status: 'revoked' });
 
     // The indexer stops; a new credential is only on chain: status and verify ask the chain.
@@ -115,7 +106,7 @@ describe('BlockProof end to end over HTTP', () => {
 
     // Back up, the indexer catches up and the cache answers again.
     indexer = new RunningCli(['indexer'], { cwd, env });
-    await until(async () => (await http(`/api/credentials/${secondId}`)).status === 200, 'the indexer to catch up');
+    await until(async () => (await http(`/api/credentials/${secondId}`)).status === 200, 'the indexer to catch up', 60_000, 100);
     expect((await http(`/api/blockchain/status/${secondId}`)).body.source).toBe('cache');
   });
 });

@@ -2,16 +2,9 @@ import { describe, expect, it, onTestFinished } from 'vitest';
 import { CoherentCache } from '../../src/db/coherent-cache.js';
 import { createLogger } from '../../src/runtime/logger.js';
 import { createTestDatabase } from '../harness/db.js';
+import { until } from '../harness/until.js';
 
 const CHANNEL = 'test_projections';
-
-async function until(done: () => Promise<boolean> | boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await done())) {
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 describe('CoherentCache', () => {
   it('serves from memory until a NOTIFY, never caches a load that straddled one, and reads through while its connection is lost', async () => {
@@ -29,7 +22,7 @@ describe('CoherentCache', () => {
     expect(loads).toBe(1);
 
     await notify();
-    await until(async () => (await cache.get('a', load)) !== 'value 1');
+    await until(async () => (await cache.get('a', load)) !== 'value 1', 'the notification', 10_000, 20);
     expect(loads).toBe(2);
 
     // A change committed while the value was being read: that value is not kept.
@@ -41,7 +34,7 @@ describe('CoherentCache', () => {
         const before = loads;
         await cache.get('probe', load);
         return loads > before;
-      });
+      }, 'the notification', 10_000, 20);
       return 'stale';
     });
     expect(await cache.get('b', async () => 'fresh')).toBe('fresh');
@@ -53,13 +46,13 @@ describe('CoherentCache', () => {
       await cache.get('c', load);
       await cache.get('c', load);
       return loads === before + 2;
-    });
+    }, 'reads to bypass the cache', 10_000, 20);
     // …and it comes back by itself.
     await until(async () => {
       const before = loads;
       await cache.get('d', load);
       await cache.get('d', load);
       return loads === before + 1;
-    });
+    }, 'the cache to be back', 10_000, 20);
   });
 });

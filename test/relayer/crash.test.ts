@@ -2,6 +2,7 @@ import { describe, expect, it, onTestFinished } from 'vitest';
 import { RunningCli, scratchDir } from '../harness/cli.js';
 import { INSTITUTION_KEY, relayerWorld } from '../harness/relayer.js';
 import { startRpcProxy } from '../harness/rpc-proxy.js';
+import { until } from '../harness/until.js';
 
 const KILLS = 22;
 const INTENTS = 500;
@@ -42,7 +43,7 @@ describe('relayer killed at random moments', () => {
     for (let i = 0; i < KILLS; i++) {
       const worker = new RunningCli(['worker'], { cwd, env });
       // Random moments of the relayer's work, not of the process's start-up.
-      await until(() => worker.output.includes('relayer started'), 30_000);
+      await until(() => worker.output.includes('relayer started'), 'the relayer to start', 30_000, 10);
       await new Promise((r) => setTimeout(r, Math.random() * 1500));
       const states = await stateCounts(w);
       await worker.kill();
@@ -56,7 +57,7 @@ describe('relayer killed at random moments', () => {
     const settled = await w.settled(120_000).catch((error) => {
       throw new Error(`${(error as Error).message}\n${last.output}`);
     });
-    await until(() => last.output.includes('relayer started'), 30_000);
+    await until(() => last.output.includes('relayer started'), 'the relayer to start', 30_000, 10);
     const code = await last.stop('SIGTERM');
     expect(code, last.output.slice(-3000)).toBe(0);
     expect(settled).toEqual({ confirmed: INTENTS });
@@ -83,12 +84,4 @@ describe('relayer killed at random moments', () => {
 async function stateCounts(w: Awaited<ReturnType<typeof relayerWorld>>): Promise<Record<string, number>> {
   const { rows } = await w.database.pool.query<{ state: string; n: number }>('select state, count(*)::int as n from relayer_intents group by state');
   return Object.fromEntries(rows.map((r) => [r.state, r.n]));
-}
-
-async function until(done: () => boolean, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!done()) {
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }

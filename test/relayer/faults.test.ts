@@ -3,16 +3,7 @@ import { parseGwei, type Hex } from 'viem';
 import { credentialsApp } from '../../src/apps/credentials/index.js';
 import type { IntentKind } from '../../src/relayer/types.js';
 import { relayerWorld } from '../harness/relayer.js';
-
-async function until<T>(probe: () => Promise<T | undefined | null | false>, what: string, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+import { until } from '../harness/until.js';
 
 const intentRow = async (w: Awaited<ReturnType<typeof relayerWorld>>, key: string) =>
   (await w.database.pool.query('select * from relayer_intents where idempotency_key = $1', [key])).rows[0];
