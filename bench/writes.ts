@@ -76,7 +76,7 @@ try {
   const database = connectDatabase(databaseUrl, { max: 4 });
   run.onEnd(() => database.close());
   await migrateDatabase(database);
-  const outbox = createOutbox({ chainId: foundry.id, signer: relayerAccount.address, deploymentsFile, confirmations: 1, kinds: credentialsApp.intents });
+  const outbox = createOutbox({ chainId: foundry.id, signer: relayerAccount.address, deploymentsFile, kinds: credentialsApp.intents });
   for (let i = 0; i < INTENTS; i += 500) {
     await inTransaction(database.pool, async (client) => {
       for (let j = i; j < Math.min(INTENTS, i + 500); j++) {
@@ -92,7 +92,7 @@ try {
       RPC_URL: anvil.rpcUrl,
       DEPLOYMENTS_FILE: deploymentsFile,
       RELAYER_PRIVATE_KEY: RELAYER_KEY,
-      RELAYER_CONFIRMATIONS: '1',
+      FINALITY_DEPTH: '0',
       LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
       ...(process.env.BENCH_BATCH_SIZE ? { RELAYER_BATCH_SIZE: process.env.BENCH_BATCH_SIZE } : {}),
     },

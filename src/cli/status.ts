@@ -36,7 +36,7 @@ export async function collectStatus(config: Config): Promise<Line[]> {
       );
       const row = checkpoints.rows[0];
       indexer = row && { indexed: row.block_number, head: row.head_number, seen: row.head_seen_at, halted: row.halted_reason };
-      lines.push({ name: 'relayer', ok: true, text: await relayerSummary(database.pool) });
+      lines.push({ name: 'relayer', ...(await relayerSummary(database.pool)) });
     } catch (error) {
       lines.push({ name: 'database', ok: false, text: `${redactUrl(databaseUrl)}${where}: ${firstLine(error)}` });
     } finally {
@@ -73,13 +73,16 @@ export async function collectStatus(config: Config): Promise<Line[]> {
   return lines;
 }
 
-/** Intents not yet final by state, failures, and webhook deliveries that used up their tries. */
-async function relayerSummary(pool: pg.Pool): Promise<string> {
+/** Intents not yet final by state, failures, webhook deliveries that used up their tries, and app handlers being retried. */
+async function relayerSummary(pool: pg.Pool): Promise<{ ok: boolean; text: string }> {
   const { rows } = await pool.query<{ state: string; n: number }>("select state, count(*)::int as n from relayer_intents where state <> 'confirmed' group by state");
   const count = (state: string) => rows.find((r) => r.state === state)?.n ?? 0;
   const inFlight = ['pending', 'signed', 'broadcast', 'included'].filter((state) => count(state) > 0).map((state) => `${count(state)} ${state}`);
   const { rows: dead } = await pool.query<{ n: number }>('select count(*)::int as n from relayer_webhook_dead_letters');
-  return `${inFlight.length > 0 ? inFlight.join(', ') : 'no intents in flight'}; ${count('failed')} failed; ${dead[0]?.n ?? 0} webhook dead letters`;
+  const { rows: handlers } = await pool.query<{ n: number }>('select count(distinct intent_id)::int as n from relayer_handler_calls where attempts > 0');
+  const failing = handlers[0]?.n ?? 0;
+  const text = `${inFlight.length > 0 ? inFlight.join(', ') : 'no intents in flight'}; ${count('failed')} failed; ${dead[0]?.n ?? 0} webhook dead letters`;
+  return failing > 0 ? { ok: false, text: `${text}; app handlers failing for ${failing} intents (pendingHandlers in GET /api/tx/:id)` } : { ok: true, text };
 }
 
 function firstLine(error: unknown): string {

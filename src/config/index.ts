@@ -35,7 +35,8 @@ const envSchema = z.object({
   ANVIL_PORT: port.default(8545),
   ANVIL_BLOCK_TIME: z.coerce.number().int().min(1).max(3600).default(1),
 
-  FINALITY_DEPTH: z.coerce.number().int().min(0).max(10_000).default(64),
+  // Blocks on top of a block before it is final, for the indexer and the relayer alike (src/chain/finality.ts).
+  FINALITY_DEPTH: z.coerce.number().int().min(0).max(10_000).optional(),
   INDEXER_POLL_INTERVAL_MS: z.coerce.number().int().min(50).max(60_000).default(1000),
   INDEXER_CONCURRENCY: z.coerce.number().int().min(1).max(32).default(4),
   INDEXER_MAX_BLOCK_RANGE: z.coerce.number().int().min(1).max(1_000_000).default(20_000),
@@ -54,7 +55,8 @@ const envSchema = z.object({
     .optional()
     .transform((value) => (value ?? '').split(',').map((k) => k.trim()).filter(Boolean)),
   RELAYER_KEYSTORE_PASSWORD: z.string().optional(),
-  RELAYER_CONFIRMATIONS: z.coerce.number().int().min(1).max(10_000).optional(),
+  // Replaced by FINALITY_DEPTH (one definition of final); named here only to say so when it is set.
+  RELAYER_CONFIRMATIONS: z.string().optional(),
   RELAYER_STUCK_BLOCKS: z.coerce.number().int().min(1).max(10_000).default(3),
   RELAYER_FEE_BUMP_PERCENT: z.coerce.number().int().min(10).max(1000).default(15),
   RELAYER_MAX_FEE_GWEI: z.coerce.number().positive().max(1_000_000).default(500),
@@ -115,6 +117,11 @@ function buildConfig(env: z.infer<typeof envSchema>, cwd: string) {
   if (env.WEBHOOK_URLS.length > 0 && !env.WEBHOOK_SECRET) {
     throw new ConfigError('invalid configuration: WEBHOOK_SECRET: required when WEBHOOK_URLS is set (deliveries are signed with it)');
   }
+  if (env.RELAYER_CONFIRMATIONS !== undefined) {
+    throw new ConfigError(
+      'invalid configuration: RELAYER_CONFIRMATIONS: no longer read; an intent is confirmed when its block is final, FINALITY_DEPTH blocks deep, as the indexer counts it',
+    );
+  }
   if (env.WS_URL && embeddedChain) {
     throw new ConfigError('invalid configuration: WS_URL: set RPC_URL too (WS_URL only adds a WebSocket to an RPC_URL chain)');
   }
@@ -129,8 +136,9 @@ function buildConfig(env: z.infer<typeof envSchema>, cwd: string) {
       ? ({ kind: 'embedded', port: env.ANVIL_PORT, blockTime: env.ANVIL_BLOCK_TIME, statePath: resolve(home, 'anvil', 'state.json') } as const)
       : ({ kind: 'rpc', rpcUrl: env.RPC_URL!, wsUrl: env.WS_URL } as const),
     deploymentsFile: resolve(cwd, env.DEPLOYMENTS_FILE ?? resolve(home, 'deployments.json')),
+    // The embedded chain has one sealer and never reorganises by itself: one block on top is final there.
+    finalityDepth: env.FINALITY_DEPTH ?? (embeddedChain ? 1 : 64),
     indexer: {
-      finalityDepth: env.FINALITY_DEPTH,
       pollIntervalMs: env.INDEXER_POLL_INTERVAL_MS,
       concurrency: env.INDEXER_CONCURRENCY,
       maxBlockRange: env.INDEXER_MAX_BLOCK_RANGE,
@@ -139,8 +147,6 @@ function buildConfig(env: z.infer<typeof envSchema>, cwd: string) {
     relayer: {
       /** One relayer per signer; none: the worker sends nothing (intents wait in the outbox). */
       signers: relayerSigners(env, embeddedChain, cwd),
-      // One block is final on a local dev chain; on a real chain wait as long as the indexer calls final, at most 64.
-      confirmations: env.RELAYER_CONFIRMATIONS ?? (embeddedChain ? 1 : Math.max(1, Math.min(env.FINALITY_DEPTH, 64))),
       stuckBlocks: env.RELAYER_STUCK_BLOCKS,
       fees: { bumpPercent: env.RELAYER_FEE_BUMP_PERCENT, maxFeePerGas: BigInt(Math.round(env.RELAYER_MAX_FEE_GWEI * 1e9)) },
       batchSize: env.RELAYER_BATCH_SIZE,

@@ -15,6 +15,8 @@ export interface RelayerContext {
   /** The account's address, lower case (as stored). */
   signer: Address;
   kinds: Map<string, IntentKind>;
+  /** Blocks on top of an inclusion before it is final (`confirmed`): the chain's one definition (src/chain/finality.ts). */
+  finalityDepth: bigint;
   fees: FeePolicy;
   /** Intents handled per step and transaction. */
   batchSize: number;

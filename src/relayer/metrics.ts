@@ -12,6 +12,12 @@ const settled = new Counter({
 });
 const replacements = new Counter({ name: 'ledgersync_relayer_replacements_total', help: 'Transactions replaced with higher fees after waiting too long', labelNames, registers: [metrics] });
 const reorged = new Counter({ name: 'ledgersync_relayer_reorged_total', help: 'Inclusions removed by a reorg (the same bytes were sent again)', labelNames, registers: [metrics] });
+const handlerFailures = new Counter({
+  name: 'ledgersync_relayer_handler_failures_total',
+  help: "App handler calls that threw (rolled back to a savepoint and retried with backoff; other intents are not affected)",
+  labelNames: ['chain', 'kind', 'hook'] as const,
+  registers: [metrics],
+});
 
 /** The relayer's Prometheus counters for one chain, counted by this process. */
 export function relayerMetrics(chainId: number) {
@@ -22,6 +28,7 @@ export function relayerMetrics(chainId: number) {
     settled: (outcome: 'confirmed' | 'failed', n: number) => settled.inc({ chain, outcome }, n),
     replaced: () => replacements.inc({ chain }),
     reorged: (n: number) => reorged.inc({ chain }, n),
+    handlerFailed: (kind: string, hook: string) => handlerFailures.inc({ chain, kind, hook }),
   };
 }
 

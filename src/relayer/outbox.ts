@@ -12,6 +12,8 @@ export interface SubmitIntent {
   functionName: string;
   args: readonly unknown[];
   value?: bigint;
+  /** Who asks: the id of the API key of an HTTP request (that key may read the intent back), else absent. */
+  submittedBy?: string;
 }
 
 export interface SubmittedIntent {
@@ -47,7 +49,6 @@ export function createOutbox(options: {
   chainId: number;
   signer: Address;
   deploymentsFile: string;
-  confirmations: number;
   kinds: IntentKind[];
 }): Outbox {
   const kinds = new Map(options.kinds.map((k) => [k.name, k]));
@@ -66,7 +67,7 @@ export function createOutbox(options: {
         throw new IntentRejectedError(`cannot encode ${kind.contract}.${intent.functionName}: ${(error as Error).message.split('\n')[0]}`);
       }
       const inserted = await client.query<{ id: bigint; state: IntentState }>(
-        `insert into relayer_intents (idempotency_key, kind, chain_id, signer, contract, to_address, function_name, args, data, value, confirmations)
+        `insert into relayer_intents (idempotency_key, kind, chain_id, signer, contract, to_address, function_name, args, data, value, submitted_by)
          values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
          on conflict (idempotency_key) do nothing
          returning id, state`,
@@ -81,7 +82,7 @@ export function createOutbox(options: {
           JSON.stringify(toJson([...intent.args])),
           data,
           (intent.value ?? 0n).toString(),
-          options.confirmations,
+          intent.submittedBy ?? null,
         ],
       );
       if (inserted.rows[0]) {

@@ -5,7 +5,7 @@ import { keccak256, numberToHex, type Address, type Hex, type TransactionSeriali
 import { backoffSeconds, type RelayerContext } from './context.js';
 import { currentFees, type Fees } from './fees.js';
 import { decodeRevert } from './revert.js';
-import { runHandlers } from './settle.js';
+import { callHandlers } from './settle.js';
 import type { IntentError } from './types.js';
 import { inTransaction } from '../db/transaction.js';
 
@@ -148,7 +148,7 @@ async function failReverted(client: pg.PoolClient, ctx: RelayerContext, reverted
      from unnest($1::bigint[], $2::jsonb[]) as u(id, error) where i.id = u.id`,
     [reverted.map((r) => r.intent.id), reverted.map((r) => JSON.stringify(r.error))],
   );
-  await runHandlers(client, ctx, reverted.map((r) => r.intent.id), 'onFailed');
+  await callHandlers(client, ctx, reverted.map((r) => ({ intentId: r.intent.id, hook: 'onFailed' as const })));
   ctx.metrics.settled('failed', reverted.length);
 }
 

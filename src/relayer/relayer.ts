@@ -10,10 +10,14 @@ import { prepareIntents } from './prepare.js';
 import { sendIntents } from './send.js';
 import type { RelayerSigner } from './signer.js';
 import { trackIntents } from './track.js';
+import { retryHandlers } from './settle.js';
+import { inTransaction } from '../db/transaction.js';
 import type { IntentKind } from './types.js';
 import { relayerMetrics } from './metrics.js';
 
 export interface RelayerOptions {
+  /** The chain's finality depth: an intent is `confirmed` once its block is final. */
+  finalityDepth: number;
   fees: FeePolicy;
   batchSize: number;
   stuckBlocks: number;
@@ -51,6 +55,7 @@ export async function startRelayer(
     account,
     signer,
     kinds: new Map(kinds.map((k) => [k.name, k])),
+    finalityDepth: BigInt(options.finalityDepth),
     fees: options.fees,
     batchSize: options.batchSize,
     stuckBlocks: options.stuckBlocks,
@@ -102,6 +107,8 @@ export async function startRelayer(
         if (count < ctx.batchSize || stopped) break;
         after = lastNonce;
       }
+      // App handlers that failed before, called again when due (in their own transactions).
+      while ((await inTransaction(pool, (client) => retryHandlers(client, ctx))) === ctx.batchSize && !stopped);
       if (Date.now() - lastGapCheck > options.gapCheckMs) {
         lastGapCheck = Date.now();
         await fillNonceGaps(ctx);

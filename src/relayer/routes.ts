@@ -27,6 +27,17 @@ const transactionSchema = {
   },
 } as const;
 
+const handlerCallSchema = {
+  type: 'object',
+  description: 'an app handler that threw and will be called again',
+  properties: {
+    hook: { type: 'string', enum: ['onConfirmed', 'onFailed', 'onReorged'] },
+    attempts: { type: 'integer', description: 'failed calls so far (0: waiting behind an earlier hook of this intent)' },
+    error: { type: ['object', 'null'], additionalProperties: true },
+    nextAttemptAt: { type: 'string', format: 'date-time' },
+  },
+} as const;
+
 const intentSchema = {
   type: 'object',
   properties: {
@@ -41,7 +52,6 @@ const intentSchema = {
     functionName: { type: 'string' },
     args: {},
     nonce: { type: ['string', 'null'] },
-    confirmations: { type: 'integer' },
     transactionHash: { type: ['string', 'null'], description: 'the mined transaction, whichever of the hashes sent won' },
     blockNumber: { type: ['string', 'null'] },
     blockHash: { type: ['string', 'null'] },
@@ -64,7 +74,10 @@ export async function intentRoutes(app: FastifyInstance, pool: pg.Pool): Promise
         tags: ['transactions'],
         params: routeSchema(idParams),
         response: {
-          200: { ...intentSchema, properties: { ...intentSchema.properties, transactions: { type: 'array', items: transactionSchema } } },
+          200: {
+            ...intentSchema,
+            properties: { ...intentSchema.properties, transactions: { type: 'array', items: transactionSchema }, pendingHandlers: { type: 'array', items: handlerCallSchema } },
+          },
           400: problemSchema,
           404: problemSchema,
         },
@@ -87,6 +100,10 @@ export async function intentRoutes(app: FastifyInstance, pool: pg.Pool): Promise
          from relayer_transactions where intent_id = $1 order by created_at, hash`,
         [id],
       );
+      const { rows: handlers } = await pool.query<{ hook: string; attempts: number; error: unknown; next_attempt_at: Date }>(
+        'select hook, attempts, error, next_attempt_at from relayer_handler_calls where intent_id = $1 order by id',
+        [id],
+      );
       return {
         ...toIntent(rows[0]),
         transactions: txs.map((t) => ({
@@ -98,6 +115,7 @@ export async function intentRoutes(app: FastifyInstance, pool: pg.Pool): Promise
           gasPrice: t.gas_price,
           createdAt: t.created_at.toISOString(),
         })),
+        pendingHandlers: handlers.map((h) => ({ hook: h.hook, attempts: h.attempts, error: h.error, nextAttemptAt: h.next_attempt_at.toISOString() })),
       };
     },
   );
@@ -129,7 +147,7 @@ export async function intentRoutes(app: FastifyInstance, pool: pg.Pool): Promise
   );
 }
 
-const INTENT_COLUMNS = `select id, idempotency_key, kind, state, chain_id, signer, contract, to_address, function_name, args, nonce, confirmations,
+const INTENT_COLUMNS = `select id, idempotency_key, kind, state, chain_id, signer, contract, to_address, function_name, args, nonce,
   transaction_hash, block_number, block_hash, receipt, events, error, reorgs, created_at, updated_at from relayer_intents`;
 
 interface IntentRow {
@@ -144,7 +162,6 @@ interface IntentRow {
   function_name: string;
   args: unknown;
   nonce: bigint | null;
-  confirmations: number;
   transaction_hash: string | null;
   block_number: bigint | null;
   block_hash: string | null;
@@ -169,7 +186,6 @@ function toIntent(row: IntentRow) {
     functionName: row.function_name,
     args: row.args,
     nonce: row.nonce === null ? null : String(row.nonce),
-    confirmations: row.confirmations,
     transactionHash: row.transaction_hash,
     blockNumber: row.block_number === null ? null : String(row.block_number),
     blockHash: row.block_hash,

@@ -32,8 +32,8 @@ export const intents = pgTable(
     state: text('state', { enum: INTENT_STATES }).notNull().default('pending'),
     nonce: bigint('nonce', { mode: 'bigint' }),
     gasLimit: numeric('gas_limit', { precision: 78, scale: 0 }),
-    /** Confirmations (blocks on top of inclusion, counting its own) before `confirmed`. */
-    confirmations: integer('confirmations').notNull(),
+    /** Who submitted it: the API key's id for a request over HTTP, null for the application's own code. */
+    submittedBy: text('submitted_by'),
     /** Transient failures so far (RPC errors), for backoff; a revert is not retried. */
     attempts: integer('attempts').notNull().default(0),
     nextAttemptAt: timestamp('next_attempt_at', { withTimezone: true }).notNull().defaultNow(),
@@ -56,8 +56,37 @@ export const intents = pgTable(
   (t) => [
     uniqueIndex('relayer_intents_idempotency_key').on(t.idempotencyKey),
     index('relayer_intents_work').on(t.chainId, t.signer, t.state, t.id),
+    index('relayer_intents_submitted_by').on(t.submittedBy, t.id),
     check('relayer_intents_state', sql`${t.state} in ('pending', 'signed', 'broadcast', 'included', 'confirmed', 'failed')`),
   ],
+);
+
+/** The app handlers an intent is told about its outcome with. */
+export const HANDLER_HOOKS = ['onConfirmed', 'onFailed', 'onReorged'] as const;
+export type HandlerHook = (typeof HANDLER_HOOKS)[number];
+
+/**
+ * Handler calls still owed to an app: a handler that threw is recorded here (its
+ * changes rolled back to a savepoint, the intent's own state change kept) and
+ * called again with backoff, in order per intent, until it succeeds; the row goes
+ * in the transaction where it finally does.
+ */
+export const handlerCalls = pgTable(
+  'relayer_handler_calls',
+  {
+    id: bigserial('id', { mode: 'bigint' }).primaryKey(),
+    intentId: bigint('intent_id', { mode: 'bigint' })
+      .notNull()
+      .references(() => intents.id),
+    hook: text('hook', { enum: HANDLER_HOOKS }).notNull(),
+    /** Failed calls so far. */
+    attempts: integer('attempts').notNull().default(0),
+    /** The last failure: { name, message }. */
+    error: jsonb('error'),
+    nextAttemptAt: timestamp('next_attempt_at', { withTimezone: true }).notNull().defaultNow(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index('relayer_handler_calls_intent').on(t.intentId, t.id), index('relayer_handler_calls_due').on(t.nextAttemptAt)],
 );
 
 /** Every transaction signed: one per intent, more when fees were raised, plus gap fillers (no intent). */

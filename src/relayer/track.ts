@@ -6,7 +6,8 @@ import type { RelayerContext } from './context.js';
 import { bumpFees, currentFees, type Fees } from './fees.js';
 import { feeFields, storeTransactions } from './prepare.js';
 import { decodeRevert } from './revert.js';
-import { runHandlers } from './settle.js';
+import { callHandlers } from './settle.js';
+import { isFinal } from '../chain/finality.js';
 import type { DecodedEvent, IntentError } from './types.js';
 import { inTransaction } from '../db/transaction.js';
 
@@ -19,7 +20,6 @@ interface Tracked {
   data: Hex;
   value: string;
   gas_limit: string;
-  confirmations: number;
   sent_at_block: bigint | null;
   block_number: bigint | null;
   block_hash: Hex | null;
@@ -38,14 +38,20 @@ interface SignedTransaction {
 /**
  * Follows sent intents to finality: broadcast → included when a receipt of any of
  * their transactions appears; included → confirmed (or failed, if it reverted)
- * once `confirmations` blocks stand on it; included → broadcast again when a reorg
- * removes it. A transaction waiting longer than `stuckBlocks` is replaced with
- * higher fees; a nonce taken by someone else sends the intent back to pending.
+ * once its block is final (src/chain/finality.ts); included → broadcast again
+ * when a reorg removes it. A transaction waiting longer than `stuckBlocks` is
+ * replaced with higher fees; a nonce taken by someone else sends the intent back
+ * to pending.
+ *
+ * Only what the chain positively says moves an intent: an inclusion is undone
+ * when the block at its height is seen with another hash, never because a read
+ * failed or the node has not reached that height (the intent waits for the next
+ * pass). `confirmed` and `failed` are final: nothing is said of an intent after.
  */
 export async function trackIntents(ctx: RelayerContext, head: bigint, afterNonce = -1n): Promise<{ count: number; lastNonce: bigint }> {
   return inTransaction(ctx.pool, async (client) => {
     const { rows } = await client.query<Tracked>(
-      `select id, kind, state, nonce, to_address, data, value::text, gas_limit::text, confirmations, sent_at_block, block_number, block_hash,
+      `select id, kind, state, nonce, to_address, data, value::text, gas_limit::text, sent_at_block, block_number, block_hash,
               receipt->>'status' as receipt_status, error
        from relayer_intents
        where chain_id = $1 and signer = $2 and state in ('broadcast', 'included') and nonce > $4
@@ -61,46 +67,54 @@ export async function trackIntents(ctx: RelayerContext, head: bigint, afterNonce
     );
     // What the chain says, in few calls: the signer's mined-nonce count; one header per block holding
     // included intents; receipts only where something can have changed (a transaction that can be
-    // mined, its nonce being below the count, or an included one whose block is no longer canonical).
+    // mined, its nonce being below the count, or an included one whose block was replaced).
     const chainNonce = BigInt(await ctx.chain.publicClient.getTransactionCount({ address: ctx.signer, blockTag: 'latest' }));
     const blocks = [...new Set(rows.filter((r) => r.state === 'included').map((r) => r.block_number!))];
-    const canonical = new Map(
-      await Promise.all(blocks.map(async (n) => [n, await ctx.chain.batchClient.getBlock({ blockNumber: n }).then((b) => b.hash, () => null)] as const)),
-    );
-    const stillIncluded = (intent: Tracked) => intent.state === 'included' && canonical.get(intent.block_number!) === intent.block_hash;
-    const needReceipts = new Set(rows.filter((r) => !stillIncluded(r) && (r.state === 'included' || r.nonce < chainNonce)).map((r) => r.id));
+    const canonical = new Map(await Promise.all(blocks.map(async (n) => [n, await canonicalHash(ctx, n)] as const)));
+    const replacedBlock = (intent: Tracked) => {
+      const seen = canonical.get(intent.block_number!);
+      return seen !== undefined && seen !== intent.block_hash;
+    };
+    const needReceipts = new Set(rows.filter((r) => (r.state === 'included' ? replacedBlock(r) : r.nonce < chainNonce)).map((r) => r.id));
     const asked = txs.filter((t) => needReceipts.has(t.intent_id));
-    const fetched = await Promise.all(asked.map((t) => ctx.chain.batchClient.getTransactionReceipt({ hash: t.hash }).catch(notFound)));
+    const fetched = await Promise.all(asked.map((t) => receiptOf(ctx, t.hash)));
     const receipts = new Map(asked.map((t, i) => [t.hash, fetched[i]!]));
+    const final = (blockNumber: bigint) => isFinal(blockNumber, head, ctx.finalityDepth);
 
     // The common outcomes (included, confirmed) are written for the whole batch at once; the rare
     // ones (reverted, reorged out, nonce taken, stuck) one by one.
     const inclusions: Inclusion[] = [];
     const deep: Tracked[] = [];
     const reorged: bigint[] = [];
-    const isDeep = (blockNumber: bigint, intent: Tracked) => head - blockNumber + 1n >= BigInt(intent.confirmations);
     for (const intent of rows) {
-      if (stillIncluded(intent)) {
-        if (isDeep(intent.block_number!, intent)) deep.push(intent);
+      if (intent.state === 'included' && !replacedBlock(intent)) {
+        // Still in its block (or nothing is known of that block this time): it can only become final.
+        if (canonical.get(intent.block_number!) === intent.block_hash && final(intent.block_number!)) deep.push(intent);
         continue;
       }
       const mine = txs.filter((t) => t.intent_id === intent.id);
-      const receipt = mine.map((t) => receipts.get(t.hash)).find((r): r is TransactionReceipt => !!r);
+      if (!needReceipts.has(intent.id)) {
+        if (intent.sent_at_block !== null && head - intent.sent_at_block >= BigInt(ctx.stuckBlocks)) await replace(client, ctx, intent, mine.at(-1)!, head);
+        continue;
+      }
+      const answers = mine.map((t) => receipts.get(t.hash));
+      const receipt = answers.find((r): r is TransactionReceipt => r !== null && r !== 'unknown');
       if (receipt) {
-        // Already included elsewhere: a reorg moved it.
+        // Included again elsewhere: the reorg moved it.
         const moved = intent.state === 'included';
         if (moved) reorged.push(intent.id);
         inclusions.push({ intent, receipt, moved });
-        if (isDeep(receipt.blockNumber, intent)) deep.push({ ...intent, block_number: receipt.blockNumber, receipt_status: receipt.status });
+        if (final(receipt.blockNumber)) deep.push({ ...intent, block_number: receipt.blockNumber, receipt_status: receipt.status });
         continue;
       }
+      // A receipt we could not read might be there: decide nothing until every answer is known.
+      if (answers.includes('unknown')) continue;
       if (intent.state === 'included') {
         await reorgedOut(client, intent, head);
         reorged.push(intent.id);
-        continue;
+      } else {
+        await nonceTaken(client, ctx, intent, head);
       }
-      if (intent.nonce < chainNonce) await nonceTaken(client, ctx, intent, head);
-      else if (intent.sent_at_block !== null && head - intent.sent_at_block >= BigInt(ctx.stuckBlocks)) await replace(client, ctx, intent, mine.at(-1)!, head);
     }
     await recordInclusions(client, ctx, inclusions);
     const confirmed = deep.filter((i) => i.receipt_status === 'success').map((i) => i.id);
@@ -113,15 +127,35 @@ export async function trackIntents(ctx: RelayerContext, head: bigint, afterNonce
       ]);
       failed.push(intent.id);
     }
-    const settled = { confirmed, failed, reorged };
-    ctx.metrics.settled('confirmed', settled.confirmed.length);
-    ctx.metrics.settled('failed', settled.failed.length);
-    ctx.metrics.reorged(settled.reorged.length);
-    await runHandlers(client, ctx, settled.confirmed, 'onConfirmed');
-    await runHandlers(client, ctx, settled.failed, 'onFailed');
-    await runHandlers(client, ctx, settled.reorged, 'onReorged');
+    ctx.metrics.settled('confirmed', confirmed.length);
+    ctx.metrics.settled('failed', failed.length);
+    ctx.metrics.reorged(reorged.length);
+    // In the order things happened: a reorg of an intent before its confirmation.
+    await callHandlers(client, ctx, [
+      ...reorged.map((intentId) => ({ intentId, hook: 'onReorged' as const })),
+      ...confirmed.map((intentId) => ({ intentId, hook: 'onConfirmed' as const })),
+      ...failed.map((intentId) => ({ intentId, hook: 'onFailed' as const })),
+    ]);
     return { count: rows.length, lastNonce: rows.at(-1)!.nonce };
   });
+}
+
+/** The hash of the canonical block at a height, or undefined when the node could not say (a failed read, or it is behind). */
+async function canonicalHash(ctx: RelayerContext, blockNumber: bigint): Promise<Hex | undefined> {
+  try {
+    return (await ctx.chain.batchClient.getBlock({ blockNumber })).hash ?? undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A transaction's receipt; null when the node says it has none; 'unknown' when the read failed. */
+async function receiptOf(ctx: RelayerContext, hash: Hex): Promise<TransactionReceipt | null | 'unknown'> {
+  try {
+    return await ctx.chain.batchClient.getTransactionReceipt({ hash });
+  } catch (error) {
+    return (error as Error)?.name === 'TransactionReceiptNotFoundError' ? null : 'unknown';
+  }
 }
 
 interface Inclusion {
@@ -171,7 +205,7 @@ async function reorgedOut(client: pg.PoolClient, intent: Tracked, head: bigint):
 /**
  * The signer's nonce moved past this intent's and none of its transactions is
  * mined: another transaction (sent with the same key outside the relayer) took
- * the nonce. Once that has held for `confirmations` blocks (so it is not a
+ * the nonce. Once that has held for the finality depth (at least a block) (so it is not a
  * receipt the node has yet to show us), the intent goes back to pending and
  * gets a new nonce; it had no effect, so this cannot make it happen twice.
  */
@@ -181,7 +215,9 @@ async function nonceTaken(client: pg.PoolClient, ctx: RelayerContext, intent: Tr
     await client.query(`update relayer_intents set error = $2, updated_at = now() where id = $1`, [intent.id, JSON.stringify(error)]);
     return;
   }
-  if (head - BigInt(intent.error.seenAtBlock ?? head) < BigInt(intent.confirmations)) return;
+  // At least one block: a receipt the node has yet to show us would appear by then.
+  const depth = ctx.finalityDepth > 1n ? ctx.finalityDepth : 1n;
+  if (head - BigInt(intent.error.seenAtBlock ?? head) < depth) return;
   ctx.logger.warn({ intent: intent.id.toString(), nonce: intent.nonce.toString() }, 'nonce taken by another transaction; signing the intent again with a new nonce');
   await client.query(`update relayer_transactions set status = 'replaced' where intent_id = $1`, [intent.id]);
   await client.query(
@@ -253,7 +289,3 @@ async function revertReason(ctx: RelayerContext, intent: Tracked, blockNumber: b
   return { name: 'Reverted', message: `reverted in block ${blockNumber}; replaying the call does not revert, so the reason is unknown` };
 }
 
-function notFound(error: unknown): null {
-  if ((error as Error)?.name === 'TransactionReceiptNotFoundError') return null;
-  throw error;
-}

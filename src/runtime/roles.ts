@@ -90,7 +90,7 @@ export async function startRole(stack: Stack, role: Role): Promise<RunningRole> 
       return { role, stop: () => server.close() };
     }
     case 'indexer': {
-      const indexer = await startIndexer(stack.chain, stack.database.pool, apps, { ...stack.config.indexer, deploymentsFile: stack.config.deploymentsFile }, stack.logger);
+      const indexer = await startIndexer(stack.chain, stack.database.pool, apps, { ...stack.config.indexer, finalityDepth: stack.config.finalityDepth, deploymentsFile: stack.config.deploymentsFile }, stack.logger);
       return { role, stop: () => indexer.stop() };
     }
     case 'worker': {
@@ -118,6 +118,7 @@ async function startConfiguredRelayers(stack: Stack) {
   }
   const kinds = apps.flatMap((app) => app.intents);
   const options = {
+    finalityDepth: stack.config.finalityDepth,
     fees: relayer.fees,
     batchSize: relayer.batchSize,
     stuckBlocks: relayer.stuckBlocks,
@@ -145,7 +146,7 @@ async function appContext(stack: Stack): Promise<AppContext> {
   for (const source of relayer.signers) {
     const signer = (await loadSigner(source)).address;
     outboxes.push(
-      createOutbox({ chainId: stack.chain.chainId, signer, deploymentsFile: stack.config.deploymentsFile, confirmations: relayer.confirmations, kinds: apps.flatMap((app) => app.intents) }),
+      createOutbox({ chainId: stack.chain.chainId, signer, deploymentsFile: stack.config.deploymentsFile, kinds: apps.flatMap((app) => app.intents) }),
     );
   }
   return { ...base, outboxes };

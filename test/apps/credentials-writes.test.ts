@@ -12,7 +12,7 @@ import { until } from '../harness/until.js';
 
 describe('issuing and revoking through the API', () => {
   it('issues with an API key through the outbox, honours Idempotency-Key, and reads the result back once confirmed and indexed', async () => {
-    const w = await relayerWorld({ confirmations: 1 });
+    const w = await relayerWorld({ finalityDepth: 0 });
     const logger = createLogger('silent');
     const indexer = await startIndexer(await connectChain(w.world.rpcUrl), w.database.pool, [credentialsApp], { finalityDepth: 2, pollIntervalMs: 50, concurrency: 2, maxBlockRange: 1000, deploymentsFile: w.world.deploymentsFile }, logger);
     onTestFinished(() => indexer.stop());
@@ -23,7 +23,7 @@ describe('issuing and revoking through the API', () => {
     const admin = await createApiKey(pool, { admin: true }, 'registry');
     const unserved = await createApiKey(pool, { institution: '0x000000000000000000000000000000000000beef' }, 'an institution this server has no key for');
     // A second institution this server signs for: its writes go to its own signer's outbox.
-    const otherSigner = createOutbox({ chainId: w.chain.chainId, signer: '0x000000000000000000000000000000000000dead', deploymentsFile: w.world.deploymentsFile, confirmations: 1, kinds: credentialsApp.intents });
+    const otherSigner = createOutbox({ chainId: w.chain.chainId, signer: '0x000000000000000000000000000000000000dead', deploymentsFile: w.world.deploymentsFile, kinds: credentialsApp.intents });
     await revokeApiKey(pool, revoked.id);
     const server = await buildServer({
       logger,

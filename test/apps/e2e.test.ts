@@ -28,7 +28,6 @@ describe('BlockProof end to end over HTTP', () => {
       WS_URL: world.wsUrl,
       DEPLOYMENTS_FILE: world.deploymentsFile,
       RELAYER_PRIVATE_KEY: ADMIN_KEY,
-      RELAYER_CONFIRMATIONS: '1',
       FINALITY_DEPTH: '2',
       PORT: String(port),
       LOG_LEVEL: 'warn',

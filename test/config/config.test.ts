@@ -51,13 +51,18 @@ describe('configuration', () => {
     expect(() => loadConfig(env, scratchDir())).toThrow(new ConfigError(message));
   });
 
-  it('relays with the dev key and one confirmation on the embedded chain, and needs a key and FINALITY_DEPTH confirmations on a real one', () => {
-    expect(loadConfig({}, scratchDir()).relayer).toMatchObject({ confirmations: 1, stuckBlocks: 3, fees: { bumpPercent: 15, maxFeePerGas: 500_000_000_000n } });
+  it('relays with the dev key and a finality of one block on the embedded chain, and needs a key and 64 blocks (or FINALITY_DEPTH) on a real one', () => {
+    expect(loadConfig({}, scratchDir()).finalityDepth).toBe(1);
+    expect(loadConfig({ RPC_URL: 'https://rpc.example/v1' }, scratchDir()).finalityDepth).toBe(64);
+    expect(loadConfig({}, scratchDir()).relayer).toMatchObject({ stuckBlocks: 3, fees: { bumpPercent: 15, maxFeePerGas: 500_000_000_000n } });
     expect(loadConfig({}, scratchDir()).relayer.signers).toEqual([{ kind: 'key', privateKey: expect.stringMatching(/^0x[0-9a-f]{64}$/) }]);
     const two = loadConfig({ RELAYER_PRIVATE_KEY: `0x${'1'.repeat(64)}, 0x${'2'.repeat(64)}` }, scratchDir()).relayer.signers;
     expect(two.map((s) => s.kind === 'key' && s.privateKey)).toEqual([`0x${'1'.repeat(64)}`, `0x${'2'.repeat(64)}`]);
     const real = loadConfig({ RPC_URL: 'https://rpc.example/v1', FINALITY_DEPTH: '20', WEBHOOK_URLS: 'https://a.example/h', WEBHOOK_SECRET: 'x'.repeat(16) }, scratchDir());
-    expect(real.relayer).toMatchObject({ signers: [], confirmations: 20 });
+    expect(real.relayer).toMatchObject({ signers: [] });
+    expect(real.finalityDepth).toBe(20);
+    // One definition of final: the relayer's own confirmation count is gone, and saying so beats ignoring it.
+    expect(() => loadConfig({ RELAYER_CONFIRMATIONS: '12' }, scratchDir())).toThrow(/RELAYER_CONFIRMATIONS: no longer read; an intent is confirmed when its block is final, FINALITY_DEPTH blocks deep/);
     const cwd = scratchDir();
     expect(loadConfig({ RPC_URL: 'https://rpc.example/v1', RELAYER_KEYSTORE_FILE: 'keys/relayer.json', RELAYER_KEYSTORE_PASSWORD: 'pw' }, cwd).relayer.signers).toEqual([
       { kind: 'keystore', path: join(cwd, 'keys/relayer.json'), password: 'pw' },

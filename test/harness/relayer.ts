@@ -17,6 +17,7 @@ export const INSTITUTION_KEY: Hex = '0x59c6995e998f97a5a0044966f0945389dc9e86dae
 const MNEMONIC = 'test test test test test test test test test test test junk';
 
 export const fastRelayer: RelayerOptions = {
+  finalityDepth: 1,
   fees: { maxFeePerGas: 500_000_000_000n, bumpPercent: 15 },
   batchSize: 200,
   stuckBlocks: 3,
@@ -26,7 +27,7 @@ export const fastRelayer: RelayerOptions = {
 };
 
 /** A private anvil with the vault, a fresh database, and an outbox whose signer is the institution. */
-export async function relayerWorld(options: { blockTime?: number; confirmations?: number; kinds?: IntentKind[]; hardfork?: string } = {}) {
+export async function relayerWorld(options: { blockTime?: number; finalityDepth?: number; kinds?: IntentKind[]; hardfork?: string } = {}) {
   const world = await vaultWorld({ blockTime: options.blockTime ?? 0.2, ...(options.hardfork ? { hardfork: options.hardfork } : {}) });
   const database = await createTestDatabase();
   onTestFinished(() => database.drop());
@@ -37,7 +38,6 @@ export async function relayerWorld(options: { blockTime?: number; confirmations?
     chainId: chain.chainId,
     signer: account.address,
     deploymentsFile: world.deploymentsFile,
-    confirmations: options.confirmations ?? 2,
     kinds,
   });
   const logger = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
@@ -65,7 +65,7 @@ export async function relayerWorld(options: { blockTime?: number; confirmations?
         return submitted;
       }),
     async startRelayer(overrides: Partial<RelayerOptions> = {}, pool: pg.Pool = database.pool) {
-      const relayer = await startRelayer(chain, pool, account, kinds, { ...fastRelayer, ...overrides }, logger);
+      const relayer = await startRelayer(chain, pool, account, kinds, { ...fastRelayer, finalityDepth: options.finalityDepth ?? 1, ...overrides }, logger);
       onTestFinished(() => relayer.stop());
       return relayer;
     },

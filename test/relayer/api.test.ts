@@ -6,7 +6,7 @@ import { relayerWorld } from '../harness/relayer.js';
 
 describe('GET /api/tx', () => {
   it('shows each intent with its hashes, receipt, events and error; lists with filters and cursors; rejects bad input with problem+json', async () => {
-    const w = await relayerWorld({ confirmations: 1 });
+    const w = await relayerWorld({ finalityDepth: 0 });
     const first = w.issue('api-0');
     await w.submit([first, w.issue('api-1'), w.issue('api-2'), { ...first, idempotencyKey: 'api-duplicate' }]);
     await w.startRelayer();

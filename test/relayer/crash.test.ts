@@ -14,7 +14,7 @@ const INTENTS = 500;
  */
 describe('relayer killed at random moments', () => {
   it(`sends each of ${INTENTS} intents exactly once through ${KILLS} SIGKILLs`, async () => {
-    const w = await relayerWorld({ blockTime: 0.5, confirmations: 3 });
+    const w = await relayerWorld({ blockTime: 0.5, finalityDepth: 2 });
     // A slow node stretches each step, so that kills land inside them.
     const node = await startRpcProxy(w.world.rpcUrl, { latencyMs: 20 });
     onTestFinished(() => node.close());
@@ -33,7 +33,7 @@ describe('relayer killed at random moments', () => {
       RPC_URL: node.url,
       DEPLOYMENTS_FILE: w.world.deploymentsFile,
       RELAYER_PRIVATE_KEY: INSTITUTION_KEY,
-      RELAYER_CONFIRMATIONS: '3',
+      FINALITY_DEPTH: '2',
       RELAYER_BATCH_SIZE: '20',
       RELAYER_POLL_INTERVAL_MS: '50',
       LOG_LEVEL: 'info',

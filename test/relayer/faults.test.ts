@@ -17,7 +17,7 @@ const transactionsOf = async (w: Awaited<ReturnType<typeof relayerWorld>>, key: 
 
 describe('relayer faults', () => {
   it('sends a dropped transaction again (the same bytes) and confirms it', async () => {
-    const w = await relayerWorld({ confirmations: 1 });
+    const w = await relayerWorld({ finalityDepth: 0 });
     await w.world.testClient.setIntervalMining({ interval: 0 });
     await w.world.testClient.setAutomine(false);
     await w.submit([w.issue('dropped')]);
@@ -35,7 +35,7 @@ describe('relayer faults', () => {
   });
 
   it('replaces a transaction stuck under the base fee with higher fees, and the replacement wins', async () => {
-    const w = await relayerWorld({ confirmations: 1 });
+    const w = await relayerWorld({ finalityDepth: 0 });
     await w.world.testClient.setIntervalMining({ interval: 0 });
     await w.world.testClient.setAutomine(false);
     await w.submit([w.issue('stuck')]);
@@ -61,7 +61,7 @@ describe('relayer faults', () => {
   it('sends an included transaction again when a reorg removes it, tells the app, and confirms it only after the depth', async () => {
     const reorged: string[] = [];
     const kind: IntentKind = { ...credentialsApp.intents[0]!, onReorged: async (intent) => void reorged.push(intent.idempotencyKey) };
-    const w = await relayerWorld({ confirmations: 4, kinds: [kind] });
+    const w = await relayerWorld({ finalityDepth: 3, kinds: [kind] });
     await w.world.testClient.setIntervalMining({ interval: 0 });
     await w.world.testClient.setAutomine(true);
     await w.submit([w.issue('reorged')]);
@@ -88,7 +88,7 @@ describe('relayer faults', () => {
   });
 
   it('fills a gap in the signer nonces with no-op transfers so that later intents are mined', async () => {
-    const w = await relayerWorld({ confirmations: 1 });
+    const w = await relayerWorld({ finalityDepth: 0 });
     const start = await w.nonceOnChain();
     await w.database.pool.query('insert into relayer_signers (chain_id, address, next_nonce) values ($1, $2, $3)', [
       w.chain.chainId,
@@ -105,7 +105,7 @@ describe('relayer faults', () => {
   });
 
   it('signs again with a new nonce when another transaction took the nonce, with exactly one effect', async () => {
-    const w = await relayerWorld({ confirmations: 2 });
+    const w = await relayerWorld({ finalityDepth: 1 });
     await w.world.testClient.setIntervalMining({ interval: 0 });
     await w.world.testClient.setAutomine(false);
     await w.submit([w.issue('taken')]);

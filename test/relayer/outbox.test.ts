@@ -48,7 +48,7 @@ describe('outbox and relayer', () => {
         confirmed.push(intent.idempotencyKey);
       },
     };
-    const w = await relayerWorld({ kinds: [kind], confirmations: 3 });
+    const w = await relayerWorld({ kinds: [kind], finalityDepth: 2 });
     await w.database.pool.query('create table issued_results (key text primary key, credential_id numeric not null)');
     const start = await w.nonceOnChain();
     await w.submit(Array.from({ length: 30 }, (_, i) => w.issue(`batch-${i}`)));
@@ -94,7 +94,7 @@ describe('outbox and relayer', () => {
   });
 
   it('prices with a legacy gas price on a chain without EIP-1559 (Polygon Edge-style), within the ceiling', async () => {
-    const w = await relayerWorld({ hardfork: 'berlin', confirmations: 1 });
+    const w = await relayerWorld({ hardfork: 'berlin', finalityDepth: 0 });
     expect((await w.world.publicClient.getBlock()).baseFeePerGas ?? null).toBeNull();
     await w.submit([w.issue('legacy')]);
     await w.startRelayer({ fees: { maxFeePerGas: 900_000_000_000n, bumpPercent: 15 } });

@@ -30,7 +30,7 @@ async function endpoint(options: { failFirst?: number; alwaysFail?: boolean } = 
 
 describe('webhooks', () => {
   it('posts every state change of an intent, signed, retries a failing endpoint, and parks deliveries after the last try', async () => {
-    const w = await relayerWorld({ confirmations: 1 });
+    const w = await relayerWorld({ finalityDepth: 0 });
     const flaky = await endpoint({ failFirst: 1 });
     const dead = await endpoint({ alwaysFail: true });
     await registerWebhooks(w.database.pool, { urls: [flaky.url], maxAttempts: 5 });
@@ -71,7 +71,7 @@ describe('webhooks', () => {
   });
 
   it('queues nothing when no endpoint is registered', async () => {
-    const w = await relayerWorld({ confirmations: 1 });
+    const w = await relayerWorld({ finalityDepth: 0 });
     await registerWebhooks(w.database.pool, { urls: [], maxAttempts: 5 });
     await w.submit([w.issue('quiet')]);
     const { rows } = await w.database.pool.query<{ n: number }>('select count(*)::int as n from graphile_worker.jobs');

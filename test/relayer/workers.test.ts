@@ -7,7 +7,7 @@ const INTENTS = 1000;
 /** Two `ledgersync worker` processes against one PostgreSQL, one signer, 1,000 intents. */
 describe('two workers at once', () => {
   it(`send each of ${INTENTS} intents once, with no nonce used twice`, async () => {
-    const w = await relayerWorld({ blockTime: 0.5, confirmations: 1 });
+    const w = await relayerWorld({ blockTime: 0.5, finalityDepth: 0 });
     const start = await w.nonceOnChain();
     const keys = Array.from({ length: INTENTS }, (_, i) => `pair-${i}`);
     const env = {
@@ -15,7 +15,7 @@ describe('two workers at once', () => {
       RPC_URL: w.world.rpcUrl,
       DEPLOYMENTS_FILE: w.world.deploymentsFile,
       RELAYER_PRIVATE_KEY: INSTITUTION_KEY,
-      RELAYER_CONFIRMATIONS: '1',
+      FINALITY_DEPTH: '0',
       RELAYER_BATCH_SIZE: '50',
       RELAYER_POLL_INTERVAL_MS: '50',
       LOG_LEVEL: 'warn',

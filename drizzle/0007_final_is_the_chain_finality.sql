@@ -1,0 +1,1 @@
+ALTER TABLE "relayer_intents" DROP COLUMN "confirmations";
