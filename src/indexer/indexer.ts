@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { createPublicClient } from 'viem';
+import { createPublicClient, zeroHash, type Hex } from 'viem';
 import type { ChainConnection } from '../chain/evm/client.js';
 import { meteredWebSocket } from '../chain/evm/client.js';
 import type { LedgersyncApp } from '../apps/types.js';
@@ -11,7 +11,11 @@ import { AdaptiveRange, toHeader } from './fetch.js';
 import { indexerMetrics } from './metrics.js';
 import { reportProgress } from './progress.js';
 import { installJournalTriggers } from './projections.js';
-import { DeepReorgError, indexNextBlock, rollBackToAncestor } from './realtime.js';
+import { indexNextBlock } from './realtime.js';
+import { NodeBehindError, verifyCheckpoint } from './reorg.js';
+import { haltReason } from './errors.js';
+import { finalizedBlock } from '../chain/finality.js';
+import { inTransaction } from '../db/transaction.js';
 import { resolveSources } from './sources.js';
 import { haltChain, initCheckpoint, readCheckpoint, recordHead } from './store.js';
 
@@ -57,15 +61,18 @@ export async function startIndexer(
 
   const acquireLock = async (): Promise<boolean> => {
     const client = await pool.connect();
-    const { rows } = await client.query<{ locked: boolean }>("select pg_try_advisory_lock(hashtextextended('ledgersync:indexer:' || $1::text, 0)) as locked", [
-      chain.chainId,
-    ]);
-    if (!rows[0]?.locked) {
-      client.release();
-      return false;
+    let locked = false;
+    try {
+      const { rows } = await client.query<{ locked: boolean }>("select pg_try_advisory_lock(hashtextextended('ledgersync:indexer:' || $1::text, 0)) as locked", [
+        chain.chainId,
+      ]);
+      locked = rows[0]?.locked === true;
+    } finally {
+      // Not holding the lock (or not knowing, when the query failed): the connection goes back, or away if broken.
+      if (!locked) client.release();
     }
-    lock = client;
-    return true;
+    if (locked) lock = client;
+    return locked;
   };
 
   const onLockError = () => {
@@ -135,11 +142,14 @@ export async function startIndexer(
   const index = async (ctx: ChainIndexer, shouldStop: () => boolean) => {
     const range = new AdaptiveRange(1_000n, ctx.maxBlockRange);
     let backoff = MIN_BACKOFF_MS;
+    // What we hold is checked against the chain once on taking the lead (the chain may have
+    // reorganised while no indexer ran), then before every backfill and whenever the head drops.
+    let verified = false;
     while (!shouldStop()) {
       try {
         let checkpoint = await readCheckpoint(pool, chain.chainId);
         if (!checkpoint) {
-          await initCheckpoint(pool, chain.chainId, toHeader(await ctx.client.getBlock({ blockNumber: ctx.startBlock })));
+          await startCheckpoint(ctx);
           continue;
         }
         if (checkpoint.haltedReason) {
@@ -148,11 +158,17 @@ export async function startIndexer(
           await sleep(30_000, shouldStop);
           continue;
         }
+        metrics.halted(false);
         const head = await ctx.client.getBlockNumber({ cacheTime: 0 });
         metrics.head(head);
         await recordHead(pool, chain.chainId, head);
-        const finalized = head - ctx.finalityDepth;
+        const finalized = finalizedBlock(head, ctx.finalityDepth);
 
+        if (!verified || checkpoint.blockNumber < finalized || checkpoint.blockNumber > head) {
+          const checked = await verifyCheckpoint(ctx, checkpoint, head);
+          verified = true;
+          if (checked.blockNumber !== checkpoint.blockNumber) continue;
+        }
         if (checkpoint.blockNumber < finalized) {
           const from = checkpoint.blockNumber + 1n;
           const progress = reportProgress(logger, { label: 'backfill', total: Number(finalized - from + 1n), unit: 'blocks' });
@@ -169,19 +185,23 @@ export async function startIndexer(
             checkpoint = await indexNextBlock(ctx, checkpoint, head);
             reportIndexed(checkpoint.blockNumber, checkpoint.blockTimestamp);
           }
-        } else if (checkpoint.blockNumber > head) {
-          // The chain got shorter than what we indexed: treat it as a reorg.
-          await rollBackToAncestor(ctx, checkpoint, head);
         } else {
           reportIndexed(checkpoint.blockNumber, checkpoint.blockTimestamp);
           await heads.next(shouldStop);
         }
         backoff = MIN_BACKOFF_MS;
       } catch (error) {
-        if (error instanceof DeepReorgError) {
+        if (error instanceof NodeBehindError) {
+          // Normal behind a load balancer: ask again at the next head, without alarm.
+          logger.debug({ reason: error.message }, 'the node is behind; waiting');
+          await heads.next(shouldStop);
+          continue;
+        }
+        const reason = haltReason(error);
+        if (reason) {
           metrics.halted(true);
-          logger.fatal({ err: error.message }, 'reorg deeper than finality: indexing halted');
-          await haltChain(pool, chain.chainId, error.message).catch(() => {});
+          logger.fatal({ reason }, 'indexing of this chain halted: retrying cannot cure this');
+          await haltChain(pool, chain.chainId, reason).catch(() => {});
           continue;
         }
         logger.warn({ err: (error as Error).message.split('\n')[0], details: (error as { details?: string }).details, retryInMs: backoff }, 'indexing step failed; retrying');
@@ -189,6 +209,15 @@ export async function startIndexer(
         backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
       }
     }
+  };
+
+  /** The first checkpoint: the block below the first one to index, header kept (a reorg of the first block rolls back to it). */
+  const startCheckpoint = async (ctx: ChainIndexer) => {
+    const below =
+      ctx.startBlock > 0n
+        ? toHeader(await ctx.client.getBlock({ blockNumber: ctx.startBlock - 1n }))
+        : { number: -1n, hash: (await ctx.client.getBlock({ blockNumber: 0n })).parentHash.toLowerCase() as Hex, parentHash: zeroHash, timestamp: 0n };
+    await inTransaction(pool, (client) => initCheckpoint(client, chain.chainId, below));
   };
 
   const reportIndexed = (block: bigint, timestamp: bigint | null) => {

@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import type { IndexedEvent, Projection } from './types.js';
 import { projectionStore, quoteIdent } from './store.js';
+import { ProjectionFailedError } from './errors.js';
 
 /**
  * Applies a batch to every projection, in registration order. When `journalBlock`
@@ -23,7 +24,12 @@ export async function applyProjections(
   }
   for (const projection of projections) {
     const mine = events.filter((e) => projection.events.includes(e.eventName));
-    if (mine.length > 0) await projection.apply(mine, store);
+    if (mine.length === 0) continue;
+    try {
+      await projection.apply(mine, store);
+    } catch (error) {
+      throw new ProjectionFailedError(projection.name, mine[0]!.blockNumber, mine.at(-1)!.blockNumber, error);
+    }
   }
   if (journal) await client.query("select set_config('ledgersync.block_number', '', true)");
 }

@@ -36,13 +36,18 @@ export async function readCheckpoint(db: pg.Pool | pg.PoolClient, chainId: numbe
   return row && { blockNumber: row.block_number, blockHash: row.block_hash, blockTimestamp: row.block_timestamp, haltedReason: row.halted_reason };
 }
 
-/** Creates the checkpoint just below the first block to index (its hash is that block's parent hash). */
-export async function initCheckpoint(db: pg.Pool, chainId: number, start: BlockHeader): Promise<void> {
-  await db.query(
-    `insert into indexer_checkpoints (chain_id, block_number, block_hash) values ($1, $2, $3)
+/**
+ * Creates the checkpoint at `below`, the block just below the first one to index,
+ * and keeps its header: when indexing starts near the head, a reorg of the first
+ * block is undone by rolling back to it like any other.
+ */
+export async function initCheckpoint(client: pg.PoolClient, chainId: number, below: BlockHeader): Promise<void> {
+  const { rowCount } = await client.query(
+    `insert into indexer_checkpoints (chain_id, block_number, block_hash, block_timestamp) values ($1, $2, $3, $4)
      on conflict (chain_id) do nothing`,
-    [chainId, start.number - 1n, start.parentHash],
+    [chainId, below.number, below.hash, below.timestamp],
   );
+  if (rowCount === 1 && below.number >= 0n) await insertBlock(client, chainId, below);
 }
 
 /**

@@ -33,9 +33,14 @@ export interface FaultPlan {
   rangeErrorStyle?: 'alchemy' | 'infura' | 'quicknode' | 'generic' | 'mixed';
   /** Delay every forwarded request by this much: a slow node, to widen race windows in tests. */
   latencyMs?: number;
+  /**
+   * eth_blockNumber only: answer a head up to this many blocks below upstream's, at random, as a
+   * provider behind a load balancer does when some of its nodes lag. Applies whatever `methods` says.
+   */
+  headLag?: number;
 }
 
-export type FaultKind = 'error' | 'serverError' | 'rateLimit' | 'timeout' | 'truncate' | 'range';
+export type FaultKind = 'error' | 'serverError' | 'rateLimit' | 'timeout' | 'truncate' | 'range' | 'lag';
 
 export interface ProxyStats {
   /** HTTP requests received. */
@@ -194,8 +199,9 @@ class FaultProxy implements RpcProxy {
     const httpFault = this.drawHttpFault(messages);
     if (httpFault) return this.applyHttpFault(httpFault, body, messages, batch, res);
     const errorDraws = messages.map((m) => this.isEligible(m.method) && this.random() < (this.plan.errorRate ?? 0));
+    const lagDraws = messages.map((m) => (m.method === 'eth_blockNumber' && this.plan.headLag ? Math.floor(this.random() * (this.plan.headLag + 1)) : 0));
 
-    const local = await this.answerLocally(messages, errorDraws);
+    const local = await this.answerLocally(messages, errorDraws, lagDraws);
     if (local.every((reply) => reply === undefined)) return this.passThrough(body, res);
     if (local.every((reply) => reply !== undefined)) return sendJson(res, 200, batch ? local : local[0]);
     return this.forwardRest(messages, local, res);
@@ -276,8 +282,8 @@ class FaultProxy implements RpcProxy {
     res.write(reply.body.subarray(0, Math.floor(reply.body.length / 2)), () => res.destroy());
   }
 
-  /** Range errors first (a provider rejects the query before running it), then injected errors. */
-  private async answerLocally(messages: RpcMessage[], errorDraws: boolean[]): Promise<(RpcReply | undefined)[]> {
+  /** Range errors first (a provider rejects the query before running it), then injected errors, then lagging heads. */
+  private async answerLocally(messages: RpcMessage[], errorDraws: boolean[], lagDraws: number[]): Promise<(RpcReply | undefined)[]> {
     const head = memo(() => this.fetchHead());
     const replies: (RpcReply | undefined)[] = [];
     for (const [i, message] of messages.entries()) {
@@ -285,7 +291,19 @@ class FaultProxy implements RpcProxy {
       if (range) this.countFault('range');
       else if (errorDraws[i]) this.countFault('error');
       const error = range ?? (errorDraws[i] ? INJECTED_ERROR : undefined);
-      replies.push(error ? { jsonrpc: '2.0', id: message.id ?? null, error } : undefined);
+      if (error) {
+        replies.push({ jsonrpc: '2.0', id: message.id ?? null, error });
+        continue;
+      }
+      const lag = lagDraws[i] ?? 0;
+      const upstreamHead = lag > 0 ? await head() : undefined;
+      if (upstreamHead === undefined) {
+        replies.push(undefined);
+        continue;
+      }
+      this.countFault('lag');
+      const lagging = upstreamHead > BigInt(lag) ? upstreamHead - BigInt(lag) : 0n;
+      replies.push({ jsonrpc: '2.0', id: message.id ?? null, result: `0x${lagging.toString(16)}` });
     }
     return replies;
   }
