@@ -37,6 +37,7 @@ const STANDBY_RETRY_MS = 2_000;
 // Retries of a failed step: quick at first (most RPC faults are momentary), never slower than this.
 const MIN_BACKOFF_MS = 200;
 const MAX_BACKOFF_MS = 10_000;
+const HALT_REMINDER_MS = 5 * 60_000;
 
 /**
  * The indexer of one chain. One process holds a PostgreSQL advisory lock and
@@ -145,6 +146,8 @@ export async function startIndexer(
     // What we hold is checked against the chain once on taking the lead (the chain may have
     // reorganised while no indexer ran), then before every backfill and whenever the head drops.
     let verified = false;
+    let haltLogged: string | undefined;
+    let haltLoggedAt = 0;
     while (!shouldStop()) {
       try {
         let checkpoint = await readCheckpoint(pool, chain.chainId);
@@ -154,9 +157,19 @@ export async function startIndexer(
         }
         if (checkpoint.haltedReason) {
           metrics.halted(true);
-          logger.error({ reason: checkpoint.haltedReason }, 'indexing of this chain is halted; clear indexer_checkpoints.halted_reason after repairing to resume');
-          await sleep(30_000, shouldStop);
+          // Said once per halt (and every few minutes), checked often: clearing the reason resumes at once.
+          if (haltLogged !== checkpoint.haltedReason || Date.now() - haltLoggedAt > HALT_REMINDER_MS) {
+            logger.error({ reason: checkpoint.haltedReason }, 'indexing of this chain is halted; clear indexer_checkpoints.halted_reason after repairing to resume');
+            haltLogged = checkpoint.haltedReason;
+            haltLoggedAt = Date.now();
+          }
+          await sleep(STANDBY_RETRY_MS, shouldStop);
           continue;
+        }
+        if (haltLogged) {
+          logger.info('halt cleared; indexing resumes');
+          haltLogged = undefined;
+          verified = false;
         }
         metrics.halted(false);
         const head = await ctx.client.getBlockNumber({ cacheTime: 0 });
@@ -202,6 +215,8 @@ export async function startIndexer(
           metrics.halted(true);
           logger.fatal({ reason }, 'indexing of this chain halted: retrying cannot cure this');
           await haltChain(pool, chain.chainId, reason).catch(() => {});
+          haltLogged = reason;
+          haltLoggedAt = Date.now();
           continue;
         }
         logger.warn({ err: (error as Error).message.split('\n')[0], details: (error as { details?: string }).details, retryInMs: backoff }, 'indexing step failed; retrying');

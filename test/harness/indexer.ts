@@ -6,9 +6,14 @@ import { credentialsApp } from '../../src/apps/credentials/index.js';
 import { createLogger } from '../../src/runtime/logger.js';
 import { createTestDatabase } from './db.js';
 
-/** An in-process indexer of the credentials app into a fresh database. */
-export async function runIndexer(rpcUrl: string, options: Partial<IndexerOptions> & { deploymentsFile: string; wsUrl?: string }) {
-  const database = await createTestDatabase();
+type TestDatabase = Awaited<ReturnType<typeof createTestDatabase>>;
+
+/**
+ * An in-process indexer of the credentials app into a fresh database, or into
+ * `database` (an indexer restarted on what an earlier one left; not dropped here).
+ */
+export async function runIndexer(rpcUrl: string, options: Partial<IndexerOptions> & { deploymentsFile: string; wsUrl?: string; database?: TestDatabase }) {
+  const database = options.database ?? (await createTestDatabase());
   const chain = await connectChain(rpcUrl, options.wsUrl);
   const indexer = await startIndexer(
     chain,
@@ -18,7 +23,7 @@ export async function runIndexer(rpcUrl: string, options: Partial<IndexerOptions
     createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'),
   );
   let closed: Promise<void> | undefined;
-  const close = () => (closed ??= indexer.stop().then(() => database.drop()));
+  const close = () => (closed ??= indexer.stop().then(() => (options.database ? undefined : database.drop())));
   // Also when the test fails or times out before its own cleanup runs.
   onTestFinished(close);
   return { database, chain, indexer, close };

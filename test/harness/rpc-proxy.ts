@@ -38,6 +38,8 @@ export interface FaultPlan {
    * provider behind a load balancer does when some of its nodes lag. Applies whatever `methods` says.
    */
   headLag?: number;
+  /** The least lag drawn (default 0): equal to headLag for a node that is always that far behind. */
+  headLagMin?: number;
 }
 
 export type FaultKind = 'error' | 'serverError' | 'rateLimit' | 'timeout' | 'truncate' | 'range' | 'lag';
@@ -199,7 +201,8 @@ class FaultProxy implements RpcProxy {
     const httpFault = this.drawHttpFault(messages);
     if (httpFault) return this.applyHttpFault(httpFault, body, messages, batch, res);
     const errorDraws = messages.map((m) => this.isEligible(m.method) && this.random() < (this.plan.errorRate ?? 0));
-    const lagDraws = messages.map((m) => (m.method === 'eth_blockNumber' && this.plan.headLag ? Math.floor(this.random() * (this.plan.headLag + 1)) : 0));
+    const { headLag = 0, headLagMin = 0 } = this.plan;
+    const lagDraws = messages.map((m) => (m.method === 'eth_blockNumber' && headLag > 0 ? headLagMin + Math.floor(this.random() * (headLag - headLagMin + 1)) : 0));
 
     const local = await this.answerLocally(messages, errorDraws, lagDraws);
     if (local.every((reply) => reply === undefined)) return this.passThrough(body, res);
