@@ -11,6 +11,7 @@ import type { IntentKind } from '../../src/relayer/types.js';
 import { createTestDatabase } from './db.js';
 import { vaultWorld } from './vault-world.js';
 import { inTransaction } from '../../src/db/transaction.js';
+import { startRpcProxy, type FaultPlan } from './rpc-proxy.js';
 
 /** anvil's second dev account: the institution registered in the vault world, and the relayer's signer. */
 export const INSTITUTION_KEY: Hex = '0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d';
@@ -27,11 +28,15 @@ export const fastRelayer: RelayerOptions = {
 };
 
 /** A private anvil with the vault, a fresh database, and an outbox whose signer is the institution. */
-export async function relayerWorld(options: { blockTime?: number; finalityDepth?: number; kinds?: IntentKind[]; hardfork?: string } = {}) {
+export async function relayerWorld(
+  options: { blockTime?: number; finalityDepth?: number; kinds?: IntentKind[]; hardfork?: string; /** Relay through a fault proxy in front of the chain. */ node?: FaultPlan } = {},
+) {
   const world = await vaultWorld({ blockTime: options.blockTime ?? 0.2, ...(options.hardfork ? { hardfork: options.hardfork } : {}) });
   const database = await createTestDatabase();
   onTestFinished(() => database.drop());
-  const chain = await connectChain(world.rpcUrl);
+  const node = options.node ? await startRpcProxy(world.rpcUrl, options.node) : undefined;
+  if (node) onTestFinished(() => node.close());
+  const chain = await connectChain(node?.url ?? world.rpcUrl);
   const account = mnemonicToAccount(MNEMONIC, { addressIndex: 1 });
   const kinds = options.kinds ?? credentialsApp.intents;
   const outbox = createOutbox({
@@ -52,6 +57,7 @@ export async function relayerWorld(options: { blockTime?: number; finalityDepth?
 
   return {
     world,
+    node,
     database,
     chain,
     account,
