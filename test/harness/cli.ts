@@ -44,9 +44,10 @@ export class RunningCli {
   output = '';
   readonly exited: Promise<number | null>;
 
-  constructor(args: string[], options: { cwd: string; env: Record<string, string> }) {
+  /** `script`: what node runs instead of the ledgersync CLI (node arguments, e.g. a test's own worker). */
+  constructor(args: string[], options: { cwd: string; env: Record<string, string>; script?: string[] }) {
     // Its own process group, like a command in a terminal, so that stop() can signal it the way Ctrl-C does.
-    this.child = spawn(process.execPath, [CLI, ...args], { cwd: options.cwd, env: cleanEnv(options.env), detached: true });
+    this.child = spawn(process.execPath, [...(options.script ?? [CLI]), ...args], { cwd: options.cwd, env: cleanEnv(options.env), detached: true });
     this.child.stdout!.on('data', (c: Buffer) => (this.output += c.toString()));
     this.child.stderr!.on('data', (c: Buffer) => (this.output += c.toString()));
     this.exited = new Promise((resolve) => this.child.once('exit', (code) => resolve(code)));
