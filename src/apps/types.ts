@@ -47,6 +47,8 @@ export interface AppContext {
   publicUrl?: string;
   /** Rows an app may keep in memory between indexer commits (0: read PostgreSQL every time). */
   readCacheEntries?: number;
+  /** How often an in-memory cache checks that its invalidations still arrive (CoherentCache's heartbeat). */
+  readCacheHeartbeatMs?: number;
   /** Writes per minute per API key (needs the server's rate limiting on); 0 or absent: no per-key limit. */
   rateLimitPerKey?: number;
 }

@@ -2,6 +2,7 @@
 import { Command, Option } from 'commander';
 import { loadConfig, type Config } from '../config/index.js';
 import { createLogger, type Logger } from '../runtime/logger.js';
+import { configSecrets, createScrubber } from '../runtime/redact.js';
 import { boundHeapGrowth } from '../runtime/heap.js';
 import { openStack, openDatabaseOnly } from '../runtime/stack.js';
 import { startRole, type Role, type RunningRole } from '../runtime/roles.js';
@@ -90,8 +91,10 @@ program
   .action((options: { json?: boolean }) =>
     oneShot(async (config) => {
       const lines = await collectStatus(config);
-      if (options.json) console.log(JSON.stringify(lines, null, 2));
-      else for (const line of lines) console.log(`${line.ok ? 'ok  ' : 'FAIL'}  ${line.name.padEnd(9)} ${line.text}`);
+      // Error texts in the report come from libraries, which may quote an RPC URL whole.
+      const scrub = createScrubber(configSecrets(config));
+      if (options.json) console.log(scrub(JSON.stringify(lines, null, 2)));
+      else for (const line of lines) console.log(scrub(`${line.ok ? 'ok  ' : 'FAIL'}  ${line.name.padEnd(9)} ${line.text}`));
       if (lines.some((l) => !l.ok)) process.exitCode = 1;
     }),
   );
@@ -113,7 +116,7 @@ for (const app of apps) {
 async function run(roles: Role[]): Promise<void> {
   const config = configOrExit();
   boundHeapGrowth();
-  const logger = createLogger(config.logLevel);
+  const logger = createLogger(config.logLevel, { secrets: configSecrets(config) });
   const started = Date.now();
   let stack: Awaited<ReturnType<typeof openStack>> | undefined;
   const running: RunningRole[] = [];
@@ -144,18 +147,18 @@ async function run(roles: Role[]): Promise<void> {
   } catch (error) {
     for (const role of running.reverse()) await role.stop().catch(() => {});
     await stack?.close();
-    fail(error);
+    fail(error, config);
   }
 }
 
 /** Runs a command that does its work and exits; any error becomes one line on stderr and exit 1. */
 async function oneShot(work: (config: Config, logger: Logger) => Promise<void>): Promise<void> {
   const config = configOrExit();
-  const logger = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel);
+  const logger = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel, { secrets: configSecrets(config) });
   try {
     await work(config, logger);
   } catch (error) {
-    fail(error);
+    fail(error, config);
   }
 }
 
@@ -167,9 +170,11 @@ function configOrExit(): Config {
   }
 }
 
-function fail(error: unknown): never {
+/** One line on stderr, scrubbed of the configuration's secrets (when it could be read) and of anything key-like in a URL. */
+function fail(error: unknown, config?: Config): never {
   const message = error instanceof Error ? error.message : String(error);
-  process.stderr.write(`ledgersync: ${message.split('\n')[0]}\n`);
+  const scrub = createScrubber(config ? configSecrets(config) : []);
+  process.stderr.write(`ledgersync: ${scrub(message.split('\n')[0]!)}\n`);
   process.exit(1);
 }
 

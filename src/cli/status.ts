@@ -5,7 +5,7 @@ import { embeddedPostgresUrl } from '../db/embedded.js';
 import { connectChain } from '../chain/evm/client.js';
 import { hasCode } from '../chain/evm/deploy.js';
 import { readDeployments } from '../chain/evm/deployments.js';
-import { redactUrl } from '../runtime/logger.js';
+import { redactUrl } from '../runtime/redact.js';
 
 interface Line {
   name: string;

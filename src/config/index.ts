@@ -67,6 +67,7 @@ const envSchema = z.object({
   /** Proxies in front of the API whose X-Forwarded-For is believed (the client address for rate limits and logs). */
   TRUST_PROXY_HOPS: z.coerce.number().int().min(0).max(10).default(0),
   READ_CACHE_ENTRIES: z.coerce.number().int().min(0).max(10_000_000).default(100_000),
+  READ_CACHE_HEARTBEAT_MS: z.coerce.number().int().min(50).max(600_000).default(5_000),
   RATE_LIMIT_PER_IP: z.coerce.number().int().min(0).max(10_000_000).default(6_000),
   RATE_LIMIT_PER_KEY: z.coerce.number().int().min(0).max(1_000_000).default(600),
   CORS_ORIGINS: z
@@ -127,7 +128,7 @@ function buildConfig(env: z.infer<typeof envSchema>, cwd: string) {
   }
   return {
     home,
-    http: { host: env.HOST, port: env.PORT, trustProxyHops: env.TRUST_PROXY_HOPS, publicUrl: env.PUBLIC_URL?.replace(/\/+$/, ''), readCacheEntries: env.READ_CACHE_ENTRIES, rateLimitPerIp: env.RATE_LIMIT_PER_IP, rateLimitPerKey: env.RATE_LIMIT_PER_KEY, corsOrigins: env.CORS_ORIGINS },
+    http: { host: env.HOST, port: env.PORT, trustProxyHops: env.TRUST_PROXY_HOPS, publicUrl: env.PUBLIC_URL?.replace(/\/+$/, ''), readCacheEntries: env.READ_CACHE_ENTRIES, readCacheHeartbeatMs: env.READ_CACHE_HEARTBEAT_MS, rateLimitPerIp: env.RATE_LIMIT_PER_IP, rateLimitPerKey: env.RATE_LIMIT_PER_KEY, corsOrigins: env.CORS_ORIGINS },
     logLevel: env.LOG_LEVEL,
     database: env.DATABASE_URL
       ? ({ kind: 'url', url: env.DATABASE_URL } as const)

@@ -1,7 +1,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type pg from 'pg';
 import type { Task } from 'graphile-worker';
-import { redactUrl } from '../runtime/logger.js';
+import { redactUrl } from '../runtime/redact.js';
 
 export interface WebhookConfig {
   urls: string[];

@@ -1,12 +1,21 @@
 import { pino, type Logger } from 'pino';
+import { createScrubber } from './redact.js';
 
 export type { Logger };
 
+export interface LoggerOptions {
+  destination?: pino.DestinationStream;
+  /** Values that must never be printed (see `configSecrets`): removed from every line, wherever they hide in it. */
+  secrets?: Iterable<string>;
+}
+
 /**
- * JSON logs. Secrets are kept out at the source (URLs are logged through
- * `redactUrl`); the redact list is a second line of defence.
+ * JSON logs. Every line is scrubbed as it is written, after serialisation: a library's
+ * error (viem's message, stack, `url`, `metaMessages`, nested `cause`s) can carry an
+ * RPC key in places no serializer knows about. The redact list keeps known fields
+ * tidy; the scrubber is what keeps secrets out.
  */
-export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
+export function createLogger(level: string, options: LoggerOptions = {}): Logger {
   return pino(
     {
       level,
@@ -23,23 +32,8 @@ export function createLogger(level: string, destination?: pino.DestinationStream
         ],
         censor: '[redacted]',
       },
+      hooks: { streamWrite: createScrubber(options.secrets ?? []) },
     },
-    destination,
+    options.destination,
   );
-}
-
-/** A URL with its password (and any `key`/`token` query values) replaced, safe to log. */
-export function redactUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = 'redacted';
-    for (const name of [...parsed.searchParams.keys()]) {
-      if (/key|token|secret|password/i.test(name)) parsed.searchParams.set(name, 'redacted');
-    }
-    // API keys often sit in the path (e.g. /v2/<key>); keep only the host for those.
-    if (/[0-9a-f]{24,}/i.test(parsed.pathname)) parsed.pathname = '/…';
-    return parsed.toString();
-  } catch {
-    return '[unparseable url]';
-  }
 }

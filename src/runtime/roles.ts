@@ -139,6 +139,7 @@ async function appContext(stack: Stack): Promise<AppContext> {
     deploymentsFile: stack.config.deploymentsFile,
     rateLimitPerKey: stack.config.http.rateLimitPerKey,
     readCacheEntries: stack.config.http.readCacheEntries,
+    readCacheHeartbeatMs: stack.config.http.readCacheHeartbeatMs,
     publicUrl: stack.config.http.publicUrl,
   };
   const { relayer } = stack.config;

@@ -10,7 +10,8 @@ import { deployContracts } from '../chain/evm/deploy.js';
 import { findDeployment } from '../chain/evm/deployments.js';
 import { apps } from '../apps/index.js';
 import { claimHome, anvilPidFile, writePidFile, HomeInUseError } from './home-lock.js';
-import { redactUrl, type Logger } from './logger.js';
+import type { Logger } from './logger.js';
+import { redactUrl } from './redact.js';
 
 /** The database and chain a process works against, and whatever it had to start for them. */
 export interface Stack {

@@ -2,7 +2,6 @@ import { describe, expect, it } from 'vitest';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { findDeployment, readDeployments, recordDeployment, DeploymentsFileError } from '../../src/chain/evm/deployments.js';
-import { redactUrl } from '../../src/runtime/logger.js';
 import { scratchDir } from '../harness/cli.js';
 
 describe('deployments file', () => {
@@ -29,16 +28,5 @@ describe('deployments file', () => {
     writeFileSync(file, content);
     expect(() => readDeployments(file)).toThrow(DeploymentsFileError);
     expect(() => readDeployments(file)).toThrow(message);
-  });
-});
-
-describe('redactUrl', () => {
-  it.each([
-    ['postgres://app:s3cret@db:5432/app', 'postgres://app:redacted@db:5432/app'],
-    ['https://rpc.example/v1?apikey=abc', 'https://rpc.example/v1?apikey=redacted'],
-    ['https://eth-mainnet.example/v2/0123456789abcdef0123456789abcdef', 'https://eth-mainnet.example/%E2%80%A6'],
-    ['http://127.0.0.1:8545', 'http://127.0.0.1:8545/'],
-  ])('%s → %s', (url, safe) => {
-    expect(redactUrl(url)).toBe(safe);
   });
 });

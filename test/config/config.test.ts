@@ -8,7 +8,7 @@ describe('configuration', () => {
   it('defaults to embedded PostgreSQL and anvil under .ledgersync, API on 127.0.0.1:8000', () => {
     const cwd = scratchDir();
     const config = loadConfig({}, cwd);
-    expect(config.http).toEqual({ host: '127.0.0.1', port: 8000, trustProxyHops: 0, publicUrl: undefined, readCacheEntries: 100_000, rateLimitPerIp: 6000, rateLimitPerKey: 600, corsOrigins: [] });
+    expect(config.http).toEqual({ host: '127.0.0.1', port: 8000, trustProxyHops: 0, publicUrl: undefined, readCacheEntries: 100_000, readCacheHeartbeatMs: 5_000, rateLimitPerIp: 6000, rateLimitPerKey: 600, corsOrigins: [] });
     expect(config.home).toBe(join(cwd, '.ledgersync'));
     expect(config.database).toMatchObject({ kind: 'embedded', dir: join(cwd, '.ledgersync', 'postgres') });
     expect(config.chain).toMatchObject({ kind: 'embedded', port: 8545, blockTime: 1 });

@@ -34,7 +34,7 @@ describe('progress of long work', () => {
   it('logs a line every interval when not on a terminal, and a summary at the end', async () => {
     const lines: Array<Record<string, unknown>> = [];
     const sink = new Writable({ write: (chunk, _enc, done) => (lines.push(JSON.parse(String(chunk))), done()) });
-    const progress = reportProgress(createLogger('info', sink), { label: 'backfill', total: 100, unit: 'blocks', tty: false, intervalMs: 20 });
+    const progress = reportProgress(createLogger('info', { destination: sink }), { label: 'backfill', total: 100, unit: 'blocks', tty: false, intervalMs: 20 });
     progress.update(10, 500);
     await new Promise((r) => setTimeout(r, 30));
     progress.update(60, 2500);

@@ -41,7 +41,10 @@ export async function credentialRoutes(app: FastifyInstance, context: AppContext
   const { pool, chain } = context;
   const vault = vaultAddress(context.deploymentsFile, chain.chainId);
   // Indexed credentials from memory, emptied at every indexer commit that changes projections.
-  const memory = new CoherentCache<CredentialRecord>(pool, PROJECTIONS_CHANNEL, app.log, context.readCacheEntries);
+  const memory = new CoherentCache<CredentialRecord>(pool, PROJECTIONS_CHANNEL, app.log, {
+    maxEntries: context.readCacheEntries,
+    heartbeatMs: context.readCacheHeartbeatMs,
+  });
   await memory.start();
   app.addHook('onClose', () => memory.close());
   const indexed = (id: string) => memory.get(id, () => cachedCredential(pool, chain.chainId, id));
