@@ -8,6 +8,7 @@ import { startRpcProxy } from '../harness/rpc-proxy.js';
 import { createEmptyDatabase } from '../harness/db.js';
 import { RunningCli, scratchDir } from '../harness/cli.js';
 import { connectDatabase } from '../../src/db/client.js';
+import { until } from '../harness/until.js';
 
 const KILLS = 22;
 
@@ -84,6 +85,68 @@ describe('indexer killed at random moments', () => {
     expect(state.credentials).toHaveLength(issued.length);
     expect(issued.length).toBeGreaterThan(600);
   }, 240_000);
+});
+
+const ROUNDS = 20;
+const FINALITY = 8;
+
+/**
+ * Downtime: the indexer (a child process, behind a node whose head answers lag
+ * up to 10 blocks at random) is killed; while it is down the chain reorganises
+ * (1 to FINALITY − 1 blocks, reaching into what it had indexed) and moves past
+ * finality; it is started again. After every round of that, the projections
+ * equal a fresh index of the canonical chain.
+ */
+describe('indexer down while the chain reorganises', () => {
+  it(`ends equal to the canonical chain after ${ROUNDS} rounds of kill, reorg and restart behind a lagging node`, async () => {
+    const world = await vaultWorld();
+    onTestFinished(() => world.stop());
+    for (let i = 0; i < 20; i++) await world.issueBatch(2);
+    const node = await startRpcProxy(world.rpcUrl, { headLag: 10 });
+    onTestFinished(() => node.close());
+    const database = await createEmptyDatabase();
+    onTestFinished(() => database.drop());
+    const { pool, close } = connectDatabase(database.url, { max: 2 });
+    onTestFinished(close);
+    const env = {
+      DATABASE_URL: database.url,
+      RPC_URL: node.url,
+      DEPLOYMENTS_FILE: world.deploymentsFile,
+      FINALITY_DEPTH: String(FINALITY),
+      INDEXER_POLL_INTERVAL_MS: '100',
+      LOG_LEVEL: 'warn',
+    };
+    const cwd = scratchDir();
+
+    let reorgedIndexedBlocks = 0;
+    for (let round = 0; round < ROUNDS; round++) {
+      const indexer = new RunningCli(['indexer'], { cwd, env });
+      // Let it catch up with the head (as far as the lagging node lets it), and a little more.
+      const head = await world.publicClient.getBlockNumber();
+      await until(async () => ((await checkpointOf(pool)) ?? -1n) >= head - 2n, `round ${round}: the indexer to catch up`, 30_000);
+      await new Promise((r) => setTimeout(r, Math.random() * 500));
+      const checkpoint = (await checkpointOf(pool))!;
+      await indexer.kill();
+
+      const depth = 1 + Math.floor(Math.random() * (FINALITY - 1));
+      const top = await world.publicClient.getBlockNumber();
+      if (checkpoint > top - BigInt(depth)) reorgedIndexedBlocks++;
+      await world.reorg(depth);
+      await world.issueBatch(1);
+      await world.mine(FINALITY + Math.floor(Math.random() * 4));
+    }
+
+    const last = new RunningCli(['indexer'], { cwd, env });
+    const head = await world.publicClient.getBlockNumber();
+    await until(async () => (await checkpointOf(pool)) === head, `the indexer to reach ${head}`, 60_000);
+    expect(await last.stop('SIGTERM')).toBe(0);
+
+    // The reorgs reached into indexed blocks, and nothing was ever taken for a reorg deeper than finality.
+    expect(reorgedIndexedBlocks).toBeGreaterThanOrEqual(ROUNDS / 2);
+    const { rows } = await pool.query('select halted_reason from indexer_checkpoints');
+    expect(rows[0].halted_reason).toBeNull();
+    expect(await snapshot(pool, head)).toEqual(await freshIndex(world.rpcUrl, world.deploymentsFile, head));
+  }, 300_000);
 });
 
 /** The checkpoint, or undefined before the first indexer life got as far as creating it. */
