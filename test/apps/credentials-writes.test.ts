@@ -5,7 +5,7 @@ import { connectChain } from '../../src/chain/evm/client.js';
 import { startIndexer } from '../../src/indexer/indexer.js';
 import { intentRoutes } from '../../src/relayer/routes.js';
 import { credentialsApp } from '../../src/apps/credentials/index.js';
-import { createApiKey, revokeApiKey } from '../../src/apps/credentials/api-keys.js';
+import { createApiKey, revokeApiKey } from '../../src/http/api-keys.js';
 import { createOutbox } from '../../src/relayer/outbox.js';
 import { relayerWorld } from '../harness/relayer.js';
 import { until } from '../harness/until.js';

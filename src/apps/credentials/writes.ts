@@ -3,10 +3,10 @@ import { z } from 'zod';
 import { stringToHex, type Address } from 'viem';
 import { problemSchema, sendProblem } from '../../http/problem.js';
 import { routeSchema } from '../../http/zod.js';
+import { requireKey } from '../../http/api-keys.js';
 import { IdempotencyConflictError, IntentRejectedError, type Outbox, type SubmitIntent } from '../../relayer/outbox.js';
 import { inTransaction } from '../../db/transaction.js';
 import type { AppContext } from '../types.js';
-import { authenticate, type ApiKeyOwner } from './api-keys.js';
 import { documentFingerprint } from './routes.js';
 import { cachedCredential, findCredential, vaultAddress } from './status.js';
 
@@ -29,12 +29,6 @@ const institutionBody = z
 const revokeBody = z.object({ reason: z.string().min(1).max(31, 'expected at most 31 characters (it is stored on chain as bytes32)') }).strict();
 const idParams = z.object({ id: z.string().regex(/^[1-9]\d{0,76}$/, 'expected a credential id (a positive integer)') });
 const idempotencyKey = z.string().regex(/^[\x21-\x7e]{1,200}$/, 'expected 1 to 200 visible ASCII characters');
-
-declare module 'fastify' {
-  interface FastifyRequest {
-    apiKey?: ApiKeyOwner;
-  }
-}
 
 /**
  * Issue and revoke through the outbox: 202 with the intent and a Location to
@@ -61,16 +55,7 @@ export async function credentialWriteRoutes(app: FastifyInstance, context: AppCo
     }
   };
 
-  const requireKey = async (request: FastifyRequest, reply: FastifyReply) => {
-    const header = request.headers.authorization;
-    const presented = header?.startsWith('Bearer ') ? header.slice(7).trim() : undefined;
-    const owner = presented ? await authenticate(pool, presented) : undefined;
-    if (!owner) {
-      reply.header('www-authenticate', 'Bearer');
-      return sendProblem(request, reply, 401, presented ? 'unknown or revoked API key' : 'an API key is required: Authorization: Bearer lsk_…');
-    }
-    request.apiKey = owner;
-  };
+  const authenticated = requireKey(pool);
 
   /** Submits in its own transaction and answers 202 (or the problem). */
   const submit = async (request: FastifyRequest, reply: FastifyReply, outbox: Outbox, intent: Omit<SubmitIntent, 'idempotencyKey'>) => {
@@ -104,7 +89,7 @@ export async function credentialWriteRoutes(app: FastifyInstance, context: AppCo
   app.post(
     '/api/institutions',
     {
-      preHandler: [requireKey, perKeyLimit],
+      preHandler: [authenticated, perKeyLimit],
       schema: {
         summary: 'Register or update an institution (admin key; 202: follow the intent at Location)',
         tags: ['institutions'],
@@ -130,7 +115,7 @@ export async function credentialWriteRoutes(app: FastifyInstance, context: AppCo
     '/api/credentials/issue',
     {
       bodyLimit: 16 * 1024 * 1024,
-      preHandler: [requireKey, perKeyLimit, requireInstitution],
+      preHandler: [authenticated, perKeyLimit, requireInstitution],
       schema: {
         summary: 'Issue a credential (202: follow the intent at Location)',
         tags: ['credentials'],
@@ -152,7 +137,7 @@ export async function credentialWriteRoutes(app: FastifyInstance, context: AppCo
   app.post(
     '/api/credentials/:id/revoke',
     {
-      preHandler: [requireKey, perKeyLimit, requireInstitution],
+      preHandler: [authenticated, perKeyLimit, requireInstitution],
       schema: {
         summary: 'Revoke a credential of your institution (202: follow the intent at Location)',
         tags: ['credentials'],
