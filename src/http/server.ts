@@ -91,7 +91,10 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
         version: options.version,
         description: 'Reads from PostgreSQL mirrors of contract events; writes through a transactional outbox.',
       },
-      components: { schemas: { Problem: { ...problemSchema, required: [...problemSchema.required] } } },
+      components: {
+        schemas: { Problem: { ...problemSchema, required: [...problemSchema.required] } },
+        securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'an API key, lsk_…, from `ledgersync api-key create`' } },
+      },
     },
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });

@@ -51,7 +51,11 @@ describe('issuing and revoking through the API', () => {
     expect(forbidden.json().detail).toBe(`this server signs for ${w.account.address.toLowerCase()}, 0x000000000000000000000000000000000000dead, not for institution 0x000000000000000000000000000000000000beef`);
     const routed = await post('/api/credentials/issue', { ...issue, metadataURI: 'ipfs://dead' }, stranger.key);
     expect(routed.statusCode).toBe(202);
-    expect((await server.inject({ url: routed.headers.location as string })).json().signer).toBe('0x000000000000000000000000000000000000dead');
+    const read = (url: string, key: string) => server.inject({ url, headers: { authorization: `Bearer ${key}` } });
+    expect((await read(routed.headers.location as string, stranger.key)).json().signer).toBe('0x000000000000000000000000000000000000dead');
+    // Recorded as the stranger's: no other institution's key reads it back, an admin key does.
+    expect((await read(routed.headers.location as string, registrar.key)).statusCode).toBe(404);
+    expect((await read(routed.headers.location as string, admin.key)).statusCode).toBe(200);
     expect((await post('/api/credentials/issue', { ...issue, student: 'nobody' }, registrar.key)).statusCode).toBe(400);
     expect((await post('/api/credentials/issue', issue, admin.key)).statusCode).toBe(403);
     expect((await post('/api/institutions', { address: w.account.address, name: 'Registrar' }, registrar.key)).statusCode).toBe(403);
@@ -68,7 +72,7 @@ describe('issuing and revoking through the API', () => {
 
     await w.startRelayer();
     const confirmed = await until(async () => {
-      const intent = (await server.inject({ url: location })).json();
+      const intent = (await read(location, registrar.key)).json();
       return intent.state === 'confirmed' && intent;
     }, 'confirmation');
     const id = confirmed.events.find((e: { eventName: string }) => e.eventName === 'CredentialIssued').args.id as string;

@@ -66,7 +66,7 @@ export async function credentialWriteRoutes(app: FastifyInstance, context: AppCo
     // Scoped to the API key, so that two clients can never collide on a key.
     const key = `api:${owner.keyId}:${given?.data ?? crypto.randomUUID()}`;
     try {
-      const submitted = await inTransaction(pool, (client) => outbox.submit(client, { ...intent, idempotencyKey: key }));
+      const submitted = await inTransaction(pool, (client) => outbox.submit(client, { ...intent, idempotencyKey: key, submittedBy: owner.keyId }));
       reply.header('location', `/api/tx/${submitted.id}`);
       return reply.code(202).send({ intent: { id: String(submitted.id), state: submitted.state, created: submitted.created }, links: { intent: `/api/tx/${submitted.id}` } });
     } catch (error) {
@@ -93,6 +93,7 @@ export async function credentialWriteRoutes(app: FastifyInstance, context: AppCo
       schema: {
         summary: 'Register or update an institution (admin key; 202: follow the intent at Location)',
         tags: ['institutions'],
+        security: [{ apiKey: [] }],
         body: routeSchema(institutionBody),
         response: { 400: problemSchema, 401: problemSchema, 403: problemSchema, 409: problemSchema, 422: problemSchema, 503: problemSchema },
       },
@@ -119,6 +120,7 @@ export async function credentialWriteRoutes(app: FastifyInstance, context: AppCo
       schema: {
         summary: 'Issue a credential (202: follow the intent at Location)',
         tags: ['credentials'],
+        security: [{ apiKey: [] }],
         body: routeSchema(issueBody),
         response: { 400: problemSchema, 401: problemSchema, 403: problemSchema, 409: problemSchema, 422: problemSchema, 503: problemSchema },
       },
@@ -141,6 +143,7 @@ export async function credentialWriteRoutes(app: FastifyInstance, context: AppCo
       schema: {
         summary: 'Revoke a credential of your institution (202: follow the intent at Location)',
         tags: ['credentials'],
+        security: [{ apiKey: [] }],
         params: routeSchema(idParams),
         body: routeSchema(revokeBody),
         response: { 400: problemSchema, 401: problemSchema, 403: problemSchema, 404: problemSchema, 409: problemSchema, 422: problemSchema, 503: problemSchema },
