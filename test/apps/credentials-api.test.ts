@@ -12,6 +12,8 @@ describe('credentials API', () => {
     const document = Buffer.from('%PDF-1.7 Diploma: Ada Lovelace, Mathematics, 1843');
     await world.issueBatch(3);
     await world.issueFingerprint(documentFingerprint(document), 'ipfs://ada');
+    const others = ['0x00000000000000000000000000000000000000b2', '0xffffffffffffffffffffffffffffffffffffff01'] as const;
+    for (const [i, account] of others.entries()) await world.upsertInstitution(account, `Other ${i}`);
     const head = await world.revoke(2n);
     const live = await runIndexer(world.rpcUrl, { deploymentsFile: world.deploymentsFile, finalityDepth: 2 });
     await live.indexer.waitForBlock(head);
@@ -37,7 +39,17 @@ describe('credentials API', () => {
     const one = (await get('/api/credentials/4')).json();
     expect(one).toMatchObject({ source: 'cache', id: '4', state: 'valid', metadataURI: 'ipfs://ada', institutionName: 'Universidad', institutionActive: true });
     expect((await get('/api/blockchain/status/2')).json()).toMatchObject({ source: 'cache', state: 'revoked' });
-    expect((await get('/api/institutions')).json().items).toEqual([expect.objectContaining({ address: world.institution.toLowerCase(), name: 'Universidad', active: true })]);
+    // Institutions in address order, a page at a time.
+    const institutions = [world.institution.toLowerCase(), ...others].sort();
+    const everyone = (await get('/api/institutions')).json();
+    expect(everyone.items.map((i: { address: string }) => i.address)).toEqual(institutions);
+    expect(everyone.nextCursor).toBeNull();
+    expect(everyone.items).toContainEqual(expect.objectContaining({ address: world.institution.toLowerCase(), name: 'Universidad', active: true }));
+    const firstTwo = (await get('/api/institutions?limit=2')).json();
+    expect(firstTwo.items.map((i: { address: string }) => i.address)).toEqual(institutions.slice(0, 2));
+    expect(firstTwo.nextCursor).toBe(institutions[1]);
+    const last = (await get(`/api/institutions?limit=2&cursor=${firstTwo.nextCursor}`)).json();
+    expect(last).toEqual({ items: [expect.objectContaining({ address: institutions[2] })], nextCursor: null });
     expect((await get(`/api/institutions/${world.institution}`)).json()).toMatchObject({ name: 'Universidad' });
 
     const matching = (await verify({ credentialId: '4', document: document.toString('base64') })).json();
@@ -95,6 +107,9 @@ describe('credentials API', () => {
       ['GET', '/api/credentials?student=0x123', undefined, 400],
       ['GET', '/api/credentials?status=lost', undefined, 400],
       ['GET', '/api/credentials?limit=100000', undefined, 400],
+      ['GET', '/api/institutions?limit=0', undefined, 400],
+      ['GET', '/api/institutions?limit=501', undefined, 400],
+      ['GET', '/api/institutions?cursor=Universidad', undefined, 400],
       ['GET', '/api/institutions/not-an-address', undefined, 400],
       ['GET', `/api/institutions/0x${'1'.repeat(40)}`, undefined, 404],
       ['GET', '/api/blockchain/status/x', undefined, 400],

@@ -91,6 +91,11 @@ export async function vaultWorld(options: { blockTime?: number; hardfork?: strin
       const hash = await institution.writeContract({ address: vault, abi, functionName: 'revokeCredential', args: [id, keccak256(toHex(reason))] });
       return (await wait(hash)).blockNumber;
     },
+    /** Registers (or updates) any account as an institution; returns its block. */
+    async upsertInstitution(account: Address, name: string): Promise<bigint> {
+      const hash = await admin.writeContract({ address: vault, abi, functionName: 'upsertInstitution', args: [account, name, `ipfs://${name}`, true] });
+      return (await wait(hash)).blockNumber;
+    },
     async renameInstitution(name: string): Promise<bigint> {
       const hash = await admin.writeContract({ address: vault, abi, functionName: 'upsertInstitution', args: [institution.account.address, name, 'ipfs://uni', true] });
       return (await wait(hash)).blockNumber;

@@ -22,6 +22,10 @@ const listQuery = z.object({
   limit: z.coerce.number().int().min(1).max(500).default(50),
   cursor: credentialId.optional(),
 });
+const institutionsQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+  cursor: address.optional().describe('the nextCursor of the previous page: institutions come in address order, from the next address on'),
+});
 const verifyBody = z
   .object({
     credentialId,
@@ -156,13 +160,23 @@ export async function credentialRoutes(app: FastifyInstance, context: AppContext
 
   app.get(
     '/api/institutions',
-    { schema: { summary: 'Institutions, from the cache', tags: ['institutions'] } },
-    async () => {
+    {
+      schema: {
+        summary: 'Institutions, from the cache, in address order; cursor pagination (keyset on the address)',
+        tags: ['institutions'],
+        querystring: routeSchema(institutionsQuery),
+        response: { 400: problemSchema },
+      },
+    },
+    async (request) => {
+      const q = institutionsQuery.parse(request.query);
       const { rows } = await pool.query(
-        'select address, name, metadata_uri, active, updated_at::text, updated_block::text from institutions where chain_id = $1 order by name, address',
-        [chain.chainId],
+        `select address, name, metadata_uri, active, updated_at::text, updated_block::text from institutions
+         where chain_id = $1 and ($2::text is null or address > $2) order by address limit $3`,
+        [chain.chainId, q.cursor ?? null, q.limit + 1],
       );
-      return { items: rows.map(toInstitution) };
+      const page = rows.slice(0, q.limit);
+      return { items: page.map(toInstitution), nextCursor: rows.length > q.limit ? page.at(-1)!.address : null };
     },
   );
 
