@@ -3,8 +3,9 @@ import { connectChain } from '../../src/chain/evm/client.js';
 import { buildServer } from '../../src/http/server.js';
 import { createLogger } from '../../src/runtime/logger.js';
 import { credentialRoutes, documentFingerprint } from '../../src/apps/credentials/routes.js';
-import { vaultWorld } from '../harness/vault-world.js';
+import { nextFingerprint, vaultWorld } from '../harness/vault-world.js';
 import { runIndexer } from '../harness/indexer.js';
+import { until } from '../harness/until.js';
 
 describe('credentials API', () => {
   it('serves credentials and institutions from the cache with zero RPC calls, verifies documents, and falls back to the chain for what is not indexed yet', async () => {
@@ -69,21 +70,31 @@ describe('credentials API', () => {
     // Every read above came from PostgreSQL.
     expect(chain.meter.totalCalls()).toBe(calls);
 
-    // An expired credential (the vault refuses a past expiry at issue, so it is aged here in the cache).
-    await live.database.pool.query("update credentials set expires_at = 1700000000 where credential_id = 3");
-    await live.database.pool.query("select pg_notify('ledgersync_projections', '31337')");
-    expect((await get('/api/credentials?status=expired')).json().items.map((c: { id: string; state: string }) => [c.id, c.state])).toEqual([['3', 'expired']]);
-    expect((await get('/api/credentials?status=valid')).json().items.map((c: { id: string }) => c.id)).toEqual(['4', '1']);
-    await expect.poll(async () => (await get('/api/credentials/3')).json().state).toBe('expired');
-    expect((await verify({ credentialId: '3', fingerprint: (await get('/api/credentials/3')).json().fingerprint })).json()).toMatchObject({ verdict: 'expired', status: 'expired' });
+    // A credential that expires a few seconds from now (the vault refuses a past expiry), read while valid so that it is in memory.
+    const expiresAt = (await world.publicClient.getBlock()).timestamp + 3n;
+    const expiring = nextFingerprint();
+    await live.indexer.waitForBlock(await world.issueFingerprint(expiring, 'ipfs://expiring', expiresAt));
+    const states = async () => [
+      (await get('/api/credentials/5')).json().state,
+      (await get('/api/blockchain/status/5')).json().state,
+      (await verify({ credentialId: '5', fingerprint: expiring })).json().verdict,
+    ];
+    expect(await states()).toEqual(['valid', 'valid', 'valid']);
+    // Then the clock passes the expiry, and nothing else happens: no block, no indexer commit, no notification.
+    await until(() => BigInt(Math.floor(Date.now() / 1000)) >= expiresAt, 'the expiry', 30_000);
+    const afterExpiry = chain.meter.totalCalls();
+    expect(await states()).toEqual(['expired', 'expired', 'expired']);
+    expect((await get('/api/credentials?status=expired')).json().items.map((c: { id: string; state: string }) => [c.id, c.state])).toEqual([['5', 'expired']]);
+    expect((await get('/api/credentials?status=valid')).json().items.map((c: { id: string }) => c.id)).toEqual(['4', '3', '1']);
+    expect(chain.meter.totalCalls()).toBe(afterExpiry);
 
     // Not indexed yet: the indexer is stopped, a credential is issued, and the chain answers.
     await live.indexer.stop();
     const later = Buffer.from('a later document');
     await world.issueFingerprint(documentFingerprint(later));
-    expect((await get('/api/credentials/5')).statusCode).toBe(404);
-    expect((await get('/api/blockchain/status/5')).json()).toMatchObject({ source: 'chain', id: '5', state: 'valid', issuedTransaction: null });
-    expect((await verify({ credentialId: '5', document: later.toString('base64') })).json()).toMatchObject({ verdict: 'valid', source: 'chain' });
+    expect((await get('/api/credentials/6')).statusCode).toBe(404);
+    expect((await get('/api/blockchain/status/6')).json()).toMatchObject({ source: 'chain', id: '6', state: 'valid', issuedTransaction: null });
+    expect((await verify({ credentialId: '6', document: later.toString('base64') })).json()).toMatchObject({ verdict: 'valid', source: 'chain' });
     expect((await verify({ credentialId: '99', fingerprint: `0x${'ab'.repeat(32)}` })).json()).toMatchObject({ verdict: 'unknown', status: 'unknown' });
     expect(chain.meter.totalCalls()).toBeGreaterThan(calls);
   });

@@ -7,7 +7,7 @@ import { routeSchema } from '../../http/zod.js';
 import { CoherentCache } from '../../db/coherent-cache.js';
 import { PROJECTIONS_CHANNEL } from '../../indexer/store.js';
 import type { AppContext } from '../types.js';
-import { cachedCredential, credentialState, findCredential, vaultAddress, type CredentialRecord } from './status.js';
+import { cachedCredential, credentialState, findCredential, vaultAddress, withCurrentState, type CredentialFacts } from './status.js';
 
 const credentialId = z.string().regex(/^[1-9]\d{0,76}$/, 'expected a credential id (a positive integer)');
 const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/, 'expected a 0x-prefixed 20-byte address').transform((a) => a.toLowerCase());
@@ -45,7 +45,8 @@ export async function credentialRoutes(app: FastifyInstance, context: AppContext
   const { pool, chain } = context;
   const vault = vaultAddress(context.deploymentsFile, chain.chainId);
   // Indexed credentials from memory, emptied at every indexer commit that changes projections.
-  const memory = new CoherentCache<CredentialRecord>(pool, PROJECTIONS_CHANNEL, app.log, context.readCacheEntries);
+  // Facts only: a credential's state changes with the clock, with no commit to say so.
+  const memory = new CoherentCache<CredentialFacts>(pool, PROJECTIONS_CHANNEL, app.log, context.readCacheEntries);
   await memory.start();
   app.addHook('onClose', () => memory.close());
   const indexed = (id: string) => memory.get(id, () => cachedCredential(pool, chain.chainId, id));
@@ -99,8 +100,8 @@ export async function credentialRoutes(app: FastifyInstance, context: AppContext
     { schema: { summary: 'One credential, from the cache', tags: ['credentials'], params: routeSchema(idParams), response: { 400: problemSchema, 404: problemSchema } } },
     async (request, reply) => {
       const { id } = idParams.parse(request.params);
-      const record = await indexed(id);
-      return record ?? sendProblem(request, reply, 404, `credential ${id} is not indexed (yet); GET /api/blockchain/status/${id} also asks the chain`);
+      const facts = await indexed(id);
+      return facts ? withCurrentState(facts) : sendProblem(request, reply, 404, `credential ${id} is not indexed (yet); GET /api/blockchain/status/${id} also asks the chain`);
     },
   );
 
@@ -111,8 +112,8 @@ export async function credentialRoutes(app: FastifyInstance, context: AppContext
     },
     async (request, reply) => {
       const { id } = idParams.parse(request.params);
-      const record = await lookUp(id);
-      return record ?? sendProblem(request, reply, 404, `credential ${id} does not exist`);
+      const facts = await lookUp(id);
+      return facts ? withCurrentState(facts) : sendProblem(request, reply, 404, `credential ${id} does not exist`);
     },
   );
 
@@ -130,10 +131,11 @@ export async function credentialRoutes(app: FastifyInstance, context: AppContext
     async (request) => {
       const body = verifyBody.parse(request.body);
       const presented = body.fingerprint ?? documentFingerprint(Buffer.from(body.document!, 'base64'));
-      const record = await lookUp(body.credentialId);
-      if (!record) {
+      const facts = await lookUp(body.credentialId);
+      if (!facts) {
         return { credentialId: body.credentialId, verdict: 'unknown', status: 'unknown', source: vault() ? 'chain' : 'cache', steps: [{ step: 'exists', ok: false, detail: 'no such credential' }] };
       }
+      const record = withCurrentState(facts);
       const steps = [
         { step: 'exists', ok: true, detail: `found in the ${record.source}` },
         {
