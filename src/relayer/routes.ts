@@ -4,15 +4,16 @@ import { z } from 'zod';
 import { INTENT_STATES } from './schema.js';
 import { sendProblem, problemSchema } from '../http/problem.js';
 import { routeSchema } from '../http/zod.js';
+import { bigintId, storableText } from '../http/inputs.js';
 import { requireKey, type ApiKeyOwner } from '../http/api-keys.js';
 
-const idParams = z.object({ id: z.string().regex(/^[1-9]\d{0,18}$/, 'expected a positive integer id') });
+const idParams = z.object({ id: bigintId('expected an intent id (a positive integer up to 9223372036854775807)') });
 const listQuery = z.object({
   state: z.enum(INTENT_STATES).optional(),
-  kind: z.string().max(100).optional(),
+  kind: storableText(100).optional(),
   limit: z.coerce.number().int().min(1).max(500).default(50),
   /** The `nextCursor` of the previous page. */
-  cursor: z.string().regex(/^[1-9]\d{0,18}$/, 'expected the nextCursor of a previous page').optional(),
+  cursor: bigintId('expected the nextCursor of a previous page').optional(),
 });
 
 const transactionSchema = {

@@ -114,6 +114,10 @@ describe('credentials API', () => {
       ['GET', '/api/credentials/0', undefined, 400],
       ['GET', '/api/credentials/-5', undefined, 400],
       ['GET', `/api/credentials/1${'0'.repeat(80)}`, undefined, 400],
+      // Credential ids are uint256: the largest is a (missing) credential, one more is not an id.
+      ['GET', `/api/credentials/${2n ** 256n - 1n}`, undefined, 404],
+      ['GET', `/api/credentials/${2n ** 256n}`, undefined, 400],
+      ['GET', `/api/credentials?cursor=${2n ** 256n}`, undefined, 400],
       ['GET', '/api/credentials/77', undefined, 404],
       ['GET', '/api/credentials?student=0x123', undefined, 400],
       ['GET', '/api/credentials?status=lost', undefined, 400],

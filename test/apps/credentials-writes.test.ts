@@ -33,7 +33,7 @@ describe('issuing and revoking through the API', () => {
       routes: [
         (app) => intentRoutes(app, pool),
         (app) =>
-          credentialsApp.routes!(app, { pool, chain: w.chain, deploymentsFile: w.world.deploymentsFile, outboxes: [w.outbox, otherSigner], rateLimitPerKey: 8 }),
+          credentialsApp.routes!(app, { pool, chain: w.chain, deploymentsFile: w.world.deploymentsFile, outboxes: [w.outbox, otherSigner], rateLimitPerKey: 9 }),
       ],
     });
     onTestFinished(() => server.close());
@@ -84,12 +84,16 @@ describe('issuing and revoking through the API', () => {
     const strangerRevoke = await post(`/api/credentials/${id}/revoke`, { reason: 'fraud' }, stranger.key);
     expect(strangerRevoke.statusCode, strangerRevoke.body).toBe(403);
     expect((await post(`/api/credentials/${id}/revoke`, { reason: 'x'.repeat(40) }, registrar.key)).statusCode).toBe(400);
+    // 17 characters but 34 bytes: more than a bytes32 holds.
+    const tooLong = await post(`/api/credentials/${id}/revoke`, { reason: 'é'.repeat(17) }, registrar.key);
+    expect(tooLong.statusCode).toBe(400);
+    expect(tooLong.json().detail).toBe('reason: expected at most 32 bytes as UTF-8 (it is stored on chain as bytes32; é, for one, takes 2 bytes)');
     const revocation = await post(`/api/credentials/${id}/revoke`, { reason: 'fraud' }, registrar.key);
     expect(revocation.statusCode).toBe(202);
     await until(async () => (await server.inject({ url: `/api/credentials/${id}` })).json().state === 'revoked', 'the revocation to be indexed');
     expect((await verify(document)).json()).toMatchObject({ verdict: 'revoked', status: 'revoked' });
 
-    // Eight writes a minute for this key (seven made above, whatever their answer): the ninth is refused.
+    // Nine writes a minute for this key (eight made above, whatever their answer): the tenth is refused.
     const statuses = [];
     for (let i = 0; i < 3; i++) statuses.push((await post('/api/credentials/issue', { ...issue, document: Buffer.from(`doc ${i}`).toString('base64') }, registrar.key)).statusCode);
     expect(statuses).toEqual([202, 429, 429]);

@@ -46,6 +46,10 @@ describe('GET /api/tx', () => {
       ['/api/tx/0', 400],
       ['/api/tx/-1', 400],
       ['/api/tx/99999999999999999999999', 400],
+      // Over PostgreSQL's bigint: a 400, not the database's error.
+      ['/api/tx/9223372036854775808', 400],
+      ['/api/tx?cursor=9999999999999999999', 400],
+      ['/api/tx?kind=credentials%00issue', 400],
       ['/api/tx?state=done', 400],
       ['/api/tx?limit=0', 400],
       ['/api/tx?limit=many', 400],

@@ -7,11 +7,9 @@ import { routeSchema } from '../../http/zod.js';
 import { CoherentCache } from '../../db/coherent-cache.js';
 import { PROJECTIONS_CHANNEL } from '../../indexer/store.js';
 import type { AppContext } from '../types.js';
+import { address, credentialId, fingerprint } from './inputs.js';
 import { cachedCredential, credentialState, findCredential, vaultAddress, withCurrentState, type CredentialFacts } from './status.js';
 
-const credentialId = z.string().regex(/^[1-9]\d{0,76}$/, 'expected a credential id (a positive integer)');
-const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/, 'expected a 0x-prefixed 20-byte address').transform((a) => a.toLowerCase());
-const fingerprint = z.string().regex(/^0x[0-9a-fA-F]{64}$/, 'expected a 0x-prefixed 32-byte hex fingerprint').transform((f) => f.toLowerCase());
 
 const idParams = z.object({ id: credentialId });
 const addressParams = z.object({ address });

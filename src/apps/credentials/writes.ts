@@ -3,31 +3,32 @@ import { z } from 'zod';
 import { stringToHex, type Address } from 'viem';
 import { problemSchema, sendProblem } from '../../http/problem.js';
 import { routeSchema } from '../../http/zod.js';
+import { bytes32Text, storableText } from '../../http/inputs.js';
 import { requireKey } from '../../http/api-keys.js';
 import { IdempotencyConflictError, IntentRejectedError, type Outbox, type SubmitIntent } from '../../relayer/outbox.js';
 import { inTransaction } from '../../db/transaction.js';
 import type { AppContext } from '../types.js';
 import { documentFingerprint } from './routes.js';
+import { address, credentialId, fingerprint } from './inputs.js';
 import { cachedCredential, findCredential, vaultAddress } from './status.js';
 
-const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/, 'expected a 0x-prefixed 20-byte address');
 const issueBody = z
   .object({
     student: address,
-    fingerprint: z.string().regex(/^0x[0-9a-fA-F]{64}$/, 'expected a 0x-prefixed 32-byte hex fingerprint').optional(),
+    fingerprint: fingerprint.optional(),
     /** The document, base64: its SHA-256 becomes the fingerprint. */
     document: z.string().max(14_000_000).optional(),
-    metadataURI: z.string().max(2048),
+    metadataURI: storableText(2048),
     /** Unix seconds; 0 or absent: never expires. */
     expiresAt: z.number().int().min(0).max(2 ** 53 - 1).optional(),
   })
   .strict()
   .refine((b) => (b.fingerprint === undefined) !== (b.document === undefined), { message: 'give exactly one of fingerprint or document' });
 const institutionBody = z
-  .object({ address, name: z.string().min(1).max(200), metadataURI: z.string().max(2048).default(''), active: z.boolean().default(true) })
+  .object({ address, name: storableText(200, 1), metadataURI: storableText(2048).default(''), active: z.boolean().default(true) })
   .strict();
-const revokeBody = z.object({ reason: z.string().min(1).max(31, 'expected at most 31 characters (it is stored on chain as bytes32)') }).strict();
-const idParams = z.object({ id: z.string().regex(/^[1-9]\d{0,76}$/, 'expected a credential id (a positive integer)') });
+const revokeBody = z.object({ reason: bytes32Text }).strict();
+const idParams = z.object({ id: credentialId });
 const idempotencyKey = z.string().regex(/^[\x21-\x7e]{1,200}$/, 'expected 1 to 200 visible ASCII characters');
 
 /**
@@ -127,7 +128,7 @@ export async function credentialWriteRoutes(app: FastifyInstance, context: AppCo
     },
     async (request, reply) => {
       const body = issueBody.parse(request.body);
-      const fingerprint = body.fingerprint?.toLowerCase() ?? documentFingerprint(Buffer.from(body.document!, 'base64'));
+      const fingerprint = body.fingerprint ?? documentFingerprint(Buffer.from(body.document!, 'base64'));
       return submit(request, reply, outboxOf(request.apiKey!.institution!)!, {
         kind: 'credentials.issue',
         functionName: 'issueCredential',
