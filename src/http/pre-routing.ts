@@ -51,8 +51,8 @@ export function clientError(error: ConnectionError, socket: Socket): void {
 }
 
 /** RFC 9112 §3.2: an HTTP/1.1 request without Host is a 400 (Node's own answer to it has no body, so Node is told not to check). */
-export async function requireHost(request: FastifyRequest, reply: FastifyReply): Promise<void> {
-  if (request.raw.httpVersion === '1.1' && request.headers.host === undefined) await sendProblem(request, reply, 400, 'an HTTP/1.1 request needs a Host header');
+export async function requireHost(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> {
+  if (request.raw.httpVersion === '1.1' && request.headers.host === undefined) return sendProblem(request, reply, 400, 'an HTTP/1.1 request needs a Host header');
 }
 
 /** Node's `checkExpectation`: an Expect header other than 100-continue, which Node would refuse with a bare 417. */

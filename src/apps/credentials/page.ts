@@ -29,7 +29,7 @@ export async function verificationPage(app: FastifyInstance, publicUrl?: string)
       const { id } = idParams.parse(request.params);
       // PUBLIC_URL when set: behind a proxy, the Host header is the proxy's business.
       const origin = publicUrl ?? requestOrigin(request);
-      if (!origin) return sendProblem(request, reply, 400, 'the Host header (or a trusted proxy\'s X-Forwarded-Host and -Proto) does not name an http(s) host and port to link to; PUBLIC_URL fixes the links\' origin');
+      if (!origin) return sendProblem(request, reply, 400, "the Host header (or a trusted proxy's X-Forwarded-Host and -Proto) does not name an http(s) host and port to link to; PUBLIC_URL fixes the links' origin");
       const link = `${origin}/verify/${id}`;
       return reply.type('image/svg+xml').send(await QRCode.toString(link, { type: 'svg', margin: 1, errorCorrectionLevel: 'M' }));
     },
