@@ -1,7 +1,8 @@
-import { bigint, bigserial, char, index, integer, jsonb, pgTable, primaryKey, text, timestamp } from 'drizzle-orm/pg-core';
+import { bigint, bigserial, boolean, char, index, integer, jsonb, pgTable, primaryKey, text, timestamp } from 'drizzle-orm/pg-core';
 
 /**
- * The indexer's own tables. Apps' projection tables live in src/apps/<app>/schema.ts.
+ * The engine's own tables: the indexer's and the API keys (the relayer's are in
+ * src/relayer/schema.ts). Apps' projection tables live in src/apps/<app>/schema.ts.
  * Hashes and addresses are stored as lower-case 0x-hex text.
  */
 
@@ -70,3 +71,21 @@ export const journal = pgTable(
   },
   (t) => [index('indexer_journal_block').on(t.chainId, t.blockNumber)],
 );
+
+/**
+ * API keys, for writes and for reading intents back. Each is scoped to one
+ * institution (issue, revoke; it reads the intents it submitted) or to
+ * administration (register institutions; it reads every intent). Only a SHA-256 of the key
+ * is kept: keys are 32 random bytes, so a fast hash is enough (no password to
+ * stretch), and a database leak does not leak usable keys.
+ */
+export const apiKeys = pgTable('api_keys', {
+  id: text('id').primaryKey(),
+  keyHash: text('key_hash').notNull().unique(),
+  /** The institution it speaks for; null for an admin key. */
+  institution: text('institution'),
+  admin: boolean('admin').notNull().default(false),
+  name: text('name').notNull(),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  revokedAt: timestamp('revoked_at', { withTimezone: true }),
+});

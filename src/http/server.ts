@@ -1,4 +1,4 @@
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type RouteOptions } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { randomUUID } from 'node:crypto';
@@ -9,6 +9,7 @@ import type { Logger } from '../runtime/logger.js';
 import { metrics } from '../runtime/metrics.js';
 import { sendProblem, problemSchema } from './problem.js';
 import { runChecks, type ReadinessCheck } from './readiness.js';
+import { clientError, frameworkError, MAX_PARAM_LENGTH, requireHost, unmetExpectation } from './pre-routing.js';
 
 export interface ServerOptions {
   logger: Logger;
@@ -22,6 +23,8 @@ export interface ServerOptions {
   corsOrigins?: string[];
   /** Proxies in front whose X-Forwarded-For is believed; 0: the socket's address is the client's. */
   trustProxyHops?: number;
+  /** Sees every route as it is registered, the engine's own included (e.g. to list them all). */
+  onRoute?: (route: RouteOptions) => void;
 }
 
 const REQUEST_ID = /^[\w.:-]{1,64}$/;
@@ -40,7 +43,14 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     },
+    // Errors before routing are problem+json too (src/http/pre-routing.ts).
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+    frameworkErrors: frameworkError,
+    clientErrorHandler: clientError,
+    http: { requireHostHeader: false },
   });
+  app.server.on('checkExpectation', unmetExpectation);
+  if (options.onRoute) app.addHook('onRoute', options.onRoute);
 
   // zod validates, in each handler (`schema.parse`, whose ZodError becomes a 400 below); route
   // schemas only document. Fastify's ajv would coerce types and drop unknown fields first.
@@ -49,6 +59,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
+  app.addHook('onRequest', requireHost);
   app.addHook('onResponse', async (request, reply) => {
     request.log.info(
       { method: request.method, url: request.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10 },
@@ -80,7 +91,12 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     });
   }
   if (options.corsOrigins?.length) {
-    await app.register(cors, { origin: options.corsOrigins.includes('*') ? true : options.corsOrigins, exposedHeaders: ['location', 'x-request-id'] });
+    await app.register(cors, {
+      origin: options.corsOrigins.includes('*') ? true : options.corsOrigins,
+      exposedHeaders: ['location', 'x-request-id'],
+      // Strict, an OPTIONS request that is not a preflight would get a 400 in text/plain.
+      strictPreflight: false,
+    });
   }
 
   await app.register(swagger, {
@@ -91,7 +107,10 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
         version: options.version,
         description: 'Reads from PostgreSQL mirrors of contract events; writes through a transactional outbox.',
       },
-      components: { schemas: { Problem: { ...problemSchema, required: [...problemSchema.required] } } },
+      components: {
+        schemas: { Problem: { ...problemSchema, required: [...problemSchema.required] } },
+        securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'an API key, lsk_…, from `ledgersync api-key create`' } },
+      },
     },
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });

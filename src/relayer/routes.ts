@@ -4,14 +4,16 @@ import { z } from 'zod';
 import { INTENT_STATES } from './schema.js';
 import { sendProblem, problemSchema } from '../http/problem.js';
 import { routeSchema } from '../http/zod.js';
+import { bigintId, storableText } from '../http/inputs.js';
+import { requireKey, type ApiKeyOwner } from '../http/api-keys.js';
 
-const idParams = z.object({ id: z.string().regex(/^[1-9]\d{0,18}$/, 'expected a positive integer id') });
+const idParams = z.object({ id: bigintId('expected an intent id (a positive integer up to 9223372036854775807)') });
 const listQuery = z.object({
   state: z.enum(INTENT_STATES).optional(),
-  kind: z.string().max(100).optional(),
+  kind: storableText(100).optional(),
   limit: z.coerce.number().int().min(1).max(500).default(50),
   /** The `nextCursor` of the previous page. */
-  cursor: z.string().regex(/^[1-9]\d{0,18}$/, 'expected the nextCursor of a previous page').optional(),
+  cursor: bigintId('expected the nextCursor of a previous page').optional(),
 });
 
 const transactionSchema = {
@@ -64,14 +66,24 @@ const intentSchema = {
   },
 } as const;
 
-/** GET /api/tx/:id and GET /api/tx: where the outbox's intents stand, read from PostgreSQL only. */
+/**
+ * Whose intents a key reads: an admin key every intent, any other key those it
+ * submitted (null: no restriction). Arguments, errors and idempotency keys are
+ * the submitter's business.
+ */
+const submitterFilter = (owner: ApiKeyOwner): string | null => (owner.admin ? null : owner.keyId);
+
+/** GET /api/tx/:id and GET /api/tx: where the outbox's intents stand, read from PostgreSQL only; an API key is needed. */
 export async function intentRoutes(app: FastifyInstance, pool: pg.Pool): Promise<void> {
+  const authenticated = requireKey(pool);
   app.get(
     '/api/tx/:id',
     {
+      preHandler: authenticated,
       schema: {
-        summary: 'One intent: its state, every transaction hash sent, the receipt, decoded events and error',
+        summary: 'One intent: its state, every transaction hash sent, the receipt, decoded events and error (API key: its own intents; admin key: all)',
         tags: ['transactions'],
+        security: [{ apiKey: [] }],
         params: routeSchema(idParams),
         response: {
           200: {
@@ -79,13 +91,15 @@ export async function intentRoutes(app: FastifyInstance, pool: pg.Pool): Promise
             properties: { ...intentSchema.properties, transactions: { type: 'array', items: transactionSchema }, pendingHandlers: { type: 'array', items: handlerCallSchema } },
           },
           400: problemSchema,
+          401: problemSchema,
           404: problemSchema,
         },
       },
     },
     async (request, reply) => {
       const { id } = idParams.parse(request.params);
-      const { rows } = await pool.query<IntentRow>(`${INTENT_COLUMNS} where id = $1`, [id]);
+      const { rows } = await pool.query<IntentRow>(`${INTENT_COLUMNS} where id = $1 and ($2::text is null or submitted_by = $2)`, [id, submitterFilter(request.apiKey!)]);
+      // Another key's intent is not found either: its existence is not revealed.
       if (!rows[0]) return sendProblem(request, reply, 404, `no intent ${id}`);
       const { rows: txs } = await pool.query<{
         hash: string;
@@ -123,13 +137,16 @@ export async function intentRoutes(app: FastifyInstance, pool: pg.Pool): Promise
   app.get(
     '/api/tx',
     {
+      preHandler: authenticated,
       schema: {
-        summary: 'Intents, newest first, filtered by state and kind; cursor pagination',
+        summary: 'Intents, newest first, filtered by state and kind; cursor pagination (API key: its own intents; admin key: all)',
         tags: ['transactions'],
+        security: [{ apiKey: [] }],
         querystring: routeSchema(listQuery),
         response: {
           200: { type: 'object', properties: { items: { type: 'array', items: intentSchema }, nextCursor: { type: ['string', 'null'] } } },
           400: problemSchema,
+          401: problemSchema,
         },
       },
     },
@@ -138,8 +155,9 @@ export async function intentRoutes(app: FastifyInstance, pool: pg.Pool): Promise
       const { rows } = await pool.query<IntentRow>(
         `${INTENT_COLUMNS}
          where ($1::text is null or state = $1) and ($2::text is null or kind = $2) and ($3::bigint is null or id < $3)
+           and ($5::text is null or submitted_by = $5)
          order by id desc limit $4`,
-        [query.state ?? null, query.kind ?? null, query.cursor ?? null, query.limit + 1],
+        [query.state ?? null, query.kind ?? null, query.cursor ?? null, query.limit + 1, submitterFilter(request.apiKey!)],
       );
       const page = rows.slice(0, query.limit);
       return { items: page.map(toIntent), nextCursor: rows.length > query.limit ? String(page.at(-1)!.id) : null };

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { connectDatabase } from '../../src/db/client.js';
-import { authenticate } from '../../src/apps/credentials/api-keys.js';
+import { authenticate } from '../../src/http/api-keys.js';
 import { runCli, scratchDir } from '../harness/cli.js';
 import { createEmptyDatabase } from '../harness/db.js';
 

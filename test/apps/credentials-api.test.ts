@@ -3,8 +3,9 @@ import { connectChain } from '../../src/chain/evm/client.js';
 import { buildServer } from '../../src/http/server.js';
 import { createLogger } from '../../src/runtime/logger.js';
 import { credentialRoutes, documentFingerprint } from '../../src/apps/credentials/routes.js';
-import { vaultWorld } from '../harness/vault-world.js';
+import { nextFingerprint, vaultWorld } from '../harness/vault-world.js';
 import { runIndexer } from '../harness/indexer.js';
+import { until } from '../harness/until.js';
 
 describe('credentials API', () => {
   it('serves credentials and institutions from the cache with zero RPC calls, verifies documents, and falls back to the chain for what is not indexed yet', async () => {
@@ -12,6 +13,8 @@ describe('credentials API', () => {
     const document = Buffer.from('%PDF-1.7 Diploma: Ada Lovelace, Mathematics, 1843');
     await world.issueBatch(3);
     await world.issueFingerprint(documentFingerprint(document), 'ipfs://ada');
+    const others = ['0x00000000000000000000000000000000000000b2', '0xffffffffffffffffffffffffffffffffffffff01'] as const;
+    for (const [i, account] of others.entries()) await world.upsertInstitution(account, `Other ${i}`);
     const head = await world.revoke(2n);
     const live = await runIndexer(world.rpcUrl, { deploymentsFile: world.deploymentsFile, finalityDepth: 2 });
     await live.indexer.waitForBlock(head);
@@ -37,7 +40,17 @@ describe('credentials API', () => {
     const one = (await get('/api/credentials/4')).json();
     expect(one).toMatchObject({ source: 'cache', id: '4', state: 'valid', metadataURI: 'ipfs://ada', institutionName: 'Universidad', institutionActive: true });
     expect((await get('/api/blockchain/status/2')).json()).toMatchObject({ source: 'cache', state: 'revoked' });
-    expect((await get('/api/institutions')).json().items).toEqual([expect.objectContaining({ address: world.institution.toLowerCase(), name: 'Universidad', active: true })]);
+    // Institutions in address order, a page at a time.
+    const institutions = [world.institution.toLowerCase(), ...others].sort();
+    const everyone = (await get('/api/institutions')).json();
+    expect(everyone.items.map((i: { address: string }) => i.address)).toEqual(institutions);
+    expect(everyone.nextCursor).toBeNull();
+    expect(everyone.items).toContainEqual(expect.objectContaining({ address: world.institution.toLowerCase(), name: 'Universidad', active: true }));
+    const firstTwo = (await get('/api/institutions?limit=2')).json();
+    expect(firstTwo.items.map((i: { address: string }) => i.address)).toEqual(institutions.slice(0, 2));
+    expect(firstTwo.nextCursor).toBe(institutions[1]);
+    const last = (await get(`/api/institutions?limit=2&cursor=${firstTwo.nextCursor}`)).json();
+    expect(last).toEqual({ items: [expect.objectContaining({ address: institutions[2] })], nextCursor: null });
     expect((await get(`/api/institutions/${world.institution}`)).json()).toMatchObject({ name: 'Universidad' });
 
     const matching = (await verify({ credentialId: '4', document: document.toString('base64') })).json();
@@ -57,21 +70,33 @@ describe('credentials API', () => {
     // Every read above came from PostgreSQL.
     expect(chain.meter.totalCalls()).toBe(calls);
 
-    // An expired credential (the vault refuses a past expiry at issue, so it is aged here in the cache).
-    await live.database.pool.query("update credentials set expires_at = 1700000000 where credential_id = 3");
-    await live.database.pool.query("select pg_notify('ledgersync_projections', '31337')");
-    expect((await get('/api/credentials?status=expired')).json().items.map((c: { id: string; state: string }) => [c.id, c.state])).toEqual([['3', 'expired']]);
-    expect((await get('/api/credentials?status=valid')).json().items.map((c: { id: string }) => c.id)).toEqual(['4', '1']);
-    await expect.poll(async () => (await get('/api/credentials/3')).json().state).toBe('expired');
-    expect((await verify({ credentialId: '3', fingerprint: (await get('/api/credentials/3')).json().fingerprint })).json()).toMatchObject({ verdict: 'expired', status: 'expired' });
+    // A credential that expires a few seconds from now (the vault refuses a past expiry), read while valid so that it is in memory.
+    // The next block is stamped with the wall clock, or a second after the last one when that is later.
+    const lastBlock = (await world.publicClient.getBlock()).timestamp;
+    const expiresAt = [lastBlock + 1n, BigInt(Math.floor(Date.now() / 1000))].reduce((a, b) => (a > b ? a : b)) + 4n;
+    const expiring = nextFingerprint();
+    await live.indexer.waitForBlock(await world.issueFingerprint(expiring, 'ipfs://expiring', expiresAt));
+    const states = async () => [
+      (await get('/api/credentials/5')).json().state,
+      (await get('/api/blockchain/status/5')).json().state,
+      (await verify({ credentialId: '5', fingerprint: expiring })).json().verdict,
+    ];
+    expect(await states()).toEqual(['valid', 'valid', 'valid']);
+    // Then the clock passes the expiry, and nothing else happens: no block, no indexer commit, no notification.
+    await until(() => BigInt(Math.floor(Date.now() / 1000)) >= expiresAt, 'the expiry', 30_000);
+    const afterExpiry = chain.meter.totalCalls();
+    expect(await states()).toEqual(['expired', 'expired', 'expired']);
+    expect((await get('/api/credentials?status=expired')).json().items.map((c: { id: string; state: string }) => [c.id, c.state])).toEqual([['5', 'expired']]);
+    expect((await get('/api/credentials?status=valid')).json().items.map((c: { id: string }) => c.id)).toEqual(['4', '3', '1']);
+    expect(chain.meter.totalCalls()).toBe(afterExpiry);
 
     // Not indexed yet: the indexer is stopped, a credential is issued, and the chain answers.
     await live.indexer.stop();
     const later = Buffer.from('a later document');
     await world.issueFingerprint(documentFingerprint(later));
-    expect((await get('/api/credentials/5')).statusCode).toBe(404);
-    expect((await get('/api/blockchain/status/5')).json()).toMatchObject({ source: 'chain', id: '5', state: 'valid', issuedTransaction: null });
-    expect((await verify({ credentialId: '5', document: later.toString('base64') })).json()).toMatchObject({ verdict: 'valid', source: 'chain' });
+    expect((await get('/api/credentials/6')).statusCode).toBe(404);
+    expect((await get('/api/blockchain/status/6')).json()).toMatchObject({ source: 'chain', id: '6', state: 'valid', issuedTransaction: null });
+    expect((await verify({ credentialId: '6', document: later.toString('base64') })).json()).toMatchObject({ verdict: 'valid', source: 'chain' });
     expect((await verify({ credentialId: '99', fingerprint: `0x${'ab'.repeat(32)}` })).json()).toMatchObject({ verdict: 'unknown', status: 'unknown' });
     expect(chain.meter.totalCalls()).toBeGreaterThan(calls);
   });
@@ -91,10 +116,17 @@ describe('credentials API', () => {
       ['GET', '/api/credentials/0', undefined, 400],
       ['GET', '/api/credentials/-5', undefined, 400],
       ['GET', `/api/credentials/1${'0'.repeat(80)}`, undefined, 400],
+      // Credential ids are uint256: the largest is a (missing) credential, one more is not an id.
+      ['GET', `/api/credentials/${2n ** 256n - 1n}`, undefined, 404],
+      ['GET', `/api/credentials/${2n ** 256n}`, undefined, 400],
+      ['GET', `/api/credentials?cursor=${2n ** 256n}`, undefined, 400],
       ['GET', '/api/credentials/77', undefined, 404],
       ['GET', '/api/credentials?student=0x123', undefined, 400],
       ['GET', '/api/credentials?status=lost', undefined, 400],
       ['GET', '/api/credentials?limit=100000', undefined, 400],
+      ['GET', '/api/institutions?limit=0', undefined, 400],
+      ['GET', '/api/institutions?limit=501', undefined, 400],
+      ['GET', '/api/institutions?cursor=Universidad', undefined, 400],
       ['GET', '/api/institutions/not-an-address', undefined, 400],
       ['GET', `/api/institutions/0x${'1'.repeat(40)}`, undefined, 404],
       ['GET', '/api/blockchain/status/x', undefined, 400],

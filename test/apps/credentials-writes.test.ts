@@ -5,7 +5,7 @@ import { connectChain } from '../../src/chain/evm/client.js';
 import { startIndexer } from '../../src/indexer/indexer.js';
 import { intentRoutes } from '../../src/relayer/routes.js';
 import { credentialsApp } from '../../src/apps/credentials/index.js';
-import { createApiKey, revokeApiKey } from '../../src/apps/credentials/api-keys.js';
+import { createApiKey, revokeApiKey } from '../../src/http/api-keys.js';
 import { createOutbox } from '../../src/relayer/outbox.js';
 import { relayerWorld } from '../harness/relayer.js';
 import { until } from '../harness/until.js';
@@ -33,7 +33,7 @@ describe('issuing and revoking through the API', () => {
       routes: [
         (app) => intentRoutes(app, pool),
         (app) =>
-          credentialsApp.routes!(app, { pool, chain: w.chain, deploymentsFile: w.world.deploymentsFile, outboxes: [w.outbox, otherSigner], rateLimitPerKey: 8 }),
+          credentialsApp.routes!(app, { pool, chain: w.chain, deploymentsFile: w.world.deploymentsFile, outboxes: [w.outbox, otherSigner], rateLimitPerKey: 9 }),
       ],
     });
     onTestFinished(() => server.close());
@@ -51,7 +51,11 @@ describe('issuing and revoking through the API', () => {
     expect(forbidden.json().detail).toBe(`this server signs for ${w.account.address.toLowerCase()}, 0x000000000000000000000000000000000000dead, not for institution 0x000000000000000000000000000000000000beef`);
     const routed = await post('/api/credentials/issue', { ...issue, metadataURI: 'ipfs://dead' }, stranger.key);
     expect(routed.statusCode).toBe(202);
-    expect((await server.inject({ url: routed.headers.location as string })).json().signer).toBe('0x000000000000000000000000000000000000dead');
+    const read = (url: string, key: string) => server.inject({ url, headers: { authorization: `Bearer ${key}` } });
+    expect((await read(routed.headers.location as string, stranger.key)).json().signer).toBe('0x000000000000000000000000000000000000dead');
+    // Recorded as the stranger's: no other institution's key reads it back, an admin key does.
+    expect((await read(routed.headers.location as string, registrar.key)).statusCode).toBe(404);
+    expect((await read(routed.headers.location as string, admin.key)).statusCode).toBe(200);
     expect((await post('/api/credentials/issue', { ...issue, student: 'nobody' }, registrar.key)).statusCode).toBe(400);
     expect((await post('/api/credentials/issue', issue, admin.key)).statusCode).toBe(403);
     expect((await post('/api/institutions', { address: w.account.address, name: 'Registrar' }, registrar.key)).statusCode).toBe(403);
@@ -68,7 +72,7 @@ describe('issuing and revoking through the API', () => {
 
     await w.startRelayer();
     const confirmed = await until(async () => {
-      const intent = (await server.inject({ url: location })).json();
+      const intent = (await read(location, registrar.key)).json();
       return intent.state === 'confirmed' && intent;
     }, 'confirmation');
     const id = confirmed.events.find((e: { eventName: string }) => e.eventName === 'CredentialIssued').args.id as string;
@@ -80,12 +84,16 @@ describe('issuing and revoking through the API', () => {
     const strangerRevoke = await post(`/api/credentials/${id}/revoke`, { reason: 'fraud' }, stranger.key);
     expect(strangerRevoke.statusCode, strangerRevoke.body).toBe(403);
     expect((await post(`/api/credentials/${id}/revoke`, { reason: 'x'.repeat(40) }, registrar.key)).statusCode).toBe(400);
+    // 17 characters but 34 bytes: more than a bytes32 holds.
+    const tooLong = await post(`/api/credentials/${id}/revoke`, { reason: 'é'.repeat(17) }, registrar.key);
+    expect(tooLong.statusCode).toBe(400);
+    expect(tooLong.json().detail).toBe('reason: expected at most 32 bytes as UTF-8 (it is stored on chain as bytes32; é, for one, takes 2 bytes)');
     const revocation = await post(`/api/credentials/${id}/revoke`, { reason: 'fraud' }, registrar.key);
     expect(revocation.statusCode).toBe(202);
     await until(async () => (await server.inject({ url: `/api/credentials/${id}` })).json().state === 'revoked', 'the revocation to be indexed');
     expect((await verify(document)).json()).toMatchObject({ verdict: 'revoked', status: 'revoked' });
 
-    // Eight writes a minute for this key (seven made above, whatever their answer): the ninth is refused.
+    // Nine writes a minute for this key (eight made above, whatever their answer): the tenth is refused.
     const statuses = [];
     for (let i = 0; i < 3; i++) statuses.push((await post('/api/credentials/issue', { ...issue, document: Buffer.from(`doc ${i}`).toString('base64') }, registrar.key)).statusCode);
     expect(statuses).toEqual([202, 429, 429]);

@@ -52,9 +52,12 @@ describe('BlockProof end to end over HTTP', () => {
     };
     const write = (path: string, body: unknown, idempotencyKey: string) =>
       http(path, { method: 'POST', body, headers: { authorization: `Bearer ${key}`, 'idempotency-key': idempotencyKey } });
+    // An intent is read back with the key that submitted it.
+    const asKey = { headers: { authorization: `Bearer ${key}` } };
+    const asAdmin = { headers: { authorization: `Bearer ${adminKey}` } };
     const confirmedId = async (location: string) => {
       const intent = await until(async () => {
-        const { body } = await http(location);
+        const { body } = await http(location, asKey);
         expect(body.state).not.toBe('failed');
         return body.state === 'confirmed' && body;
       }, 'confirmation', 60_000, 100);
@@ -70,7 +73,7 @@ describe('BlockProof end to end over HTTP', () => {
       headers: { authorization: `Bearer ${adminKey}` },
     });
     expect(registration.status).toBe(202);
-    await until(async () => (await http(registration.location!)).body.state === 'confirmed', 'the registration', 60_000, 100);
+    await until(async () => (await http(registration.location!, asAdmin)).body.state === 'confirmed', 'the registration', 60_000, 100);
     await until(async () => (await http(`/api/institutions/${adminAddress}`)).body.name === 'Universidad Abierta', 'the institution to be indexed', 60_000, 100);
 
     // Issue, follow, read back.
@@ -88,7 +91,7 @@ describe('BlockProof end to end over HTTP', () => {
     // Revoke, verify again.
     const revocation = await write(`/api/credentials/${id}/revoke`, { reason: 'issued in error' }, 'turing-revoke');
     expect(revocation.status).toBe(202);
-    await until(async () => (await http(revocation.location!)).body.state === 'confirmed', 'the revocation', 60_000, 100);
+    await until(async () => (await http(revocation.location!, asKey)).body.state === 'confirmed', 'the revocation', 60_000, 100);
     await until(async () => (await http(`/api/credentials/${id}`)).body.state === 'revoked', 'the revocation to be indexed', 60_000, 100);
     expect((await verifyDoc(id, document)).body).toMatchObject({ verdict: 'revoked', status: 'revoked' });
 

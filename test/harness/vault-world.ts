@@ -82,13 +82,18 @@ export async function vaultWorld(options: { blockTime?: number; hardfork?: strin
       });
       return (await wait(hash)).blockNumber;
     },
-    /** Issues one credential for a given document fingerprint; returns its block. */
-    async issueFingerprint(fingerprint: Hex, metadataURI = 'ipfs://diploma'): Promise<bigint> {
-      const hash = await institution.writeContract({ address: vault, abi, functionName: 'issueCredential', args: [{ student, fingerprint, metadataURI, expiresAt: 0n }] });
+    /** Issues one credential for a given document fingerprint (expiring at `expiresAt` unix seconds, 0: never); returns its block. */
+    async issueFingerprint(fingerprint: Hex, metadataURI = 'ipfs://diploma', expiresAt = 0n): Promise<bigint> {
+      const hash = await institution.writeContract({ address: vault, abi, functionName: 'issueCredential', args: [{ student, fingerprint, metadataURI, expiresAt }] });
       return (await wait(hash)).blockNumber;
     },
     async revoke(id: bigint, reason = 'fraud'): Promise<bigint> {
       const hash = await institution.writeContract({ address: vault, abi, functionName: 'revokeCredential', args: [id, keccak256(toHex(reason))] });
+      return (await wait(hash)).blockNumber;
+    },
+    /** Registers (or updates) any account as an institution; returns its block. */
+    async upsertInstitution(account: Address, name: string): Promise<bigint> {
+      const hash = await admin.writeContract({ address: vault, abi, functionName: 'upsertInstitution', args: [account, name, `ipfs://${name}`, true] });
       return (await wait(hash)).blockNumber;
     },
     async renameInstitution(name: string): Promise<bigint> {

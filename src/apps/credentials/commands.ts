@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type pg from 'pg';
 import type { Address } from 'viem';
-import { createApiKey, revokeApiKey } from './api-keys.js';
+import { createApiKey, revokeApiKey } from '../../http/api-keys.js';
 
 /** `ledgersync api-key create|revoke`: keys for the write API, scoped to an institution. */
 export function credentialCommands(program: Command, withDatabase: (work: (pool: pg.Pool) => Promise<void>) => Promise<void>): void {

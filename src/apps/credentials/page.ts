@@ -6,9 +6,10 @@ import QRCode from 'qrcode';
 import { z } from 'zod';
 import { packageRoot } from '../../runtime/paths.js';
 import { routeSchema } from '../../http/zod.js';
-import { problemSchema } from '../../http/problem.js';
+import { problemSchema, sendProblem } from '../../http/problem.js';
+import { credentialId } from './inputs.js';
 
-const idParams = z.object({ id: z.string().regex(/^[1-9]\d{0,76}$/, 'expected a credential id (a positive integer)') });
+const idParams = z.object({ id: credentialId });
 
 /**
  * The public verification page (`/`, and `/verify/:id` as a link to share) and
@@ -27,10 +28,24 @@ export async function verificationPage(app: FastifyInstance, publicUrl?: string)
     async (request, reply) => {
       const { id } = idParams.parse(request.params);
       // PUBLIC_URL when set: behind a proxy, the Host header is the proxy's business.
-      const link = `${publicUrl ?? `${request.protocol}://${request.host}`}/verify/${id}`;
+      const origin = publicUrl ?? requestOrigin(request);
+      if (!origin) return sendProblem(request, reply, 400, "the Host header (or a trusted proxy's X-Forwarded-Host and -Proto) does not name an http(s) host and port to link to; PUBLIC_URL fixes the links' origin");
+      const link = `${origin}/verify/${id}`;
       return reply.type('image/svg+xml').send(await QRCode.toString(link, { type: 'svg', margin: 1, errorCorrectionLevel: 'M' }));
     },
   );
+}
+
+/**
+ * A host name or IP literal, and a port: nothing else may go into a link (an
+ * arbitrary header could also make the link too long for a QR code).
+ */
+const HOST = /^(?:\[[0-9A-Fa-f:.]{2,45}\]|[A-Za-z0-9.-]{1,253})(?::\d{1,5})?$/;
+
+/** The origin the request was sent to, if its headers name one that a link can be built from. */
+function requestOrigin(request: FastifyRequest): string | undefined {
+  const { protocol, host } = request;
+  return (protocol === 'http' || protocol === 'https') && HOST.test(host) ? `${protocol}://${host}` : undefined;
 }
 
 /**

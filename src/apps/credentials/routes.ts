@@ -7,11 +7,9 @@ import { routeSchema } from '../../http/zod.js';
 import { CoherentCache } from '../../db/coherent-cache.js';
 import { PROJECTIONS_CHANNEL } from '../../indexer/store.js';
 import type { AppContext } from '../types.js';
-import { cachedCredential, credentialState, findCredential, vaultAddress, type CredentialRecord } from './status.js';
+import { address, credentialId, fingerprint } from './inputs.js';
+import { cachedCredential, credentialState, findCredential, vaultAddress, withCurrentState, type CredentialFacts } from './status.js';
 
-const credentialId = z.string().regex(/^[1-9]\d{0,76}$/, 'expected a credential id (a positive integer)');
-const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/, 'expected a 0x-prefixed 20-byte address').transform((a) => a.toLowerCase());
-const fingerprint = z.string().regex(/^0x[0-9a-fA-F]{64}$/, 'expected a 0x-prefixed 32-byte hex fingerprint').transform((f) => f.toLowerCase());
 
 const idParams = z.object({ id: credentialId });
 const addressParams = z.object({ address });
@@ -21,6 +19,10 @@ const listQuery = z.object({
   status: z.enum(['valid', 'revoked', 'expired']).optional(),
   limit: z.coerce.number().int().min(1).max(500).default(50),
   cursor: credentialId.optional(),
+});
+const institutionsQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+  cursor: address.optional().describe('the nextCursor of the previous page: institutions come in address order, from the next address on'),
 });
 const verifyBody = z
   .object({
@@ -41,7 +43,8 @@ export async function credentialRoutes(app: FastifyInstance, context: AppContext
   const { pool, chain } = context;
   const vault = vaultAddress(context.deploymentsFile, chain.chainId);
   // Indexed credentials from memory, emptied at every indexer commit that changes projections.
-  const memory = new CoherentCache<CredentialRecord>(pool, PROJECTIONS_CHANNEL, app.log, {
+  // Facts only: a credential's state changes with the clock, with no commit to say so.
+  const memory = new CoherentCache<CredentialFacts>(pool, PROJECTIONS_CHANNEL, app.log, {
     maxEntries: context.readCacheEntries,
     heartbeatMs: context.readCacheHeartbeatMs,
   });
@@ -98,8 +101,8 @@ export async function credentialRoutes(app: FastifyInstance, context: AppContext
     { schema: { summary: 'One credential, from the cache', tags: ['credentials'], params: routeSchema(idParams), response: { 400: problemSchema, 404: problemSchema } } },
     async (request, reply) => {
       const { id } = idParams.parse(request.params);
-      const record = await indexed(id);
-      return record ?? sendProblem(request, reply, 404, `credential ${id} is not indexed (yet); GET /api/blockchain/status/${id} also asks the chain`);
+      const facts = await indexed(id);
+      return facts ? withCurrentState(facts) : sendProblem(request, reply, 404, `credential ${id} is not indexed (yet); GET /api/blockchain/status/${id} also asks the chain`);
     },
   );
 
@@ -110,8 +113,8 @@ export async function credentialRoutes(app: FastifyInstance, context: AppContext
     },
     async (request, reply) => {
       const { id } = idParams.parse(request.params);
-      const record = await lookUp(id);
-      return record ?? sendProblem(request, reply, 404, `credential ${id} does not exist`);
+      const facts = await lookUp(id);
+      return facts ? withCurrentState(facts) : sendProblem(request, reply, 404, `credential ${id} does not exist`);
     },
   );
 
@@ -129,10 +132,11 @@ export async function credentialRoutes(app: FastifyInstance, context: AppContext
     async (request) => {
       const body = verifyBody.parse(request.body);
       const presented = body.fingerprint ?? documentFingerprint(Buffer.from(body.document!, 'base64'));
-      const record = await lookUp(body.credentialId);
-      if (!record) {
+      const facts = await lookUp(body.credentialId);
+      if (!facts) {
         return { credentialId: body.credentialId, verdict: 'unknown', status: 'unknown', source: vault() ? 'chain' : 'cache', steps: [{ step: 'exists', ok: false, detail: 'no such credential' }] };
       }
+      const record = withCurrentState(facts);
       const steps = [
         { step: 'exists', ok: true, detail: `found in the ${record.source}` },
         {
@@ -159,13 +163,23 @@ export async function credentialRoutes(app: FastifyInstance, context: AppContext
 
   app.get(
     '/api/institutions',
-    { schema: { summary: 'Institutions, from the cache', tags: ['institutions'] } },
-    async () => {
+    {
+      schema: {
+        summary: 'Institutions, from the cache, in address order; cursor pagination (keyset on the address)',
+        tags: ['institutions'],
+        querystring: routeSchema(institutionsQuery),
+        response: { 400: problemSchema },
+      },
+    },
+    async (request) => {
+      const q = institutionsQuery.parse(request.query);
       const { rows } = await pool.query(
-        'select address, name, metadata_uri, active, updated_at::text, updated_block::text from institutions where chain_id = $1 order by name, address',
-        [chain.chainId],
+        `select address, name, metadata_uri, active, updated_at::text, updated_block::text from institutions
+         where chain_id = $1 and ($2::text is null or address > $2) order by address limit $3`,
+        [chain.chainId, q.cursor ?? null, q.limit + 1],
       );
-      return { items: rows.map(toInstitution) };
+      const page = rows.slice(0, q.limit);
+      return { items: page.map(toInstitution), nextCursor: rows.length > q.limit ? page.at(-1)!.address : null };
     },
   );
 

@@ -1,4 +1,4 @@
-import { bigint, boolean, index, numeric, pgTable, primaryKey, text, timestamp } from 'drizzle-orm/pg-core';
+import { bigint, boolean, index, numeric, pgTable, primaryKey, text } from 'drizzle-orm/pg-core';
 
 /** Institutions, projected from `InstitutionUpserted`. */
 export const institutions = pgTable(
@@ -43,20 +43,3 @@ export const credentials = pgTable(
     index('credentials_institution').on(t.institution),
   ],
 );
-
-/**
- * API keys for writes, each scoped to one institution (issue, revoke) or to the
- * vault's administration (register institutions). Only a SHA-256 of the key
- * is kept: keys are 32 random bytes, so a fast hash is enough (no password to
- * stretch), and a database leak does not leak usable keys.
- */
-export const apiKeys = pgTable('api_keys', {
-  id: text('id').primaryKey(),
-  keyHash: text('key_hash').notNull().unique(),
-  /** The institution it speaks for; null for an admin key. */
-  institution: text('institution'),
-  admin: boolean('admin').notNull().default(false),
-  name: text('name').notNull(),
-  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
-  revokedAt: timestamp('revoked_at', { withTimezone: true }),
-});

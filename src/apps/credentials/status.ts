@@ -6,11 +6,15 @@ import { credentialVault, credentialVaultAbi } from './contract.js';
 
 export type CredentialState = 'valid' | 'revoked' | 'expired' | 'unknown';
 
-/** What is known of one credential, from the cache (indexed events) or, failing that, the chain. */
-export interface CredentialRecord {
+/**
+ * What is known of one credential, from the cache (indexed events) or, failing
+ * that, the chain: facts only, which may be kept in memory. Its state depends on
+ * the clock (expiry), so it is derived whenever it is read (`withCurrentState`).
+ */
+export interface CredentialFacts {
   source: 'cache' | 'chain';
   id: string;
-  state: CredentialState;
+  revoked: boolean;
   institution: Address;
   institutionName: string | null;
   institutionActive: boolean | null;
@@ -25,14 +29,21 @@ export interface CredentialRecord {
   issuedBlock: string | null;
 }
 
+/** A credential as the API shows it: the facts and the state they amount to at the time of the request. */
+export type CredentialRecord = Omit<CredentialFacts, 'revoked'> & { state: CredentialState };
+
 /** revoked beats expired; an expiry of 0 means never. */
 export function credentialState(revoked: boolean, expiresAt: bigint, now = BigInt(Math.floor(Date.now() / 1000))): CredentialState {
   if (revoked) return 'revoked';
   return expiresAt !== 0n && expiresAt <= now ? 'expired' : 'valid';
 }
 
+export function withCurrentState({ revoked, ...facts }: CredentialFacts): CredentialRecord {
+  return { ...facts, state: credentialState(revoked, BigInt(facts.expiresAt ?? 0)) };
+}
+
 /** From PostgreSQL only: zero RPC calls. */
-export async function cachedCredential(pool: pg.Pool, chainId: number, id: string): Promise<CredentialRecord | undefined> {
+export async function cachedCredential(pool: pg.Pool, chainId: number, id: string): Promise<CredentialFacts | undefined> {
   const { rows } = await pool.query<{
     credential_id: string;
     institution: Address;
@@ -61,7 +72,7 @@ export async function cachedCredential(pool: pg.Pool, chainId: number, id: strin
   return {
     source: 'cache',
     id: row.credential_id,
-    state: credentialState(row.revoked, row.expires_at),
+    revoked: row.revoked,
     institution: row.institution,
     institutionName: row.name,
     institutionActive: row.active,
@@ -77,13 +88,13 @@ export async function cachedCredential(pool: pg.Pool, chainId: number, id: strin
 }
 
 /** From the contract (one eth_call), for a credential the indexer has not reached yet. */
-export async function chainCredential(chain: ChainConnection, vault: Address, id: string): Promise<CredentialRecord | undefined> {
+export async function chainCredential(chain: ChainConnection, vault: Address, id: string): Promise<CredentialFacts | undefined> {
   const status = await chain.publicClient.readContract({ address: vault, abi: credentialVaultAbi, functionName: 'credentialStatus', args: [BigInt(id)] });
   if (!status.exists) return undefined;
   return {
     source: 'chain',
     id,
-    state: status.revoked ? 'revoked' : status.expired ? 'expired' : 'valid',
+    revoked: status.revoked,
     institution: status.institution.toLowerCase() as Address,
     institutionName: null,
     institutionActive: status.institutionActive,
@@ -112,7 +123,7 @@ export async function findCredential(
   chain: ChainConnection,
   vault: Address | undefined,
   id: string,
-  cached: (id: string) => Promise<CredentialRecord | undefined>,
-): Promise<CredentialRecord | undefined> {
+  cached: (id: string) => Promise<CredentialFacts | undefined>,
+): Promise<CredentialFacts | undefined> {
   return (await cached(id)) ?? (vault ? chainCredential(chain, vault, id) : undefined);
 }

@@ -3,38 +3,33 @@ import { z } from 'zod';
 import { stringToHex, type Address } from 'viem';
 import { problemSchema, sendProblem } from '../../http/problem.js';
 import { routeSchema } from '../../http/zod.js';
+import { bytes32Text, storableText } from '../../http/inputs.js';
+import { requireKey } from '../../http/api-keys.js';
 import { IdempotencyConflictError, IntentRejectedError, type Outbox, type SubmitIntent } from '../../relayer/outbox.js';
 import { inTransaction } from '../../db/transaction.js';
 import type { AppContext } from '../types.js';
-import { authenticate, type ApiKeyOwner } from './api-keys.js';
 import { documentFingerprint } from './routes.js';
+import { address, credentialId, fingerprint } from './inputs.js';
 import { cachedCredential, findCredential, vaultAddress } from './status.js';
 
-const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/, 'expected a 0x-prefixed 20-byte address');
 const issueBody = z
   .object({
     student: address,
-    fingerprint: z.string().regex(/^0x[0-9a-fA-F]{64}$/, 'expected a 0x-prefixed 32-byte hex fingerprint').optional(),
+    fingerprint: fingerprint.optional(),
     /** The document, base64: its SHA-256 becomes the fingerprint. */
     document: z.string().max(14_000_000).optional(),
-    metadataURI: z.string().max(2048),
+    metadataURI: storableText(2048),
     /** Unix seconds; 0 or absent: never expires. */
     expiresAt: z.number().int().min(0).max(2 ** 53 - 1).optional(),
   })
   .strict()
   .refine((b) => (b.fingerprint === undefined) !== (b.document === undefined), { message: 'give exactly one of fingerprint or document' });
 const institutionBody = z
-  .object({ address, name: z.string().min(1).max(200), metadataURI: z.string().max(2048).default(''), active: z.boolean().default(true) })
+  .object({ address, name: storableText(200, 1), metadataURI: storableText(2048).default(''), active: z.boolean().default(true) })
   .strict();
-const revokeBody = z.object({ reason: z.string().min(1).max(31, 'expected at most 31 characters (it is stored on chain as bytes32)') }).strict();
-const idParams = z.object({ id: z.string().regex(/^[1-9]\d{0,76}$/, 'expected a credential id (a positive integer)') });
+const revokeBody = z.object({ reason: bytes32Text }).strict();
+const idParams = z.object({ id: credentialId });
 const idempotencyKey = z.string().regex(/^[\x21-\x7e]{1,200}$/, 'expected 1 to 200 visible ASCII characters');
-
-declare module 'fastify' {
-  interface FastifyRequest {
-    apiKey?: ApiKeyOwner;
-  }
-}
 
 /**
  * Issue and revoke through the outbox: 202 with the intent and a Location to
@@ -61,16 +56,7 @@ export async function credentialWriteRoutes(app: FastifyInstance, context: AppCo
     }
   };
 
-  const requireKey = async (request: FastifyRequest, reply: FastifyReply) => {
-    const header = request.headers.authorization;
-    const presented = header?.startsWith('Bearer ') ? header.slice(7).trim() : undefined;
-    const owner = presented ? await authenticate(pool, presented) : undefined;
-    if (!owner) {
-      reply.header('www-authenticate', 'Bearer');
-      return sendProblem(request, reply, 401, presented ? 'unknown or revoked API key' : 'an API key is required: Authorization: Bearer lsk_…');
-    }
-    request.apiKey = owner;
-  };
+  const authenticated = requireKey(pool);
 
   /** Submits in its own transaction and answers 202 (or the problem). */
   const submit = async (request: FastifyRequest, reply: FastifyReply, outbox: Outbox, intent: Omit<SubmitIntent, 'idempotencyKey'>) => {
@@ -81,7 +67,7 @@ export async function credentialWriteRoutes(app: FastifyInstance, context: AppCo
     // Scoped to the API key, so that two clients can never collide on a key.
     const key = `api:${owner.keyId}:${given?.data ?? crypto.randomUUID()}`;
     try {
-      const submitted = await inTransaction(pool, (client) => outbox.submit(client, { ...intent, idempotencyKey: key }));
+      const submitted = await inTransaction(pool, (client) => outbox.submit(client, { ...intent, idempotencyKey: key, submittedBy: owner.keyId }));
       reply.header('location', `/api/tx/${submitted.id}`);
       return reply.code(202).send({ intent: { id: String(submitted.id), state: submitted.state, created: submitted.created }, links: { intent: `/api/tx/${submitted.id}` } });
     } catch (error) {
@@ -104,10 +90,11 @@ export async function credentialWriteRoutes(app: FastifyInstance, context: AppCo
   app.post(
     '/api/institutions',
     {
-      preHandler: [requireKey, perKeyLimit],
+      preHandler: [authenticated, perKeyLimit],
       schema: {
         summary: 'Register or update an institution (admin key; 202: follow the intent at Location)',
         tags: ['institutions'],
+        security: [{ apiKey: [] }],
         body: routeSchema(institutionBody),
         response: { 400: problemSchema, 401: problemSchema, 403: problemSchema, 409: problemSchema, 422: problemSchema, 503: problemSchema },
       },
@@ -130,17 +117,18 @@ export async function credentialWriteRoutes(app: FastifyInstance, context: AppCo
     '/api/credentials/issue',
     {
       bodyLimit: 16 * 1024 * 1024,
-      preHandler: [requireKey, perKeyLimit, requireInstitution],
+      preHandler: [authenticated, perKeyLimit, requireInstitution],
       schema: {
         summary: 'Issue a credential (202: follow the intent at Location)',
         tags: ['credentials'],
+        security: [{ apiKey: [] }],
         body: routeSchema(issueBody),
         response: { 400: problemSchema, 401: problemSchema, 403: problemSchema, 409: problemSchema, 422: problemSchema, 503: problemSchema },
       },
     },
     async (request, reply) => {
       const body = issueBody.parse(request.body);
-      const fingerprint = body.fingerprint?.toLowerCase() ?? documentFingerprint(Buffer.from(body.document!, 'base64'));
+      const fingerprint = body.fingerprint ?? documentFingerprint(Buffer.from(body.document!, 'base64'));
       return submit(request, reply, outboxOf(request.apiKey!.institution!)!, {
         kind: 'credentials.issue',
         functionName: 'issueCredential',
@@ -152,10 +140,11 @@ export async function credentialWriteRoutes(app: FastifyInstance, context: AppCo
   app.post(
     '/api/credentials/:id/revoke',
     {
-      preHandler: [requireKey, perKeyLimit, requireInstitution],
+      preHandler: [authenticated, perKeyLimit, requireInstitution],
       schema: {
         summary: 'Revoke a credential of your institution (202: follow the intent at Location)',
         tags: ['credentials'],
+        security: [{ apiKey: [] }],
         params: routeSchema(idParams),
         body: routeSchema(revokeBody),
         response: { 400: problemSchema, 401: problemSchema, 403: problemSchema, 404: problemSchema, 409: problemSchema, 422: problemSchema, 503: problemSchema },

@@ -1,11 +1,13 @@
 import { createHash, randomBytes } from 'node:crypto';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type pg from 'pg';
 import type { Address } from 'viem';
+import { sendProblem } from './problem.js';
 
 /** `lsk_<id>_<secret>`: the id finds the row in logs and support tickets; the secret is never stored. */
 const KEY_FORMAT = /^lsk_([0-9a-f]{12})_([A-Za-z0-9_-]{43})$/;
 
-/** What a key may do: write for one institution, or administer the vault (register institutions). */
+/** What a key may do: act for one institution, or administer (register institutions, read every intent). */
 export type ApiKeyScope = { institution: Address } | { admin: true };
 
 export interface ApiKeyOwner {
@@ -13,6 +15,13 @@ export interface ApiKeyOwner {
   /** Null for an admin key. */
   institution: Address | null;
   admin: boolean;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Set by `requireKey`. */
+    apiKey?: ApiKeyOwner;
+  }
 }
 
 const hash = (key: string) => createHash('sha256').update(key).digest('hex');
@@ -39,4 +48,18 @@ export async function authenticate(pool: pg.Pool, presented: string): Promise<Ap
     [hash(presented)],
   );
   return rows[0] && { keyId: rows[0].id, institution: rows[0].institution, admin: rows[0].admin };
+}
+
+/** A preHandler: 401 problem+json unless `Authorization: Bearer <key>` names an active key, which it sets as `request.apiKey`. */
+export function requireKey(pool: pg.Pool) {
+  return async (request: FastifyRequest, reply: FastifyReply) => {
+    const header = request.headers.authorization;
+    const presented = header?.startsWith('Bearer ') ? header.slice(7).trim() : undefined;
+    const owner = presented ? await authenticate(pool, presented) : undefined;
+    if (!owner) {
+      reply.header('www-authenticate', 'Bearer');
+      return sendProblem(request, reply, 401, presented ? 'unknown or revoked API key' : 'an API key is required: Authorization: Bearer lsk_…');
+    }
+    request.apiKey = owner;
+  };
 }
