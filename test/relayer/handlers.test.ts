@@ -1,4 +1,8 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { buildServer } from '../../src/http/server.js';
+import { intentRoutes } from '../../src/relayer/routes.js';
+import { createApiKey } from '../../src/http/api-keys.js';
+import { runCli, scratchDir } from '../harness/cli.js';
 import type pg from 'pg';
 import { credentialsApp } from '../../src/apps/credentials/index.js';
 import type { IntentKind, SettledIntent } from '../../src/relayer/types.js';
@@ -53,6 +57,16 @@ describe('app handlers', () => {
     expect(owed.map((r) => [r.key, r.hook])).toEqual(keys.filter((k) => k.startsWith('bad')).map((k) => [k, 'onConfirmed']));
     expect(owed.every((r) => r.attempts >= 1 && r.error.message === `the app cannot handle ${r.key}`)).toBe(true);
     expect(await metrics.metrics()).toMatch(/^ledgersync_relayer_handler_failures_total\{chain="31337",kind="credentials.issue",hook="onConfirmed"\} [4-9]/m);
+    // Visible where operators look: the intent over HTTP, and `ledgersync status`.
+    const server = await buildServer({ logger: createLogger('silent'), readiness: [], version: 'test', routes: [(app) => intentRoutes(app, w.database.pool)] });
+    onTestFinished(() => server.close());
+    const admin = await createApiKey(w.database.pool, { admin: true }, 'operations');
+    const { rows: bad } = await w.database.pool.query<{ id: string }>("select id::text from relayer_intents where idempotency_key = 'bad-0'");
+    const shown = (await server.inject({ url: `/api/tx/${bad[0]!.id}`, headers: { authorization: `Bearer ${admin.key}` } })).json();
+    expect(shown).toMatchObject({ state: 'confirmed', pendingHandlers: [{ hook: 'onConfirmed', error: { message: 'the app cannot handle bad-0' } }] });
+    expect(shown.pendingHandlers[0].attempts).toBeGreaterThanOrEqual(1);
+    const status = await runCli(['status'], { cwd: scratchDir(), env: { DATABASE_URL: w.database.url, RPC_URL: w.world.rpcUrl } });
+    expect(status.stdout).toMatch(/relayer.*app handlers failing for 4 intents/);
 
     // The signer is not stalled: more intents go through while the failing calls wait.
     await w.submit([w.issue('later')]);
