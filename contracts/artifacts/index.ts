@@ -2,3 +2,4 @@
 
 export { benchCredentialEmitterAbi, benchCredentialEmitterBytecode } from './BenchCredentialEmitter.js';
 export { blockProofCredentialVaultAbi, blockProofCredentialVaultBytecode } from './BlockProofCredentialVault.js';
+export { testLedgerAbi, testLedgerBytecode } from './TestLedger.js';
