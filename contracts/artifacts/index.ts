@@ -2,4 +2,6 @@
 
 export { benchCredentialEmitterAbi, benchCredentialEmitterBytecode } from './BenchCredentialEmitter.js';
 export { blockProofCredentialVaultAbi, blockProofCredentialVaultBytecode } from './BlockProofCredentialVault.js';
+export { testChildAbi, testChildBytecode } from './TestChild.js';
+export { testFactoryAbi, testFactoryBytecode } from './TestFactory.js';
 export { testLedgerAbi, testLedgerBytecode } from './TestLedger.js';
