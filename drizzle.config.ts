@@ -1,8 +1,9 @@
 import { defineConfig } from 'drizzle-kit';
 
-// `npm run db:generate` writes a new SQL migration from src/db/schema.ts; commit it.
+// The engine's tables. `npm run db:generate` writes a new SQL migration into drizzle/ from these
+// schema files; commit it. Each app has its own config and migrations (src/apps/<app>/drizzle.config.ts).
 export default defineConfig({
   dialect: 'postgresql',
-  schema: ['./src/db/schema.ts', './src/relayer/schema.ts', './src/apps/*/schema.ts'],
+  schema: ['./src/db/schema.ts', './src/core/relayer/schema.ts', './src/chain/evm/schema.ts'],
   out: './drizzle',
 });

@@ -1,3 +1,4 @@
+-- (The credentials app's tables were created here before engine v2; they are the app's own migrations now.)
 CREATE TABLE "indexer_blocks" (
 	"chain_id" bigint NOT NULL,
 	"number" bigint NOT NULL,
@@ -44,37 +45,5 @@ CREATE TABLE "indexer_journal" (
 	"new_row" jsonb
 );
 --> statement-breakpoint
-CREATE TABLE "credentials" (
-	"chain_id" bigint NOT NULL,
-	"credential_id" numeric(78, 0) NOT NULL,
-	"institution" text NOT NULL,
-	"student" text NOT NULL,
-	"fingerprint" text NOT NULL,
-	"metadata_uri" text NOT NULL,
-	"issued_at" bigint NOT NULL,
-	"expires_at" bigint NOT NULL,
-	"issued_block" bigint NOT NULL,
-	"issued_transaction" text NOT NULL,
-	"revoked" boolean DEFAULT false NOT NULL,
-	"revoked_at" bigint,
-	"revocation_reason" text,
-	"revoked_transaction" text,
-	CONSTRAINT "credentials_chain_id_credential_id_pk" PRIMARY KEY("chain_id","credential_id")
-);
---> statement-breakpoint
-CREATE TABLE "institutions" (
-	"chain_id" bigint NOT NULL,
-	"address" text NOT NULL,
-	"name" text NOT NULL,
-	"metadata_uri" text NOT NULL,
-	"active" boolean NOT NULL,
-	"updated_at" bigint NOT NULL,
-	"updated_block" bigint NOT NULL,
-	CONSTRAINT "institutions_chain_id_address_pk" PRIMARY KEY("chain_id","address")
-);
---> statement-breakpoint
 CREATE INDEX "indexer_events_order" ON "indexer_events" USING btree ("chain_id","block_number","log_index");--> statement-breakpoint
-CREATE INDEX "indexer_journal_block" ON "indexer_journal" USING btree ("chain_id","block_number");--> statement-breakpoint
-CREATE INDEX "credentials_student" ON "credentials" USING btree ("student");--> statement-breakpoint
-CREATE INDEX "credentials_fingerprint" ON "credentials" USING btree ("fingerprint");--> statement-breakpoint
-CREATE INDEX "credentials_institution" ON "credentials" USING btree ("institution");
+CREATE INDEX "indexer_journal_block" ON "indexer_journal" USING btree ("chain_id","block_number");

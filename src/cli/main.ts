@@ -4,13 +4,28 @@ import { loadConfig, type Config } from '../config/index.js';
 import { createLogger, type Logger } from '../runtime/logger.js';
 import { configSecrets, createScrubber } from '../runtime/redact.js';
 import { boundHeapGrowth } from '../runtime/heap.js';
-import { openStack, openDatabaseOnly } from '../runtime/stack.js';
-import { startRole, type Role, type RunningRole } from '../runtime/roles.js';
+import { openStack, openDatabaseOnly } from '../wiring/stack.js';
+import { startRole, type Role, type RunningRole } from '../wiring/roles.js';
 import { version } from '../runtime/version.js';
 import { deployContracts } from '../chain/evm/deploy.js';
-import { apps } from '../apps/index.js';
+import { loadProject, type Project } from '../config/project.js';
 import { collectStatus } from './status.js';
 import { reindex } from './reindex.js';
+
+/**
+ * The project's apps, for their commands and the help text: loaded without
+ * asking any node (a chain key not configured reads as unknown here), and
+ * without failing the command line when the configuration is bad (the command
+ * that needs it reports that).
+ */
+const declared: Project | undefined = await (async () => {
+  try {
+    return await loadProject(loadConfig(), async () => 'evm:unknown');
+  } catch {
+    return undefined;
+  }
+})();
+const projections = declared?.apps.flatMap((app) => app.projections ?? []) ?? [];
 
 const program = new Command()
   .name('ledgersync')
@@ -39,24 +54,18 @@ program
 
 program
   .command('deploy')
-  .description("deploy the apps' contracts and record their addresses per chain id in the deployments file")
+  .description("deploy the apps' contracts on their chains and record their addresses in the deployments file")
   .addOption(new Option('--force', 'deploy again even where a live deployment is recorded'))
   .action((options: { force?: boolean }) =>
     oneShot(async (config, logger) => {
-      if (!config.deployerPrivateKey) {
-        throw new Error('DEPLOYER_PRIVATE_KEY is required to deploy to RPC_URL (the embedded chain uses its dev account)');
-      }
       const stack = await openStack(config, logger);
       try {
-        const outcomes = await deployContracts(stack.chain, {
-          privateKey: config.deployerPrivateKey,
-          deploymentsFile: config.deploymentsFile,
-          contracts: apps.flatMap((app) => app.contracts),
-          force: options.force ?? false,
-          logger,
-        });
-        for (const o of outcomes) {
-          console.log(`${o.name} ${o.action} at ${o.deployment.address} (chain ${stack.chain.chainId}, block ${o.deployment.blockNumber})`);
+        for (const chain of stack.chains.values()) {
+          const contracts = stack.project.apps.flatMap((app) => app.contracts ?? []).filter((c) => c.chain === chain.key);
+          if (contracts.length === 0) continue;
+          if (!chain.config.deployerPrivateKey) throw new Error(`DEPLOYER_PRIVATE_KEY is required to deploy to ${chain.key} (an embedded chain uses its dev account)`);
+          const outcomes = await deployContracts(chain.conn, { privateKey: chain.config.deployerPrivateKey, deploymentsFile: config.deploymentsFile, contracts, force: options.force ?? false, logger });
+          for (const o of outcomes) console.log(`${o.name} ${o.action} at ${o.deployment.address} (chain ${chain.key}, block ${o.deployment.blockNumber})`);
         }
         console.log(`recorded in ${config.deploymentsFile}`);
       } finally {
@@ -68,16 +77,17 @@ program
 program
   .command('reindex')
   .description('rebuild a projection from the stored raw events, with no RPC call')
-  .argument('<projection>', `one of: ${apps.flatMap((app) => app.projections.map((p) => p.name)).join(', ')}`)
-  .option('--chain-id <id>', 'the chain to rebuild (default: the only chain indexed)')
-  .action((name: string, options: { chainId?: string }) =>
+  .argument('<projection>', `one of: ${projections.map((p) => p.name).join(', ')}`)
+  .option('--chain <key>', 'the chain to rebuild, e.g. evm:137 (default: the only chain indexed)')
+  .action((name: string, options: { chain?: string }) =>
     oneShot(async (config, logger) => {
-      const projection = apps.flatMap((app) => app.projections).find((p) => p.name === name);
-      if (!projection) throw new Error(`no projection named ${name}; known: ${apps.flatMap((a) => a.projections.map((p) => p.name)).join(', ')}`);
       const stack = await openDatabaseOnly(config, logger);
       try {
-        const result = await reindex(stack.database.pool, projection, options.chainId, stack.logger);
-        console.log(`${name}: replayed ${result.events} events of chain ${result.chainId} in ${result.seconds.toFixed(1)} s`);
+        const known = stack.project.apps.flatMap((app) => app.projections ?? []);
+        const projection = known.find((p) => p.name === name);
+        if (!projection) throw new Error(`no projection named ${name}; known: ${known.map((p) => p.name).join(', ')}`);
+        const result = await reindex(stack.database.pool, projection, options.chain, stack.logger);
+        console.log(`${name}: replayed ${result.events} events of chain ${result.chain} in ${result.seconds.toFixed(1)} s`);
       } finally {
         await stack.close();
       }
@@ -99,17 +109,18 @@ program
     }),
   );
 
-for (const app of apps) {
-  app.commands?.(program, (work) =>
-    oneShot(async (config, logger) => {
-      const stack = await openDatabaseOnly(config, logger);
-      try {
-        await work(stack.database.pool);
-      } finally {
-        await stack.close();
-      }
-    }),
-  );
+for (const app of declared?.apps ?? []) {
+  app.commands?.(program, {
+    withDatabase: (work) =>
+      oneShot(async (config, logger) => {
+        const stack = await openDatabaseOnly(config, logger);
+        try {
+          await work(stack.database.pool);
+        } finally {
+          await stack.close();
+        }
+      }),
+  });
 }
 
 /** Starts the stack and the given roles, and runs until SIGINT or SIGTERM. */

@@ -6,6 +6,7 @@ import { connectChain } from '../chain/evm/client.js';
 import { hasCode } from '../chain/evm/deploy.js';
 import { readDeployments } from '../chain/evm/deployments.js';
 import { redactUrl } from '../runtime/redact.js';
+import { loadProject } from '../config/project.js';
 
 interface Line {
   name: string;
@@ -23,19 +24,18 @@ export async function collectStatus(config: Config): Promise<Line[]> {
 
   const databaseUrl = config.database.kind === 'url' ? config.database.url : embeddedPostgresUrl(config.database.dir, config.database.port);
   const where = config.database.kind === 'embedded' ? ' (embedded)' : '';
-  let indexer: { indexed: bigint; head: bigint | null; seen: Date | null; halted: string | null } | undefined;
+  const indexers = new Map<string, { indexed: bigint; seen: Date | null; halted: string | null }>();
   if (!databaseUrl) {
     lines.push({ name: 'database', ok: false, text: `embedded PostgreSQL not created yet under ${config.database.dir}; run ledgersync start` });
   } else {
     const database = connectDatabase(databaseUrl, { max: 1 });
     try {
       const { rows } = await database.pool.query<{ n: string }>('select count(*)::text as n from drizzle.__drizzle_migrations');
-      lines.push({ name: 'database', ok: true, text: `${redactUrl(databaseUrl)}${where}, ${rows[0]?.n ?? 0} migrations applied` });
-      const checkpoints = await database.pool.query<{ block_number: bigint; head_number: bigint | null; head_seen_at: Date | null; halted_reason: string | null }>(
-        'select block_number, head_number, head_seen_at, halted_reason from indexer_checkpoints order by chain_id limit 1',
+      lines.push({ name: 'database', ok: true, text: `${redactUrl(databaseUrl)}${where}, ${rows[0]?.n ?? 0} engine migrations applied` });
+      const checkpoints = await database.pool.query<{ chain: string; block_number: bigint; head_seen_at: Date | null; halted_reason: string | null }>(
+        'select chain, block_number, head_seen_at, halted_reason from indexer_checkpoints order by chain',
       );
-      const row = checkpoints.rows[0];
-      indexer = row && { indexed: row.block_number, head: row.head_number, seen: row.head_seen_at, halted: row.halted_reason };
+      for (const row of checkpoints.rows) indexers.set(row.chain, { indexed: row.block_number, seen: row.head_seen_at, halted: row.halted_reason });
       lines.push({ name: 'relayer', ...(await relayerSummary(database.pool)) });
     } catch (error) {
       lines.push({ name: 'database', ok: false, text: `${redactUrl(databaseUrl)}${where}: ${firstLine(error)}` });
@@ -44,33 +44,45 @@ export async function collectStatus(config: Config): Promise<Line[]> {
     }
   }
 
-  const rpcUrl = config.chain.kind === 'rpc' ? config.chain.rpcUrl : `http://127.0.0.1:${config.chain.port}`;
-  try {
-    const chain = await connectChain(rpcUrl);
-    const head = await chain.publicClient.getBlockNumber();
-    lines.push({ name: 'chain', ok: true, text: `chain ${chain.chainId} at ${redactUrl(rpcUrl)}${config.chain.kind === 'embedded' ? ' (embedded)' : ''}, head ${head}` });
-    if (indexer) {
-      const age = indexer.seen ? `${Math.round((Date.now() - indexer.seen.getTime()) / 1000)} s ago` : 'never';
-      lines.push(
-        indexer.halted
-          ? { name: 'indexer', ok: false, text: `HALTED at block ${indexer.indexed}: ${indexer.halted}` }
-          : { name: 'indexer', ok: true, text: `indexed to block ${indexer.indexed}, ${head - indexer.indexed} behind the head (last seen ${age})` },
-      );
-    } else {
-      lines.push({ name: 'indexer', ok: true, text: 'not started on this database yet' });
+  for (const configured of await chainsOf(config)) {
+    const rpcUrl = configured.endpoint.kind === 'rpc' ? configured.endpoint.rpcUrl : `http://127.0.0.1:${configured.endpoint.port}`;
+    const embedded = configured.endpoint.kind === 'embedded' ? ' (embedded)' : '';
+    try {
+      const chain = await connectChain(rpcUrl);
+      const key = `evm:${chain.chainId}`;
+      const head = await chain.publicClient.getBlockNumber();
+      lines.push({ name: 'chain', ok: true, text: `${key} at ${redactUrl(rpcUrl)}${embedded}, head ${head}` });
+      const indexer = indexers.get(key);
+      if (indexer) {
+        const age = indexer.seen ? `${Math.round((Date.now() - indexer.seen.getTime()) / 1000)} s ago` : 'never';
+        lines.push(
+          indexer.halted
+            ? { name: 'indexer', ok: false, text: `${key} HALTED at block ${indexer.indexed}: ${indexer.halted}` }
+            : { name: 'indexer', ok: true, text: `${key} indexed to block ${indexer.indexed}, ${head - indexer.indexed} behind the head (last seen ${age})` },
+        );
+      } else {
+        lines.push({ name: 'indexer', ok: true, text: `${key} not indexed in this database yet` });
+      }
+      const recorded = readDeployments(config.deploymentsFile)[key] ?? {};
+      if (Object.keys(recorded).length === 0) lines.push({ name: 'contracts', ok: false, text: `none recorded for ${key} in ${config.deploymentsFile}` });
+      for (const [name, deployment] of Object.entries(recorded)) {
+        const live = await hasCode(chain, deployment.address);
+        lines.push({ name: 'contracts', ok: live, text: `${key} ${name} ${deployment.address} from block ${deployment.blockNumber}${live ? '' : ': no code at this address'}` });
+      }
+    } catch (error) {
+      lines.push({ name: 'chain', ok: false, text: `${redactUrl(rpcUrl)}${embedded}: ${firstLine(error)}` });
     }
-    const recorded = readDeployments(config.deploymentsFile)[String(chain.chainId)] ?? {};
-    if (Object.keys(recorded).length === 0) {
-      lines.push({ name: 'contracts', ok: false, text: `none recorded for chain ${chain.chainId} in ${config.deploymentsFile}` });
-    }
-    for (const [name, deployment] of Object.entries(recorded)) {
-      const live = await hasCode(chain, deployment.address);
-      lines.push({ name: 'contracts', ok: live, text: `${name} ${deployment.address} from block ${deployment.blockNumber}${live ? '' : ': no code at this address'}` });
-    }
-  } catch (error) {
-    lines.push({ name: 'chain', ok: false, text: `${redactUrl(rpcUrl)}: ${firstLine(error)}` });
   }
   return lines;
+}
+
+/** The configured chains, from the project's config file when it lists them (keys not needed: each node is asked). */
+async function chainsOf(config: Config) {
+  try {
+    return (await loadProject(config, async () => 'evm:unknown')).chains;
+  } catch {
+    return config.chains;
+  }
 }
 
 /** Intents not yet final by state, failures, webhook deliveries that used up their tries, and app handlers being retried. */

@@ -2,7 +2,10 @@ import { z } from 'zod';
 import { resolve } from 'node:path';
 import { existsSync } from 'node:fs';
 import dotenv from 'dotenv';
-import type { SignerSource } from '../relayer/signer.js';
+import type { SignerSource } from '../chain/evm/relayer/signer.js';
+import type { ChainConfig, EvmChainConfig } from './chains.js';
+
+export type { ChainConfig, EvmChainConfig } from './chains.js';
 
 /**
  * Every setting ledgersync reads, validated into one typed object at start-up.
@@ -32,8 +35,15 @@ const envSchema = z.object({
 
   RPC_URL: optionalUrl(['http:', 'https:']),
   WS_URL: optionalUrl(['ws:', 'wss:']),
+  // The chain RPC_URL serves; without it, learned from the node (eth_chainId) when the stack starts.
+  CHAIN_ID: z.coerce.number().int().min(1).max(2 ** 53 - 1).optional(),
   ANVIL_PORT: port.default(8545),
   ANVIL_BLOCK_TIME: z.coerce.number().int().min(1).max(3600).default(1),
+  ANVIL_CHAIN_ID: z.coerce.number().int().min(1).max(2 ** 53 - 1).default(31337),
+  ANVIL_HARDFORK: z.string().regex(/^[a-z]+$/, 'expected a hardfork name such as berlin or cancun').optional(),
+  // How transactions pay: `auto` (EIP-1559 where the chain has a base fee), `eip1559`, or `legacy` (a gas price: Polygon Edge without London).
+  RELAYER_GAS: z.enum(['auto', 'eip1559', 'legacy']).default('auto'),
+  LEDGERSYNC_CONFIG: z.string().min(1).optional(),
 
   // Blocks on top of a block before it is final, for the indexer and the relayer alike (src/chain/finality.ts).
   FINALITY_DEPTH: z.coerce.number().int().min(0).max(10_000).optional(),
@@ -126,30 +136,36 @@ function buildConfig(env: z.infer<typeof envSchema>, cwd: string) {
   if (env.WS_URL && embeddedChain) {
     throw new ConfigError('invalid configuration: WS_URL: set RPC_URL too (WS_URL only adds a WebSocket to an RPC_URL chain)');
   }
+  const chain: EvmChainConfig = {
+    family: 'evm',
+    key: embeddedChain ? `evm:${env.ANVIL_CHAIN_ID}` : env.CHAIN_ID ? `evm:${env.CHAIN_ID}` : undefined,
+    endpoint: embeddedChain
+      ? { kind: 'embedded', port: env.ANVIL_PORT, blockTime: env.ANVIL_BLOCK_TIME, chainId: env.ANVIL_CHAIN_ID, hardfork: env.ANVIL_HARDFORK, statePath: resolve(home, 'anvil', 'state.json') }
+      : { kind: 'rpc', rpcUrl: env.RPC_URL!, wsUrl: env.WS_URL },
+    // The embedded chain has one sealer and never reorganises by itself: one block on top is final there.
+    finalityDepth: env.FINALITY_DEPTH ?? (embeddedChain ? 1 : 64),
+    pollIntervalMs: env.INDEXER_POLL_INTERVAL_MS,
+    concurrency: env.INDEXER_CONCURRENCY,
+    maxBlockRange: env.INDEXER_MAX_BLOCK_RANGE,
+    gas: { type: env.RELAYER_GAS, maxFeePerGas: BigInt(Math.round(env.RELAYER_MAX_FEE_GWEI * 1e9)), bumpPercent: env.RELAYER_FEE_BUMP_PERCENT },
+    /** One relayer per signer; none: the worker sends nothing (intents wait in the outbox). The first is the `default` role. */
+    signers: relayerSigners(env, embeddedChain, cwd).map((source, i) => ({ ...source, roles: i === 0 ? ['default'] : [] })),
+    deployerPrivateKey: (env.DEPLOYER_PRIVATE_KEY ?? (embeddedChain ? ANVIL_DEV_KEY : undefined)) as `0x${string}` | undefined,
+  };
   return {
     home,
+    /** A module whose default export is `defineConfig({ chains?, apps })`; default: the package's ledgersync.config. */
+    configFile: env.LEDGERSYNC_CONFIG ? resolve(cwd, env.LEDGERSYNC_CONFIG) : undefined,
     http: { host: env.HOST, port: env.PORT, trustProxyHops: env.TRUST_PROXY_HOPS, publicUrl: env.PUBLIC_URL?.replace(/\/+$/, ''), readCacheEntries: env.READ_CACHE_ENTRIES, readCacheHeartbeatMs: env.READ_CACHE_HEARTBEAT_MS, rateLimitPerIp: env.RATE_LIMIT_PER_IP, rateLimitPerKey: env.RATE_LIMIT_PER_KEY, corsOrigins: env.CORS_ORIGINS },
     logLevel: env.LOG_LEVEL,
     database: env.DATABASE_URL
       ? ({ kind: 'url', url: env.DATABASE_URL } as const)
       : ({ kind: 'embedded', port: env.EMBEDDED_POSTGRES_PORT, dir: resolve(home, 'postgres') } as const),
-    chain: embeddedChain
-      ? ({ kind: 'embedded', port: env.ANVIL_PORT, blockTime: env.ANVIL_BLOCK_TIME, statePath: resolve(home, 'anvil', 'state.json') } as const)
-      : ({ kind: 'rpc', rpcUrl: env.RPC_URL!, wsUrl: env.WS_URL } as const),
+    /** The chains of this deployment: from the environment (one chain), unless the config file lists them. */
+    chains: [chain] as ChainConfig[],
     deploymentsFile: resolve(cwd, env.DEPLOYMENTS_FILE ?? resolve(home, 'deployments.json')),
-    // The embedded chain has one sealer and never reorganises by itself: one block on top is final there.
-    finalityDepth: env.FINALITY_DEPTH ?? (embeddedChain ? 1 : 64),
-    indexer: {
-      pollIntervalMs: env.INDEXER_POLL_INTERVAL_MS,
-      concurrency: env.INDEXER_CONCURRENCY,
-      maxBlockRange: env.INDEXER_MAX_BLOCK_RANGE,
-    },
-    deployerPrivateKey: (env.DEPLOYER_PRIVATE_KEY ?? (embeddedChain ? ANVIL_DEV_KEY : undefined)) as `0x${string}` | undefined,
     relayer: {
-      /** One relayer per signer; none: the worker sends nothing (intents wait in the outbox). */
-      signers: relayerSigners(env, embeddedChain, cwd),
       stuckBlocks: env.RELAYER_STUCK_BLOCKS,
-      fees: { bumpPercent: env.RELAYER_FEE_BUMP_PERCENT, maxFeePerGas: BigInt(Math.round(env.RELAYER_MAX_FEE_GWEI * 1e9)) },
       batchSize: env.RELAYER_BATCH_SIZE,
       pollIntervalMs: env.RELAYER_POLL_INTERVAL_MS,
     },

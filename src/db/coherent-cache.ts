@@ -6,6 +6,8 @@ export interface CoherentCacheOptions {
   maxEntries?: number;
   /** How often the cache sends itself a heartbeat through the channel; it goes deaf after three intervals without one back. */
   heartbeatMs?: number;
+  /** Which notifications empty it (default: any but heartbeats), e.g. only those of the projections its rows come from. */
+  relevant?: (payload: string) => boolean;
 }
 
 /** Payload of heartbeats; any other payload on the channel says rows changed. */
@@ -44,6 +46,7 @@ export class CoherentCache<V> {
   private readonly heartbeat = `${HEARTBEAT_PREFIX}${randomUUID()}`;
   private readonly maxEntries: number;
   private readonly heartbeatMs: number;
+  private readonly relevant: (payload: string) => boolean;
 
   constructor(
     private readonly pool: pg.Pool,
@@ -53,6 +56,7 @@ export class CoherentCache<V> {
   ) {
     this.maxEntries = options.maxEntries ?? 100_000;
     this.heartbeatMs = options.heartbeatMs ?? 5_000;
+    this.relevant = options.relevant ?? (() => true);
   }
 
   /** Starts listening; until its first heartbeat is back, every read goes to PostgreSQL. */
@@ -143,8 +147,8 @@ export class CoherentCache<V> {
     if (payload === this.heartbeat) {
       this.lastHeard = Date.now();
       if (!this.serving) this.startServing();
-    } else if (!payload?.startsWith(HEARTBEAT_PREFIX)) {
-      // Another process's heartbeat says nothing about rows; anything else may.
+    } else if (payload !== undefined && !payload.startsWith(HEARTBEAT_PREFIX) && this.relevant(payload)) {
+      // Another process's heartbeat says nothing about rows; a change to what the rows come from does.
       this.invalidate();
     }
   }

@@ -1,57 +1,96 @@
-import { bigint, bigserial, boolean, char, index, integer, jsonb, pgTable, primaryKey, text, timestamp } from 'drizzle-orm/pg-core';
+import { bigint, bigserial, char, customType, index, integer, jsonb, pgTable, primaryKey, text, timestamp } from 'drizzle-orm/pg-core';
 
 /**
- * The engine's own tables: the indexer's and the API keys (the relayer's are in
- * src/relayer/schema.ts). Apps' projection tables live in src/apps/<app>/schema.ts.
- * Hashes and addresses are stored as lower-case 0x-hex text.
+ * The engine's own tables for reading chains (apps' projection tables live in
+ * their own migrations). Chains are named by key (`evm:31337`); hashes and
+ * addresses are text as the family writes them (lower-case 0x-hex on EVM).
  */
 
-/** One checkpoint per chain: every event up to `blockNumber` is stored and projected. */
+export const bytea = customType<{ data: Buffer; driverData: Buffer }>({ dataType: () => 'bytea' });
+
+/** One checkpoint per chain: every event of its live sources up to `blockNumber` is stored and projected. */
 export const checkpoints = pgTable('indexer_checkpoints', {
-  chainId: bigint('chain_id', { mode: 'number' }).primaryKey(),
+  chain: text('chain').primaryKey(),
   blockNumber: bigint('block_number', { mode: 'bigint' }).notNull(),
   blockHash: text('block_hash').notNull(),
   blockTimestamp: bigint('block_timestamp', { mode: 'bigint' }),
   /** The latest head the indexer saw, for lag and readiness. */
   headNumber: bigint('head_number', { mode: 'bigint' }),
   headSeenAt: timestamp('head_seen_at', { withTimezone: true }),
-  /** Set when indexing of the chain stopped on purpose (a reorg deeper than finality). */
+  /** Set when indexing of the chain stopped on purpose (a reorg deeper than finality, an error retrying cannot cure). */
   haltedReason: text('halted_reason'),
   updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
 });
 
-/** Every decoded log of every registered contract: the source projections are rebuilt from. */
+/**
+ * Each source's own progress. A source added to the configuration of a chain
+ * that is already indexed fetches its own history (`catching-up`, up to
+ * `synced_to`) until it reaches the chain's checkpoint (`fetched`); the
+ * projections that read it are then replayed from stored events, and it goes
+ * on with the others (`live`).
+ */
+export const sources = pgTable(
+  'indexer_sources',
+  {
+    chain: text('chain').notNull(),
+    name: text('name').notNull(),
+    startBlock: bigint('start_block', { mode: 'bigint' }).notNull(),
+    state: text('state', { enum: ['live', 'catching-up', 'fetched'] }).notNull(),
+    /** While catching up: its events are stored up to this block. */
+    syncedTo: bigint('synced_to', { mode: 'bigint' }),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.chain, t.name] })],
+);
+
+/** Every decoded event of every source: what projections are rebuilt from. */
 export const events = pgTable(
   'indexer_events',
   {
-    chainId: bigint('chain_id', { mode: 'number' }).notNull(),
+    chain: text('chain').notNull(),
     blockNumber: bigint('block_number', { mode: 'bigint' }).notNull(),
     blockHash: text('block_hash').notNull(),
     blockTimestamp: bigint('block_timestamp', { mode: 'bigint' }).notNull(),
-    transactionHash: text('transaction_hash').notNull(),
+    transactionId: text('transaction_id').notNull(),
     transactionIndex: integer('transaction_index').notNull(),
-    logIndex: integer('log_index').notNull(),
-    address: text('address').notNull(),
-    eventName: text('event_name').notNull(),
+    eventIndex: integer('event_index').notNull(),
+    source: text('source').notNull(),
+    emitter: text('emitter').notNull(),
+    name: text('name').notNull(),
     /** Decoded arguments; integers as decimal strings so no precision is lost. */
     args: jsonb('args').notNull(),
-    topics: text('topics').array().notNull(),
-    data: text('data').notNull(),
+    /** The family's raw payload (EVM: the topics, then the data), to decode again with another ABI. */
+    raw: bytea('raw').notNull(),
   },
-  (t) => [primaryKey({ columns: [t.chainId, t.blockHash, t.logIndex] }), index('indexer_events_order').on(t.chainId, t.blockNumber, t.logIndex)],
+  (t) => [primaryKey({ columns: [t.chain, t.blockHash, t.eventIndex] }), index('indexer_events_order').on(t.chain, t.blockNumber, t.eventIndex)],
 );
 
-/** Headers of the unfinalized window, to detect reorgs by parent hash. */
+/** Headers of the unfinalized window (and the checkpoint's), to detect reorgs by parent hash. */
 export const blocks = pgTable(
   'indexer_blocks',
   {
-    chainId: bigint('chain_id', { mode: 'number' }).notNull(),
+    chain: text('chain').notNull(),
     number: bigint('number', { mode: 'bigint' }).notNull(),
     hash: text('hash').notNull(),
     parentHash: text('parent_hash').notNull(),
     timestamp: bigint('timestamp', { mode: 'bigint' }).notNull(),
   },
-  (t) => [primaryKey({ columns: [t.chainId, t.number] })],
+  (t) => [primaryKey({ columns: [t.chain, t.number] })],
+);
+
+/**
+ * Contracts found by factory sources, each indexed from the block that created
+ * it. Journaled like a projection: a reorg that removes a creation removes the child.
+ */
+export const children = pgTable(
+  'indexer_children',
+  {
+    chain: text('chain').notNull(),
+    source: text('source').notNull(),
+    id: text('id').notNull(),
+    blockNumber: bigint('block_number', { mode: 'bigint' }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.chain, t.source, t.id] })],
 );
 
 /**
@@ -62,30 +101,28 @@ export const journal = pgTable(
   'indexer_journal',
   {
     id: bigserial('id', { mode: 'bigint' }).primaryKey(),
-    chainId: bigint('chain_id', { mode: 'number' }).notNull(),
+    chain: text('chain').notNull(),
     blockNumber: bigint('block_number', { mode: 'bigint' }).notNull(),
     tableName: text('table_name').notNull(),
     op: char('op', { length: 1 }).notNull(),
     oldRow: jsonb('old_row'),
     newRow: jsonb('new_row'),
   },
-  (t) => [index('indexer_journal_block').on(t.chainId, t.blockNumber)],
+  (t) => [index('indexer_journal_block').on(t.chain, t.blockNumber)],
 );
 
 /**
- * API keys, for writes and for reading intents back. Each is scoped to one
- * institution (issue, revoke; it reads the intents it submitted) or to
- * administration (register institutions; it reads every intent). Only a SHA-256 of the key
- * is kept: keys are 32 random bytes, so a fast hash is enough (no password to
- * stretch), and a database leak does not leak usable keys.
+ * API keys. Each has roles that apps define (`admin` is the engine's: it reads
+ * every intent) and an app-defined scope (e.g. the institution a key speaks
+ * for). Only a SHA-256 of the key is kept: keys are 32 random bytes, so a fast
+ * hash is enough, and a database leak does not leak usable keys.
  */
 export const apiKeys = pgTable('api_keys', {
   id: text('id').primaryKey(),
   keyHash: text('key_hash').notNull().unique(),
-  /** The institution it speaks for; null for an admin key. */
-  institution: text('institution'),
-  admin: boolean('admin').notNull().default(false),
   name: text('name').notNull(),
+  roles: text('roles').array().notNull(),
+  scope: jsonb('scope').notNull().default({}),
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   revokedAt: timestamp('revoked_at', { withTimezone: true }),
 });

@@ -1,19 +1,24 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type pg from 'pg';
-import type { Address } from 'viem';
 import { sendProblem } from './problem.js';
 
 /** `lsk_<id>_<secret>`: the id finds the row in logs and support tickets; the secret is never stored. */
 const KEY_FORMAT = /^lsk_([0-9a-f]{12})_([A-Za-z0-9_-]{43})$/;
 
-/** What a key may do: act for one institution, or administer (register institutions, read every intent). */
-export type ApiKeyScope = { institution: Address } | { admin: true };
+/** The engine's own role: it reads every intent. Apps define theirs (`credentials.institution`). */
+export const ADMIN_ROLE = 'admin';
+
+/** What a key may do: roles, and an app-defined scope (e.g. the institution it speaks for). */
+export interface ApiKeyGrant {
+  roles: string[];
+  scope?: Record<string, string>;
+}
 
 export interface ApiKeyOwner {
   keyId: string;
-  /** Null for an admin key. */
-  institution: Address | null;
+  roles: string[];
+  scope: Record<string, string>;
   admin: boolean;
 }
 
@@ -27,11 +32,10 @@ declare module 'fastify' {
 const hash = (key: string) => createHash('sha256').update(key).digest('hex');
 
 /** Creates a key; the key itself is returned once and only its hash is kept. */
-export async function createApiKey(pool: pg.Pool, scope: ApiKeyScope, name: string): Promise<{ id: string; key: string }> {
+export async function createApiKey(pool: pg.Pool, grant: ApiKeyGrant, name: string): Promise<{ id: string; key: string }> {
   const id = randomBytes(6).toString('hex');
   const key = `lsk_${id}_${randomBytes(32).toString('base64url')}`;
-  const institution = 'institution' in scope ? scope.institution.toLowerCase() : null;
-  await pool.query('insert into api_keys (id, key_hash, institution, admin, name) values ($1, $2, $3, $4, $5)', [id, hash(key), institution, 'admin' in scope, name]);
+  await pool.query('insert into api_keys (id, key_hash, name, roles, scope) values ($1, $2, $3, $4, $5)', [id, hash(key), name, grant.roles, JSON.stringify(grant.scope ?? {})]);
   return { id, key };
 }
 
@@ -43,11 +47,12 @@ export async function revokeApiKey(pool: pg.Pool, id: string): Promise<boolean> 
 /** Who a presented key speaks for, or undefined for a malformed, unknown or revoked key. */
 export async function authenticate(pool: pg.Pool, presented: string): Promise<ApiKeyOwner | undefined> {
   if (!KEY_FORMAT.test(presented)) return undefined;
-  const { rows } = await pool.query<{ id: string; institution: Address | null; admin: boolean }>(
-    'select id, institution, admin from api_keys where key_hash = $1 and revoked_at is null',
+  const { rows } = await pool.query<{ id: string; roles: string[]; scope: Record<string, string> }>(
+    'select id, roles, scope from api_keys where key_hash = $1 and revoked_at is null',
     [hash(presented)],
   );
-  return rows[0] && { keyId: rows[0].id, institution: rows[0].institution, admin: rows[0].admin };
+  const row = rows[0];
+  return row && { keyId: row.id, roles: row.roles, scope: row.scope, admin: row.roles.includes(ADMIN_ROLE) };
 }
 
 /** A preHandler: 401 problem+json unless `Authorization: Bearer <key>` names an active key, which it sets as `request.apiKey`. */

@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, writeFileSync, rmSync, existsSync, openSync, closeSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, writeFileSync, rmSync, existsSync, openSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
 
 export class HomeInUseError extends Error {
@@ -35,12 +35,18 @@ export async function claimHome(home: string): Promise<() => void> {
   throw new HomeInUseError(`could not claim ${home}`);
 }
 
-/** Where the embedded anvil's pid is kept, so an orphan can be found after a crash. */
-export const anvilPidFile = (home: string) => join(home, 'anvil', 'anvil.pid');
+/** Where an embedded anvil's pid is kept (one per local chain), so an orphan can be found after a crash. */
+export const anvilPidFile = (home: string, index = 0) => {
+  mkdirSync(join(home, 'anvil'), { recursive: true });
+  return join(home, 'anvil', index === 0 ? 'anvil.pid' : `anvil-${index}.pid`);
+};
 
 async function stopOrphans(home: string): Promise<void> {
-  const anvil = readPid(anvilPidFile(home));
-  if (anvil !== undefined && commandOf(anvil).includes('anvil')) await stopProcess(anvil, 'SIGTERM');
+  const pidFiles = existsSync(join(home, 'anvil')) ? readdirSync(join(home, 'anvil')).filter((f) => /^anvil(-\d+)?\.pid$/.test(f)) : [];
+  for (const file of pidFiles) {
+    const anvil = readPid(join(home, 'anvil', file));
+    if (anvil !== undefined && commandOf(anvil).includes('anvil')) await stopProcess(anvil, 'SIGTERM');
+  }
   // postgres writes its own lock file; its first line is the postmaster's pid.
   const postmaster = readPid(join(home, 'postgres', 'data', 'postmaster.pid'));
   if (postmaster !== undefined && commandOf(postmaster).includes('postgres')) await stopProcess(postmaster, 'SIGINT');

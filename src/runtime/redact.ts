@@ -36,12 +36,14 @@ export function redactUrl(url: string): string {
 export function configSecrets(config: Config): string[] {
   const secrets: string[] = [];
   if (config.database.kind === 'url') secrets.push(...urlSecrets(config.database.url, { userIsSecret: false }));
-  if (config.chain.kind === 'rpc') {
-    secrets.push(...urlSecrets(config.chain.rpcUrl, { userIsSecret: true }));
-    if (config.chain.wsUrl) secrets.push(...urlSecrets(config.chain.wsUrl, { userIsSecret: true }));
+  for (const chain of config.chains) {
+    if (chain.endpoint.kind === 'rpc') {
+      secrets.push(...urlSecrets(chain.endpoint.rpcUrl, { userIsSecret: true }));
+      if (chain.endpoint.wsUrl) secrets.push(...urlSecrets(chain.endpoint.wsUrl, { userIsSecret: true }));
+    }
+    if (chain.deployerPrivateKey) secrets.push(chain.deployerPrivateKey);
+    for (const signer of chain.signers) secrets.push(signer.kind === 'key' ? signer.privateKey : signer.password);
   }
-  if (config.deployerPrivateKey) secrets.push(config.deployerPrivateKey);
-  for (const signer of config.relayer.signers) secrets.push(signer.kind === 'key' ? signer.privateKey : signer.password);
   if (config.webhooks.secret) secrets.push(config.webhooks.secret);
   return secrets;
 }

@@ -1,10 +1,9 @@
 import type { Command } from 'commander';
-import type pg from 'pg';
-import type { Address } from 'viem';
-import { createApiKey, revokeApiKey } from '../../http/api-keys.js';
+import { ADMIN_ROLE, createApiKey, revokeApiKey, type CommandContext } from '../../engine/index.js';
+import { INSTITUTION_ROLE } from './writes.js';
 
 /** `ledgersync api-key create|revoke`: keys for the write API, scoped to an institution. */
-export function credentialCommands(program: Command, withDatabase: (work: (pool: pg.Pool) => Promise<void>) => Promise<void>): void {
+export function credentialCommands(program: Command, { withDatabase }: CommandContext): void {
   const apiKey = program.command('api-key').description('manage API keys for issuing and revoking credentials (each scoped to one institution)');
   apiKey
     .command('create')
@@ -16,8 +15,8 @@ export function credentialCommands(program: Command, withDatabase: (work: (pool:
       withDatabase(async (pool) => {
         if (!options.institution === !options.admin) throw new Error('give exactly one of --institution <address> or --admin');
         if (options.institution && !/^0x[0-9a-fA-F]{40}$/.test(options.institution)) throw new Error(`--institution: expected a 0x-prefixed 20-byte address`);
-        const scope = options.institution ? { institution: options.institution as Address } : { admin: true as const };
-        const { id, key } = await createApiKey(pool, scope, options.name);
+        const grant = options.institution ? { roles: [INSTITUTION_ROLE], scope: { institution: options.institution.toLowerCase() } } : { roles: [ADMIN_ROLE] };
+        const { id, key } = await createApiKey(pool, grant, options.name);
         console.log(`key ${id} for ${options.institution?.toLowerCase() ?? 'administration'}: ${key}`);
         console.log('store it now: it is not shown again');
       }),

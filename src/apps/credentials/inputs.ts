@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { positiveUint256 } from '../../http/inputs.js';
+import { positiveUint256 } from '../../engine/index.js';
 
 /** Credential ids are the vault's uint256 counter. */
 export const credentialId = positiveUint256('expected a credential id (a positive integer up to 2^256-1)');

@@ -1,11 +1,15 @@
-import type { IntentKind } from '../../relayer/types.js';
-import { credentialVault } from './contract.js';
+import { evmIntent, type ChainKey, type IntentKind } from '../../engine/index.js';
+import { credentialVaultAbi, VAULT } from './contract.js';
 
-/** `issueCredential(request)` signed by the relayer's key, which must be an active institution. */
-export const issueCredentialIntent: IntentKind = { name: 'credentials.issue', contract: credentialVault.name, abi: credentialVault.abi };
-
-/** `revokeCredential(id, reason)`, by the institution that issued it. */
-export const revokeCredentialIntent: IntentKind = { name: 'credentials.revoke', contract: credentialVault.name, abi: credentialVault.abi };
-
-/** `upsertInstitution(account, name, metadataURI, active)`: the relayer's key must hold the vault's admin role. */
-export const upsertInstitutionIntent: IntentKind = { name: 'credentials.upsertInstitution', contract: credentialVault.name, abi: credentialVault.abi };
+/**
+ * What BlockProof writes, all to the vault: `issueCredential(request)` and
+ * `revokeCredential(id, reason)` signed by the institution's own key (it must be
+ * active in the vault), `upsertInstitution(…)` by a key holding the vault's admin role.
+ */
+export function credentialIntents(chain: ChainKey): IntentKind[] {
+  return [
+    evmIntent({ name: 'credentials.issue', chain, abi: credentialVaultAbi, contract: VAULT }),
+    evmIntent({ name: 'credentials.revoke', chain, abi: credentialVaultAbi, contract: VAULT }),
+    evmIntent({ name: 'credentials.upsertInstitution', chain, abi: credentialVaultAbi, contract: VAULT }),
+  ];
+}

@@ -4,9 +4,7 @@ import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import QRCode from 'qrcode';
 import { z } from 'zod';
-import { packageRoot } from '../../runtime/paths.js';
-import { routeSchema } from '../../http/zod.js';
-import { problemSchema, sendProblem } from '../../http/problem.js';
+import { packageRoot, problemSchema, routeSchema, sendProblem } from '../../engine/index.js';
 import { credentialId } from './inputs.js';
 
 const idParams = z.object({ id: credentialId });

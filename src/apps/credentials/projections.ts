@@ -1,4 +1,4 @@
-import type { IndexedEvent, Projection, ProjectionStore } from '../../indexer/types.js';
+import type { ChainEvent, Projection, ProjectionStore } from '../../engine/index.js';
 
 /**
  * Institutions as the vault last described them. Within a batch only the last
@@ -7,19 +7,19 @@ import type { IndexedEvent, Projection, ProjectionStore } from '../../indexer/ty
 export const institutionsProjection: Projection = {
   name: 'institutions',
   tables: ['institutions'],
-  events: ['InstitutionUpserted'],
+  events: ['vault.InstitutionUpserted'],
   async apply(events, store) {
-    const latest = new Map<string, IndexedEvent>();
+    const latest = new Map<string, ChainEvent>();
     for (const e of events) latest.set(String(e.args.institution), e);
     const rows = [...latest.values()];
     await store.query(
-      `insert into institutions (chain_id, address, name, metadata_uri, active, updated_at, updated_block)
-       select * from unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::boolean[], $6::bigint[], $7::bigint[])
-       on conflict (chain_id, address) do update set
+      `insert into institutions (chain, address, name, metadata_uri, active, updated_at, updated_block)
+       select * from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::boolean[], $6::bigint[], $7::bigint[])
+       on conflict (chain, address) do update set
          name = excluded.name, metadata_uri = excluded.metadata_uri, active = excluded.active,
          updated_at = excluded.updated_at, updated_block = excluded.updated_block`,
       [
-        rows.map((e) => e.chainId),
+        rows.map((e) => e.chain),
         rows.map((e) => e.args.institution),
         rows.map((e) => e.args.name),
         rows.map((e) => e.args.metadataURI),
@@ -38,21 +38,21 @@ export const institutionsProjection: Projection = {
 export const credentialsProjection: Projection = {
   name: 'credentials',
   tables: ['credentials'],
-  events: ['CredentialIssued', 'CredentialRevoked'],
+  events: ['vault.CredentialIssued', 'vault.CredentialRevoked'],
   async apply(events, store) {
-    const issued = events.filter((e) => e.eventName === 'CredentialIssued');
-    const revoked = events.filter((e) => e.eventName === 'CredentialRevoked');
+    const issued = events.filter((e) => e.name === 'CredentialIssued');
+    const revoked = events.filter((e) => e.name === 'CredentialRevoked');
     if (issued.length > 0) await insertIssued(store, issued);
     if (revoked.length > 0) await markRevoked(store, revoked);
   },
 };
 
-async function insertIssued(store: ProjectionStore, events: IndexedEvent[]): Promise<void> {
+async function insertIssued(store: ProjectionStore, events: ChainEvent[]): Promise<void> {
   await store.copy(
     'credentials',
-    ['chain_id', 'credential_id', 'institution', 'student', 'fingerprint', 'metadata_uri', 'issued_at', 'expires_at', 'issued_block', 'issued_transaction'],
+    ['chain', 'credential_id', 'institution', 'student', 'fingerprint', 'metadata_uri', 'issued_at', 'expires_at', 'issued_block', 'issued_transaction'],
     events.map((e) => [
-      e.chainId,
+      e.chain,
       String(e.args.id),
       String(e.args.institution),
       String(e.args.student),
@@ -61,22 +61,22 @@ async function insertIssued(store: ProjectionStore, events: IndexedEvent[]): Pro
       String(e.args.issuedAt),
       String(e.args.expiresAt),
       e.blockNumber,
-      e.transactionHash,
+      e.transactionId,
     ]),
   );
 }
 
-async function markRevoked(store: ProjectionStore, events: IndexedEvent[]): Promise<void> {
+async function markRevoked(store: ProjectionStore, events: ChainEvent[]): Promise<void> {
   await store.query(
     `update credentials c set revoked = true, revoked_at = r.revoked_at, revocation_reason = r.reason, revoked_transaction = r.tx
-     from unnest($1::bigint[], $2::numeric[], $3::bigint[], $4::text[], $5::text[]) as r(chain_id, credential_id, revoked_at, reason, tx)
-     where c.chain_id = r.chain_id and c.credential_id = r.credential_id`,
+     from unnest($1::text[], $2::numeric[], $3::bigint[], $4::text[], $5::text[]) as r(chain, credential_id, revoked_at, reason, tx)
+     where c.chain = r.chain and c.credential_id = r.credential_id`,
     [
-      events.map((e) => e.chainId),
+      events.map((e) => e.chain),
       events.map((e) => e.args.id),
       events.map((e) => e.args.revokedAt),
       events.map((e) => e.args.reason),
-      events.map((e) => e.transactionHash),
+      events.map((e) => e.transactionId),
     ],
   );
 }

@@ -2,14 +2,10 @@ import { createHash } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { Hex } from 'viem';
-import { problemSchema, sendProblem } from '../../http/problem.js';
-import { routeSchema } from '../../http/zod.js';
-import { CoherentCache } from '../../db/coherent-cache.js';
-import { PROJECTIONS_CHANNEL } from '../../indexer/store.js';
-import type { AppContext } from '../types.js';
+import { problemSchema, routeSchema, sendProblem, type AppContext, type ChainKey } from '../../engine/index.js';
+import { VAULT } from './contract.js';
 import { address, credentialId, fingerprint } from './inputs.js';
-import { cachedCredential, credentialState, findCredential, vaultAddress, withCurrentState, type CredentialFacts } from './status.js';
-
+import { cachedCredential, credentialState, findCredential, withCurrentState, type CredentialFacts } from './status.js';
 
 const idParams = z.object({ id: credentialId });
 const addressParams = z.object({ address });
@@ -39,18 +35,14 @@ export function documentFingerprint(bytes: Uint8Array): Hex {
   return `0x${createHash('sha256').update(bytes).digest('hex')}`;
 }
 
-export async function credentialRoutes(app: FastifyInstance, context: AppContext): Promise<void> {
-  const { pool, chain } = context;
-  const vault = vaultAddress(context.deploymentsFile, chain.chainId);
-  // Indexed credentials from memory, emptied at every indexer commit that changes projections.
+export async function credentialRoutes(app: FastifyInstance, context: AppContext, chainKey: ChainKey): Promise<void> {
+  const { pool } = context;
+  const chain = context.chains.get(chainKey)!;
+  const vault = () => context.deployment(chainKey, VAULT);
+  // Indexed credentials from memory, emptied at every indexer commit that changes these projections.
   // Facts only: a credential's state changes with the clock, with no commit to say so.
-  const memory = new CoherentCache<CredentialFacts>(pool, PROJECTIONS_CHANNEL, app.log, {
-    maxEntries: context.readCacheEntries,
-    heartbeatMs: context.readCacheHeartbeatMs,
-  });
-  await memory.start();
-  app.addHook('onClose', () => memory.close());
-  const indexed = (id: string) => memory.get(id, () => cachedCredential(pool, chain.chainId, id));
+  const memory = await context.cache<CredentialFacts>(['credentials', 'institutions']);
+  const indexed = (id: string) => memory.get(id, () => cachedCredential(pool, chainKey, id));
 
   const lookUp = (id: string) => findCredential(chain, vault(), id, indexed);
 
@@ -66,7 +58,7 @@ export async function credentialRoutes(app: FastifyInstance, context: AppContext
         `select credential_id::text as id, institution, student, fingerprint, metadata_uri, issued_at::text, expires_at, revoked, revoked_at::text,
                 issued_block::text, issued_transaction
          from credentials
-         where chain_id = $1 and ($2::text is null or student = $2) and ($3::text is null or institution = $3)
+         where chain = $1 and ($2::text is null or student = $2) and ($3::text is null or institution = $3)
            and ($4::numeric is null or credential_id < $4)
            and (case $5::text
                   when 'revoked' then revoked
@@ -74,7 +66,7 @@ export async function credentialRoutes(app: FastifyInstance, context: AppContext
                   when 'valid' then not revoked and (expires_at = 0 or expires_at > $6)
                   else true end)
          order by credential_id desc limit $7`,
-        [chain.chainId, q.student ?? null, q.institution ?? null, q.cursor ?? null, q.status ?? null, now, q.limit + 1],
+        [chainKey, q.student ?? null, q.institution ?? null, q.cursor ?? null, q.status ?? null, now, q.limit + 1],
       );
       const page = rows.slice(0, q.limit);
       return {
@@ -175,8 +167,8 @@ export async function credentialRoutes(app: FastifyInstance, context: AppContext
       const q = institutionsQuery.parse(request.query);
       const { rows } = await pool.query(
         `select address, name, metadata_uri, active, updated_at::text, updated_block::text from institutions
-         where chain_id = $1 and ($2::text is null or address > $2) order by address limit $3`,
-        [chain.chainId, q.cursor ?? null, q.limit + 1],
+         where chain = $1 and ($2::text is null or address > $2) order by address limit $3`,
+        [chainKey, q.cursor ?? null, q.limit + 1],
       );
       const page = rows.slice(0, q.limit);
       return { items: page.map(toInstitution), nextCursor: rows.length > q.limit ? page.at(-1)!.address : null };
@@ -189,8 +181,8 @@ export async function credentialRoutes(app: FastifyInstance, context: AppContext
     async (request, reply) => {
       const { address: account } = addressParams.parse(request.params);
       const { rows } = await pool.query(
-        'select address, name, metadata_uri, active, updated_at::text, updated_block::text from institutions where chain_id = $1 and address = $2',
-        [chain.chainId, account],
+        'select address, name, metadata_uri, active, updated_at::text, updated_block::text from institutions where chain = $1 and address = $2',
+        [chainKey, account],
       );
       return rows[0] ? toInstitution(rows[0]) : sendProblem(request, reply, 404, `no institution ${account}`);
     },

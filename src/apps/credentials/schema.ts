@@ -4,7 +4,7 @@ import { bigint, boolean, index, numeric, pgTable, primaryKey, text } from 'driz
 export const institutions = pgTable(
   'institutions',
   {
-    chainId: bigint('chain_id', { mode: 'number' }).notNull(),
+    chain: text('chain').notNull(),
     address: text('address').notNull(),
     name: text('name').notNull(),
     metadataUri: text('metadata_uri').notNull(),
@@ -12,14 +12,14 @@ export const institutions = pgTable(
     updatedAt: bigint('updated_at', { mode: 'bigint' }).notNull(),
     updatedBlock: bigint('updated_block', { mode: 'bigint' }).notNull(),
   },
-  (t) => [primaryKey({ columns: [t.chainId, t.address] })],
+  (t) => [primaryKey({ columns: [t.chain, t.address] })],
 );
 
 /** Credentials, projected from `CredentialIssued` and `CredentialRevoked`. */
 export const credentials = pgTable(
   'credentials',
   {
-    chainId: bigint('chain_id', { mode: 'number' }).notNull(),
+    chain: text('chain').notNull(),
     /** uint256 on chain. */
     credentialId: numeric('credential_id', { precision: 78, scale: 0 }).notNull(),
     institution: text('institution').notNull(),
@@ -37,7 +37,7 @@ export const credentials = pgTable(
     revokedTransaction: text('revoked_transaction'),
   },
   (t) => [
-    primaryKey({ columns: [t.chainId, t.credentialId] }),
+    primaryKey({ columns: [t.chain, t.credentialId] }),
     index('credentials_student').on(t.student),
     index('credentials_fingerprint').on(t.fingerprint),
     index('credentials_institution').on(t.institution),

@@ -1,8 +1,7 @@
 import type pg from 'pg';
 import type { Address, Hex } from 'viem';
-import type { ChainConnection } from '../../chain/evm/client.js';
-import { findDeployment } from '../../chain/evm/deployments.js';
-import { credentialVault, credentialVaultAbi } from './contract.js';
+import type { ChainKey, EvmChainReader } from '../../engine/index.js';
+import { credentialVaultAbi } from './contract.js';
 
 export type CredentialState = 'valid' | 'revoked' | 'expired' | 'unknown';
 
@@ -43,7 +42,7 @@ export function withCurrentState({ revoked, ...facts }: CredentialFacts): Creden
 }
 
 /** From PostgreSQL only: zero RPC calls. */
-export async function cachedCredential(pool: pg.Pool, chainId: number, id: string): Promise<CredentialFacts | undefined> {
+export async function cachedCredential(pool: pg.Pool, chain: ChainKey, id: string): Promise<CredentialFacts | undefined> {
   const { rows } = await pool.query<{
     credential_id: string;
     institution: Address;
@@ -63,9 +62,9 @@ export async function cachedCredential(pool: pg.Pool, chainId: number, id: strin
     name: 'credentials.cached-credential',
     text: `select c.credential_id::text, c.institution, c.student, c.fingerprint, c.metadata_uri, c.issued_at, c.expires_at, c.issued_block,
             c.issued_transaction, c.revoked, c.revoked_at, i.name, i.active
-     from credentials c left join institutions i on i.chain_id = c.chain_id and i.address = c.institution
-     where c.chain_id = $1 and c.credential_id = $2`,
-    values: [chainId, id],
+     from credentials c left join institutions i on i.chain = c.chain and i.address = c.institution
+     where c.chain = $1 and c.credential_id = $2`,
+    values: [chain, id],
   });
   const row = rows[0];
   if (!row) return undefined;
@@ -88,8 +87,8 @@ export async function cachedCredential(pool: pg.Pool, chainId: number, id: strin
 }
 
 /** From the contract (one eth_call), for a credential the indexer has not reached yet. */
-export async function chainCredential(chain: ChainConnection, vault: Address, id: string): Promise<CredentialFacts | undefined> {
-  const status = await chain.publicClient.readContract({ address: vault, abi: credentialVaultAbi, functionName: 'credentialStatus', args: [BigInt(id)] });
+export async function chainCredential(chain: EvmChainReader, vault: Address, id: string): Promise<CredentialFacts | undefined> {
+  const status = await chain.client.readContract({ address: vault, abi: credentialVaultAbi, functionName: 'credentialStatus', args: [BigInt(id)] });
   if (!status.exists) return undefined;
   return {
     source: 'chain',
@@ -109,18 +108,9 @@ export async function chainCredential(chain: ChainConnection, vault: Address, id
   };
 }
 
-/**
- * The vault's address on this chain, read from the deployments file until it is
- * there (a chain fallback is impossible before the vault is deployed), then kept.
- */
-export function vaultAddress(deploymentsFile: string, chainId: number): () => Address | undefined {
-  let known: Address | undefined;
-  return () => (known ??= findDeployment(deploymentsFile, chainId, credentialVault.name)?.address);
-}
-
 /** Cache first (`cached`); the chain only for a credential the indexer has not reached. */
 export async function findCredential(
-  chain: ChainConnection,
+  chain: EvmChainReader,
   vault: Address | undefined,
   id: string,
   cached: (id: string) => Promise<CredentialFacts | undefined>,

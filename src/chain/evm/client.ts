@@ -36,7 +36,7 @@ export async function connectChain(rpcUrl: string, wsUrl?: string): Promise<Chai
   } catch (error) {
     throw new ChainUnreachableError(`RPC endpoint did not answer eth_chainId: ${(error as Error).message.split('\n')[0]}`);
   }
-  meter.label = String(chainId);
+  meter.label = `evm:${chainId}`;
   const chain = defineChain({
     id: chainId,
     name: `chain-${chainId}`,

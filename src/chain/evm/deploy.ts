@@ -1,9 +1,19 @@
-import { createWalletClient, getAddress, type Address } from 'viem';
+import { createWalletClient, getAddress, type Abi, type Address, type Hex } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
+import type { ChainKey } from '../../core/chain.js';
 import type { ChainConnection } from './client.js';
-import type { ContractDefinition } from '../../apps/types.js';
 import { findDeployment, recordDeployment, type Deployment } from './deployments.js';
 import type { Logger } from '../../runtime/logger.js';
+
+/** A contract an app needs on a chain: `ledgersync deploy` deploys it and records its address. */
+export interface ContractDefinition {
+  /** Key in the deployments file, e.g. `BlockProofCredentialVault`. */
+  name: string;
+  chain: ChainKey;
+  abi: Abi;
+  bytecode: Hex;
+  constructorArgs(context: { deployer: Address }): readonly unknown[];
+}
 
 export interface DeployOptions {
   privateKey: `0x${string}`;
@@ -28,9 +38,13 @@ export async function deployContracts(conn: ChainConnection, options: DeployOpti
   const account = privateKeyToAccount(options.privateKey);
   const wallet = createWalletClient({ account, chain: conn.chain, transport: conn.transport });
   const outcomes: DeployOutcome[] = [];
+  const chain = `evm:${conn.chainId}`;
+  // A chain without a base fee (no EIP-1559, as Polygon Edge without London) takes legacy transactions only.
+  const latest = await conn.publicClient.getBlock({ blockTag: 'latest' });
+  const fees = latest.baseFeePerGas === null || latest.baseFeePerGas === undefined ? { type: 'legacy' as const } : {};
 
   for (const contract of options.contracts) {
-    const recorded = findDeployment(options.deploymentsFile, conn.chainId, contract.name);
+    const recorded = findDeployment(options.deploymentsFile, chain, contract.name);
     if (recorded && !options.force && (await hasCode(conn, recorded.address))) {
       outcomes.push({ name: contract.name, action: 'kept', deployment: recorded });
       continue;
@@ -42,6 +56,7 @@ export async function deployContracts(conn: ChainConnection, options: DeployOpti
       abi: contract.abi,
       bytecode: contract.bytecode,
       args: contract.constructorArgs({ deployer: account.address }) as unknown[],
+      ...fees,
     });
     const receipt = await conn.publicClient.waitForTransactionReceipt({ hash, pollingInterval: 250 });
     if (receipt.status !== 'success' || !receipt.contractAddress) {
@@ -53,7 +68,7 @@ export async function deployContracts(conn: ChainConnection, options: DeployOpti
       transactionHash: hash,
       deployedAt: new Date().toISOString(),
     };
-    recordDeployment(options.deploymentsFile, conn.chainId, contract.name, deployment);
+    recordDeployment(options.deploymentsFile, chain, contract.name, deployment);
     options.logger?.info({ contract: contract.name, address: deployment.address, block: deployment.blockNumber }, 'contract deployed');
     outcomes.push({ name: contract.name, action: 'deployed', deployment });
   }

@@ -11,7 +11,8 @@ const deploymentSchema = z.object({
   transactionHash: z.string().regex(/^0x[0-9a-fA-F]{64}$/).optional(),
   deployedAt: z.string().optional(),
 });
-const fileSchema = z.record(z.string().regex(/^\d+$/, 'chain ids are decimal strings'), z.record(z.string(), deploymentSchema));
+// Chains by key (`evm:137`); a bare chain id (`137`, as files written before engine v2 have) means `evm:<id>`.
+const fileSchema = z.record(z.string().regex(/^(\d+|[a-z]+:[\w-]+)$/, 'expected a chain key such as evm:137'), z.record(z.string(), deploymentSchema));
 
 export type Deployment = z.infer<typeof deploymentSchema> & { address: Address; transactionHash?: Hex };
 export type DeploymentsFile = Record<string, Record<string, Deployment>>;
@@ -21,9 +22,9 @@ export class DeploymentsFileError extends Error {
 }
 
 /**
- * The deployments file maps chain id → contract name → address and start block.
+ * The deployments file maps chain key → contract name → address and start block.
  * `ledgersync deploy` writes it; to use contracts deployed elsewhere, write it by hand:
- * `{ "137": { "BlockProofCredentialVault": { "address": "0x…", "blockNumber": 51234567 } } }`.
+ * `{ "evm:137": { "BlockProofCredentialVault": { "address": "0x…", "blockNumber": 51234567 } } }`.
  */
 export function readDeployments(path: string): DeploymentsFile {
   if (!existsSync(path)) return {};
@@ -40,17 +41,22 @@ export function readDeployments(path: string): DeploymentsFile {
     const message = issue.code === 'invalid_key' ? (issue.issues[0]?.message ?? issue.message) : issue.message;
     throw new DeploymentsFileError(`${path}: ${issue.path.join('.')}: ${message}`);
   }
-  return parsed.data as DeploymentsFile;
+  const byKey: DeploymentsFile = {};
+  for (const [chain, contracts] of Object.entries(parsed.data as DeploymentsFile)) {
+    const key = /^\d+$/.test(chain) ? `evm:${chain}` : chain;
+    byKey[key] = { ...byKey[key], ...contracts };
+  }
+  return byKey;
 }
 
-export function findDeployment(path: string, chainId: number, name: string): Deployment | undefined {
-  return readDeployments(path)[String(chainId)]?.[name];
+export function findDeployment(path: string, chain: string, name: string): Deployment | undefined {
+  return readDeployments(path)[chain]?.[name];
 }
 
 /** Records one deployment; the file is replaced atomically so a crash never leaves half a file. */
-export function recordDeployment(path: string, chainId: number, name: string, deployment: Deployment): void {
+export function recordDeployment(path: string, chain: string, name: string, deployment: Deployment): void {
   const all = readDeployments(path);
-  all[String(chainId)] = { ...all[String(chainId)], [name]: deployment };
+  all[chain] = { ...all[chain], [name]: deployment };
   mkdirSync(dirname(path), { recursive: true });
   const tmp = `${path}.${process.pid}.tmp`;
   writeFileSync(tmp, JSON.stringify(all, null, 2) + '\n');

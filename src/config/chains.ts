@@ -1,0 +1,32 @@
+import type { Hex } from 'viem';
+import type { ChainKey } from '../core/chain.js';
+import type { SignerSource } from '../chain/evm/relayer/signer.js';
+
+/** A key that signs on a chain, and the roles intents may name it by (`default` is the first). */
+export type SignerConfig = SignerSource & { roles: string[] };
+
+/** One EVM chain of the deployment. */
+export interface EvmChainConfig {
+  family: 'evm';
+  /** `evm:<chain id>`; undefined until learned from the node (RPC_URL without CHAIN_ID). */
+  key: ChainKey | undefined;
+  endpoint:
+    | { kind: 'rpc'; rpcUrl: string; wsUrl?: string | undefined }
+    /** An anvil that ledgersync starts (and keeps under LEDGERSYNC_HOME). */
+    | { kind: 'embedded'; port: number; blockTime: number; chainId: number; hardfork?: string | undefined; statePath: string };
+  /** Blocks on top of a block before it is final, for the indexer and the relayer (src/core/finality.ts). */
+  finalityDepth: number;
+  /** How often to ask for a new head when there is no WebSocket to subscribe to. */
+  pollIntervalMs: number;
+  /** eth_getLogs ranges in flight at once during a backfill. */
+  concurrency: number;
+  /** Largest eth_getLogs block range tried. */
+  maxBlockRange: number;
+  /** How transactions pay: EIP-1559 fees, or a legacy gas price (`auto`: by whether blocks have a base fee); never above the cap. */
+  gas: { type: 'auto' | 'eip1559' | 'legacy'; maxFeePerGas: bigint; bumpPercent: number };
+  signers: SignerConfig[];
+  /** What `ledgersync deploy` (and the first start of an embedded chain) deploys with. */
+  deployerPrivateKey: Hex | undefined;
+}
+
+export type ChainConfig = EvmChainConfig;

@@ -1,0 +1,79 @@
+import type { Command } from 'commander';
+import type { FastifyInstance } from 'fastify';
+import type { Task } from 'graphile-worker';
+import type pg from 'pg';
+import type { Address, PublicClient } from 'viem';
+import type { ContractDefinition } from '../chain/evm/deploy.js';
+import type { ChainKey, Source } from '../core/chain.js';
+import type { Projection } from '../core/indexer/types.js';
+import type { IntentKind } from '../core/relayer/types.js';
+import type { Outbox } from '../core/relayer/outbox.js';
+import type { CoherentCache } from '../db/coherent-cache.js';
+import type { Logger } from '../runtime/logger.js';
+
+export type { ContractDefinition };
+
+
+/** A recurring job: graphile-worker runs `task` on the `cron` schedule (crontab syntax, UTC), once across all workers. */
+export interface Schedule {
+  task: string;
+  cron: string;
+  payload?: Record<string, unknown>;
+}
+
+/**
+ * What an app registers with the engine: its own tables (migrations), what it
+ * reads from chains (sources) and folds into them (projections), what it writes
+ * (intents), its jobs, schedules, commands and routes. The engine knows nothing
+ * of any app beyond this interface.
+ */
+export interface LedgersyncApp {
+  name: string;
+  /** Its SQL migrations (drizzle-kit's folder, absolute or relative to the package root), applied after the engine's, in order. */
+  migrations?: string;
+  contracts?: ContractDefinition[];
+  sources?: Source[];
+  projections?: Projection[];
+  intents?: IntentKind[];
+  /** graphile-worker tasks, by name; names are best prefixed with the app's (`credentials.reconcile`). */
+  tasks?: Record<string, Task>;
+  schedules?: Schedule[];
+  /** Its own `ledgersync` subcommands (e.g. managing API keys). */
+  commands?: (program: Command, context: CommandContext) => void;
+  /** Its HTTP routes, served by the api role. */
+  routes?: (app: FastifyInstance, context: AppContext) => Promise<void>;
+}
+
+export interface CommandContext {
+  /** Runs `work` with the database (migrated), then closes it. */
+  withDatabase(work: (pool: pg.Pool) => Promise<void>): Promise<void>;
+}
+
+/** A chain's reading port for apps: typed contract reads (viem) through the metered transport. */
+export interface EvmChainReader {
+  key: ChainKey;
+  chainId: number;
+  client: PublicClient;
+}
+
+/** What an app's routes get from the engine. */
+export interface AppContext {
+  pool: pg.Pool;
+  logger: Logger;
+  /** Reading ports per chain, for chain fallbacks when the projections do not know yet. */
+  chains: ReadonlyMap<ChainKey, EvmChainReader>;
+  /** A contract's address on a chain, from the deployments file (read until it is there, then kept). */
+  deployment(chain: ChainKey, contract: string): Address | undefined;
+  /** Writes: each intent names its chain (by its kind), its signer (an address or a role) and its target. */
+  outbox: Outbox;
+  /**
+   * An in-memory cache of rows derived from these projections, emptied whenever
+   * one of them changes on any chain (and off while the engine cannot be sure it
+   * hears of changes). Closed with the server.
+   */
+  cache<V>(projections: string[]): Promise<CoherentCache<V>>;
+  /** The API's address as the public reaches it (links, QR codes); else taken from each request. */
+  publicUrl?: string;
+  /** Writes per minute per API key (needs the server's rate limiting on); 0 or absent: no per-key limit. */
+  rateLimitPerKey?: number;
+}

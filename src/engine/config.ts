@@ -1,0 +1,78 @@
+import type { Hex } from 'viem';
+import type { ChainKey } from '../core/chain.js';
+import type { EvmChainConfig, SignerConfig } from '../config/chains.js';
+import type { LedgersyncApp } from './app.js';
+
+/** One EVM chain in `ledgersync.config.ts`; what is left out comes from the environment's settings. */
+export interface EvmChainInput {
+  id: number;
+  /** Its JSON-RPC endpoint (secrets from the environment: `process.env.RPC_URL_137`)… */
+  rpc?: string;
+  ws?: string;
+  /** …or an anvil that ledgersync starts, e.g. `{ hardfork: 'berlin' }` for a chain without EIP-1559. */
+  embedded?: { port?: number; blockTime?: number; hardfork?: string };
+  finalityDepth?: number;
+  pollIntervalMs?: number;
+  concurrency?: number;
+  maxBlockRange?: number;
+  gas?: { type?: 'auto' | 'eip1559' | 'legacy'; maxFeeGwei?: number; bumpPercent?: number };
+  /** Keys that sign here; intents name one by address or by role. Default: the environment's relayer keys. */
+  signers?: Array<({ privateKey: Hex } | { keystore: string; password: string }) & { roles?: string[] }>;
+  deployerPrivateKey?: Hex;
+}
+
+/** The environment's settings a chain falls back to, and where embedded chains keep their state. */
+export interface ChainDefaults {
+  chain: EvmChainConfig;
+  home: string;
+  /** Embedded chains take consecutive ports from the environment's ANVIL_PORT, in the order listed. */
+  index: number;
+}
+
+/** What a project's `ledgersync.config.ts` exports (default export). */
+export interface ProjectDefinition {
+  /** The chains of this deployment; default: the one the environment describes (RPC_URL, or an embedded anvil). */
+  chains?: Array<(defaults: ChainDefaults) => EvmChainConfig>;
+  /** The apps it runs, given the chains' keys in the order listed. */
+  apps: LedgersyncApp[] | ((chains: ChainKey[]) => LedgersyncApp[]);
+}
+
+export function defineConfig(definition: ProjectDefinition): ProjectDefinition {
+  return definition;
+}
+
+/** An EVM chain of the deployment, its settings defaulting to the environment's. */
+export function evmChain(input: EvmChainInput): (defaults: ChainDefaults) => EvmChainConfig {
+  return ({ chain, home, index }) => {
+    const embeddedPort = chain.endpoint.kind === 'embedded' ? chain.endpoint.port : 8545;
+    const signers: SignerConfig[] | undefined = input.signers?.map((s, i) => ({
+      ...('privateKey' in s ? { kind: 'key' as const, privateKey: s.privateKey } : { kind: 'keystore' as const, path: s.keystore, password: s.password }),
+      roles: s.roles ?? (i === 0 ? ['default'] : []),
+    }));
+    return {
+      family: 'evm',
+      key: `evm:${input.id}`,
+      endpoint: input.rpc
+        ? { kind: 'rpc', rpcUrl: input.rpc, wsUrl: input.ws }
+        : {
+            kind: 'embedded',
+            port: input.embedded?.port ?? embeddedPort + index,
+            blockTime: input.embedded?.blockTime ?? (chain.endpoint.kind === 'embedded' ? chain.endpoint.blockTime : 1),
+            chainId: input.id,
+            hardfork: input.embedded?.hardfork,
+            statePath: `${home}/anvil/${input.id}/state.json`,
+          },
+      finalityDepth: input.finalityDepth ?? (input.rpc ? 64 : 1),
+      pollIntervalMs: input.pollIntervalMs ?? chain.pollIntervalMs,
+      concurrency: input.concurrency ?? chain.concurrency,
+      maxBlockRange: input.maxBlockRange ?? chain.maxBlockRange,
+      gas: {
+        type: input.gas?.type ?? chain.gas.type,
+        maxFeePerGas: input.gas?.maxFeeGwei !== undefined ? BigInt(Math.round(input.gas.maxFeeGwei * 1e9)) : chain.gas.maxFeePerGas,
+        bumpPercent: input.gas?.bumpPercent ?? chain.gas.bumpPercent,
+      },
+      signers: signers ?? chain.signers,
+      deployerPrivateKey: input.deployerPrivateKey ?? chain.deployerPrivateKey,
+    };
+  };
+}

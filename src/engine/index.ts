@@ -1,0 +1,27 @@
+/**
+ * The engine as apps see it: everything an app may use, and the only module of
+ * the engine an app imports (test/layering.test.ts holds every app to that).
+ */
+export type { LedgersyncApp, AppContext, CommandContext, ContractDefinition, Schedule, EvmChainReader } from './app.js';
+export { defineConfig, evmChain, type ProjectDefinition, type EvmChainInput } from './config.js';
+
+// What chains give: events, keyed by chain.
+export type { ChainKey, ChainEvent, JsonValue, Source } from '../core/chain.js';
+export type { Projection, ProjectionStore } from '../core/indexer/types.js';
+export { evmSource, evmFactorySource, evmIntent } from '../chain/evm/app.js';
+
+// What apps send: intents through the outbox, and their outcome.
+export type { IntentKind, SettledIntent, DecodedEvent, IntentError } from '../core/relayer/types.js';
+export { IntentRejectedError, IdempotencyConflictError, type Outbox, type SubmitIntent, type SubmittedIntent } from '../core/relayer/outbox.js';
+
+// HTTP: problem+json, zod schemas, input checks, API keys, write routes.
+export { sendProblem, problemSchema } from '../http/problem.js';
+export { routeSchema } from '../http/zod.js';
+export { bigintId, positiveUint256, storableText, bytes32Text } from '../http/inputs.js';
+export { requireKey, createApiKey, revokeApiKey, ADMIN_ROLE, type ApiKeyOwner, type ApiKeyGrant } from '../http/api-keys.js';
+export { intentWrites } from '../http/writes.js';
+
+// PostgreSQL.
+export { inTransaction } from '../db/transaction.js';
+export type { CoherentCache } from '../db/coherent-cache.js';
+export { packageRoot } from '../runtime/paths.js';

@@ -1,0 +1,192 @@
+import type { FastifyInstance } from 'fastify';
+import type { Address } from 'viem';
+import type { Stack } from './stack.js';
+import type { AppContext, EvmChainReader } from '../engine/app.js';
+import type { ChainKey } from '../core/chain.js';
+import { startIndexer } from '../core/indexer/indexer.js';
+import { PROJECTIONS_CHANNEL } from '../core/indexer/store.js';
+import { createOutbox, type Outbox } from '../core/relayer/outbox.js';
+import { startRelayer } from '../core/relayer/relayer.js';
+import { intentRoutes } from '../core/relayer/routes.js';
+import { registerWebhooks, webhookTask, WEBHOOK_TASK } from '../core/relayer/webhooks.js';
+import { findDeployment } from '../chain/evm/deployments.js';
+import { loadSigner } from '../chain/evm/relayer/signer.js';
+import { CoherentCache } from '../db/coherent-cache.js';
+import { buildServer } from '../http/server.js';
+import type { ReadinessCheck } from '../http/readiness.js';
+import { startWorker } from '../jobs/worker.js';
+import { version } from '../runtime/version.js';
+
+export type Role = 'api' | 'indexer' | 'worker';
+
+export interface RunningRole {
+  role: Role;
+  stop(): Promise<void>;
+}
+
+/** Within this many blocks of the head, the indexer counts as caught up (a new block may be in flight). */
+const CAUGHT_UP_BLOCKS = 2;
+
+/** What /ready checks: the database answers, and for every chain, the node answers and its indexer has caught up. */
+export function engineReadiness(stack: Pick<Stack, 'database' | 'chains'>): ReadinessCheck[] {
+  const checks: ReadinessCheck[] = [
+    {
+      name: 'database',
+      check: async () => {
+        await stack.database.pool.query('select 1');
+        return { ok: true };
+      },
+    },
+  ];
+  for (const chain of stack.chains.values()) {
+    // The chain and indexer checks run at once and share one head request.
+    let inflightHead: Promise<bigint> | undefined;
+    const latestHead = () =>
+      (inflightHead ??= chain.head().finally(() => {
+        inflightHead = undefined;
+      }));
+    const single = stack.chains.size === 1;
+    checks.push(
+      {
+        name: single ? 'chain' : `chain ${chain.key}`,
+        check: async () => ({ ok: true, chain: chain.key, head: Number(await latestHead()) }),
+      },
+      {
+        // Reads are served from PostgreSQL, so they are only right once the indexer has caught up.
+        name: single ? 'indexer' : `indexer ${chain.key}`,
+        check: async () => {
+          const [head, { rows }] = await Promise.all([
+            latestHead(),
+            stack.database.pool.query<{ block_number: bigint; halted_reason: string | null }>('select block_number, halted_reason from indexer_checkpoints where chain = $1', [chain.key]),
+          ]);
+          const checkpoint = rows[0];
+          if (!checkpoint) return { ok: false, detail: 'indexer has not started on this chain' };
+          if (checkpoint.halted_reason) return { ok: false, detail: `halted: ${checkpoint.halted_reason}` };
+          const behind = Number(head - checkpoint.block_number);
+          return behind <= CAUGHT_UP_BLOCKS
+            ? { ok: true, indexedBlock: Number(checkpoint.block_number), behind }
+            : { ok: false, detail: `${behind} blocks behind the head`, indexedBlock: Number(checkpoint.block_number) };
+        },
+      },
+    );
+  }
+  return checks;
+}
+
+export async function startRole(stack: Stack, role: Role): Promise<RunningRole> {
+  const { apps } = stack.project;
+  switch (role) {
+    case 'api': {
+      const context = await appContext(stack);
+      const server = await buildServer({
+        logger: stack.logger,
+        readiness: engineReadiness(stack),
+        version,
+        rateLimitPerIp: stack.config.http.rateLimitPerIp,
+        corsOrigins: stack.config.http.corsOrigins,
+        trustProxyHops: stack.config.http.trustProxyHops,
+        routes: [(app) => intentRoutes(app, stack.database.pool), ...apps.flatMap((a) => (a.routes ? [(app: FastifyInstance) => a.routes!(app, context(app))] : []))],
+      });
+      const { host, port } = stack.config.http;
+      await server.listen({ host, port });
+      return { role, stop: () => server.close() };
+    }
+    case 'indexer': {
+      // One indexer per chain, with the sources of every app on it and the projections of those apps.
+      const indexers = await Promise.all(
+        [...stack.chains.values()].map((chain) => {
+          const onChain = apps.filter((app) => (app.sources ?? []).some((s) => s.chain === chain.key));
+          const sources = onChain.flatMap((app) => app.sources ?? []).filter((s) => s.chain === chain.key);
+          return startIndexer(chain, stack.database.pool, sources, onChain.flatMap((app) => app.projections ?? []), { pollIntervalMs: chain.config.pollIntervalMs }, stack.logger);
+        }),
+      );
+      return { role, stop: async () => void (await Promise.all(indexers.map((i) => i.stop()))) };
+    }
+    case 'worker': {
+      const { webhooks } = stack.config;
+      // The configuration is the list of endpoints: a worker started without WEBHOOK_URLS stops deliveries.
+      await registerWebhooks(stack.database.pool, webhooks);
+      const worker = await startWorker(stack.database.url, stack.logger, {
+        tasks: { [WEBHOOK_TASK]: webhookTask(stack.database.pool, webhooks), ...Object.assign({}, ...apps.map((a) => a.tasks ?? {})) },
+        schedules: apps.flatMap((a) => a.schedules ?? []),
+      });
+      const relayers = await startConfiguredRelayers(stack);
+      return {
+        role,
+        stop: async () => {
+          await Promise.all(relayers.map((r) => r.stop()));
+          await worker.stop();
+        },
+      };
+    }
+  }
+}
+
+/** One relayer per chain and configured signer; a warning for chains with intents but no signer. */
+async function startConfiguredRelayers(stack: Stack) {
+  const kinds = stack.project.apps.flatMap((app) => app.intents ?? []);
+  const started = [];
+  for (const chain of stack.chains.values()) {
+    if (chain.config.signers.length === 0) {
+      if (kinds.some((k) => k.chain === chain.key)) stack.logger.warn({ chain: chain.key }, 'no relayer key configured for this chain: the worker sends nothing there; intents wait in the outbox');
+      continue;
+    }
+    const { relayer } = stack.config;
+    const options = {
+      finalityDepth: chain.config.finalityDepth,
+      batchSize: relayer.batchSize,
+      stuckBlocks: relayer.stuckBlocks,
+      pollIntervalMs: relayer.pollIntervalMs,
+      rebroadcastMs: 3_000,
+      maintainMs: 5_000,
+    };
+    for (const source of chain.config.signers) {
+      const account = await loadSigner(source);
+      started.push(await startRelayer(chain.key, stack.database.pool, chain.lifecycle(account, kinds, stack.database.pool, stack.logger), kinds, options, stack.logger));
+    }
+  }
+  return started;
+}
+
+/** The outbox of this deployment: every chain's codec, and the signers it holds keys for. */
+export async function deploymentOutbox(stack: Pick<Stack, 'chains' | 'project'>): Promise<Outbox> {
+  const chains = [];
+  for (const chain of stack.chains.values()) {
+    const signers = [];
+    for (const source of chain.config.signers) signers.push({ address: (await loadSigner(source)).address.toLowerCase(), roles: source.roles });
+    chains.push({ key: chain.key, codec: chain.codec, signers });
+  }
+  return createOutbox({ chains, kinds: stack.project.apps.flatMap((app) => app.intents ?? []) });
+}
+
+/** What apps' routes get: per server, since caches close with it. */
+async function appContext(stack: Stack): Promise<(server: FastifyInstance) => AppContext> {
+  const outbox = await deploymentOutbox(stack);
+  const readers = new Map<ChainKey, EvmChainReader>([...stack.chains.values()].map((c) => [c.key, { key: c.key, chainId: c.conn.chainId, client: c.conn.publicClient }]));
+  const known = new Map<string, Address>();
+  return (server) => ({
+    pool: stack.database.pool,
+    logger: stack.logger,
+    chains: readers,
+    outbox,
+    // A chain fallback is impossible before the contract is deployed: read the file until it is there, then keep it.
+    deployment(chain, contract) {
+      const key = `${chain}/${contract}`;
+      const address = known.get(key) ?? findDeployment(stack.config.deploymentsFile, chain, contract)?.address;
+      if (address) known.set(key, address);
+      return address;
+    },
+    async cache<V>(projections: string[]) {
+      const cache = new CoherentCache<V>(stack.database.pool, PROJECTIONS_CHANNEL, server.log, {
+        maxEntries: stack.config.http.readCacheEntries,
+        heartbeatMs: stack.config.http.readCacheHeartbeatMs,
+        relevant: (payload) => projections.includes(payload.slice(0, payload.indexOf('@'))),
+      });
+      await cache.start();
+      server.addHook('onClose', () => cache.close());
+      return cache;
+    },
+    publicUrl: stack.config.http.publicUrl,
+    rateLimitPerKey: stack.config.http.rateLimitPerKey,
+  });
+}

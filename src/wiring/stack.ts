@@ -1,0 +1,166 @@
+import { mkdirSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { ChainKey } from '../core/chain.js';
+import type { ChainConfig, Config } from '../config/index.js';
+import { loadProject, type Project } from '../config/project.js';
+import { ConfigError } from '../config/index.js';
+import { connectDatabase, type Database } from '../db/client.js';
+import { embeddedPostgresUrl, startEmbeddedPostgres, type RunningPostgres } from '../db/embedded.js';
+import { migrateDatabase } from '../db/migrate.js';
+import { startAnvil, type Anvil } from '../chain/evm/anvil.js';
+import { connectEvmChain, type EvmChain } from '../chain/evm/chain.js';
+import { connectChain } from '../chain/evm/client.js';
+import { deployContracts } from '../chain/evm/deploy.js';
+import { findDeployment } from '../chain/evm/deployments.js';
+import { claimHome, anvilPidFile, writePidFile, HomeInUseError } from '../runtime/home-lock.js';
+import type { Logger } from '../runtime/logger.js';
+import { redactUrl } from '../runtime/redact.js';
+
+/** The database and chains a process works against, the apps on them, and whatever it had to start for them. */
+export interface Stack {
+  config: Config;
+  logger: Logger;
+  database: Database;
+  project: Project;
+  chains: Map<ChainKey, EvmChain>;
+  /** Stops what `openStack` started, in reverse order. */
+  close(): Promise<void>;
+}
+
+/**
+ * Connects to PostgreSQL and every configured chain, starting the embedded ones
+ * where no URL is configured (one anvil per local chain), applies the engine's
+ * and the apps' migrations, and on embedded chains deploys the apps' contracts
+ * on first start.
+ */
+export async function openStack(config: Config, logger: Logger): Promise<Stack> {
+  return open(config, logger, true) as Promise<Stack>;
+}
+
+/**
+ * Only the database, with migrations applied: for one-shot commands (`migrate`,
+ * `reindex`, `api-key`). An embedded PostgreSQL is started for the command, or,
+ * when a running ledgersync already holds LEDGERSYNC_HOME, used as it is: the
+ * command is then only one more client of it, and starts or stops nothing.
+ */
+export async function openDatabaseOnly(config: Config, logger: Logger): Promise<Omit<Stack, 'chains'>> {
+  try {
+    return await open(config, logger, false);
+  } catch (error) {
+    const running = error instanceof HomeInUseError && config.database.kind === 'embedded' ? embeddedPostgresUrl(config.database.dir, config.database.port) : undefined;
+    if (!running) throw error;
+    logger.info({ database: redactUrl(running) }, 'using the embedded PostgreSQL of the running ledgersync');
+    const project = await loadProject(config, learnKey);
+    const database = connectDatabase(running);
+    try {
+      await migrateDatabase(database, project.apps);
+    } catch (migrationError) {
+      await database.close();
+      throw migrationError;
+    }
+    return { config, logger, database, project, close: () => database.close() };
+  }
+}
+
+async function open(config: Config, logger: Logger, withChains: boolean): Promise<Omit<Stack, 'chains'> & { chains?: Map<ChainKey, EvmChain> }> {
+  const cleanups: Array<() => Promise<void> | void> = [];
+  const close = async () => {
+    for (const cleanup of cleanups.reverse()) {
+      try {
+        await cleanup();
+      } catch (error) {
+        logger.error({ err: error }, 'error during shutdown');
+      }
+    }
+  };
+
+  try {
+    const project = await loadProject(config, learnKey);
+    const embeddedChains = withChains ? project.chains.filter((c) => c.endpoint.kind === 'embedded') : [];
+    if (config.database.kind === 'embedded' || embeddedChains.length > 0) {
+      cleanups.push(await claimHome(config.home));
+    }
+    const [postgres, ...anvils] = await Promise.all([startPostgresIfEmbedded(config, logger), ...embeddedChains.map((chain, i) => startEmbeddedAnvil(config, chain, i, logger))]);
+    if (postgres) cleanups.push(() => postgres.stop());
+    for (const anvil of anvils) cleanups.push(() => anvil.stop());
+
+    const databaseUrl = config.database.kind === 'url' ? config.database.url : postgres!.url;
+    const database = connectDatabase(databaseUrl);
+    cleanups.push(() => database.close());
+    await migrateDatabase(database, project.apps);
+    logger.info({ database: redactUrl(databaseUrl), apps: project.apps.map((a) => a.name) }, 'database ready');
+    if (!withChains) return { config, logger, database, project, close };
+
+    const chains = new Map<ChainKey, EvmChain>();
+    for (const chainConfig of project.chains) {
+      const anvil = anvils[embeddedChains.indexOf(chainConfig)];
+      const endpoint = chainConfig.endpoint.kind === 'rpc' ? chainConfig.endpoint : { rpcUrl: anvil!.rpcUrl, wsUrl: anvil!.wsUrl };
+      const chain = await connectEvmChain(chainConfig, endpoint, config.deploymentsFile);
+      chains.set(chain.key, chain);
+      logger.info({ chain: chain.key, rpc: redactUrl(endpoint.rpcUrl) }, 'chain ready');
+      await ensureContracts(config, project, chain, logger);
+    }
+    return { config, logger, database, project, chains, close };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
+
+/** A chain configured without a key (RPC_URL without CHAIN_ID): the node says which it serves. */
+async function learnKey(chain: ChainConfig): Promise<ChainKey> {
+  if (chain.endpoint.kind !== 'rpc') return `evm:${chain.endpoint.chainId}`;
+  try {
+    return `evm:${(await connectChain(chain.endpoint.rpcUrl)).chainId}`;
+  } catch (error) {
+    throw new ConfigError(`invalid configuration: CHAIN_ID: not set, and RPC_URL could not tell it (${(error as Error).message.split('\n')[0]})`);
+  }
+}
+
+async function startPostgresIfEmbedded(config: Config, logger: Logger): Promise<RunningPostgres | undefined> {
+  if (config.database.kind !== 'embedded') return undefined;
+  logger.info({ dir: config.database.dir, port: config.database.port }, 'starting embedded PostgreSQL');
+  return startEmbeddedPostgres({ dir: config.database.dir, port: config.database.port });
+}
+
+async function startEmbeddedAnvil(config: Config, chain: ChainConfig & { key: ChainKey }, index: number, logger: Logger): Promise<Anvil> {
+  if (chain.endpoint.kind !== 'embedded') throw new Error(`chain ${chain.key} is not embedded`);
+  const { port, blockTime, chainId, hardfork, statePath } = chain.endpoint;
+  logger.info({ chain: chain.key, port, blockTime, ...(hardfork ? { hardfork } : {}) }, 'starting embedded anvil');
+  mkdirSync(dirname(statePath), { recursive: true });
+  const anvil = await startAnvil({
+    port,
+    blockTime,
+    chainId,
+    ...(hardfork ? { hardfork } : {}),
+    statePath,
+    // anvil writes its state on SIGTERM; the interval bounds what a hard kill loses.
+    stateIntervalSeconds: 10,
+    logFile: join(dirname(statePath), 'anvil.log'),
+  });
+  const pidFile = anvilPidFile(config.home, index);
+  writePidFile(pidFile, anvil.pid);
+  return {
+    ...anvil,
+    stop: async () => {
+      await anvil.stop();
+      rmSync(pidFile, { force: true });
+    },
+  };
+}
+
+/** An embedded chain gets the apps' contracts deployed on first start; a real chain must have them recorded. */
+async function ensureContracts(config: Config, project: Project, chain: EvmChain, logger: Logger): Promise<void> {
+  const contracts = project.apps.flatMap((app) => app.contracts ?? []).filter((c) => c.chain === chain.key);
+  if (chain.config.endpoint.kind === 'embedded') {
+    await deployContracts(chain.conn, { privateKey: chain.config.deployerPrivateKey!, deploymentsFile: config.deploymentsFile, contracts, logger });
+    return;
+  }
+  const missing = contracts.filter((c) => !findDeployment(config.deploymentsFile, chain.key, c.name));
+  if (missing.length > 0) {
+    logger.warn(
+      { chain: chain.key, missing: missing.map((c) => c.name), deploymentsFile: config.deploymentsFile },
+      'contracts not deployed on this chain: run `ledgersync deploy` or record existing addresses in the deployments file',
+    );
+  }
+}
