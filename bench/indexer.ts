@@ -19,7 +19,7 @@ import { benchChain, type BenchChain } from './chain.js';
 import { connectDatabase } from '../src/db/client.js';
 import { migrateDatabase } from '../src/db/migrate.js';
 import { recordDeployment } from '../src/chain/evm/deployments.js';
-import { reindexProjection } from '../src/indexer/reindex.js';
+import { reindexProjection } from '../src/core/indexer/reindex.js';
 import { credentialsProjection } from '../src/apps/credentials/projections.js';
 import { packageRoot } from '../src/runtime/paths.js';
 import { BenchRun, check, stopProcess } from './harness.js';
@@ -40,9 +40,9 @@ try {
   const databaseUrl = await run.freshDatabase('bench_indexer');
   const database = connectDatabase(databaseUrl, { max: 10 });
   run.onEnd(() => database.close());
-  await migrateDatabase(database);
+  await migrateDatabase(database, [{ name: 'credentials', migrations: 'src/apps/credentials/migrations' }]);
   const deploymentsFile = join(run.work, 'deployments.json');
-  recordDeployment(deploymentsFile, 31337, 'BlockProofCredentialVault', { address: chain.vault, blockNumber: chain.deployBlock });
+  recordDeployment(deploymentsFile, 'evm:31337', 'BlockProofCredentialVault', { address: chain.vault, blockNumber: chain.deployBlock });
   // 1. Backfill: `ledgersync indexer` in its own process (so its memory is its own), the whole
   //    chain final (depth 0), from an empty database to the head; timed from its first checkpoint.
   const indexer = spawn(process.execPath, [...(process.env.BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? []), join(packageRoot, 'dist', 'src', 'cli', 'main.js'), 'indexer'], {
@@ -72,7 +72,7 @@ try {
 
   // 2. Replay from the stored events (no RPC).
   const replayStarted = performance.now();
-  const replayed = await reindexProjection(database.pool, 31337, credentialsProjection);
+  const replayed = await reindexProjection(database.pool, 'evm:31337', credentialsProjection);
   const replaySeconds = (performance.now() - replayStarted) / 1000;
 
   // 3. Head lag: mined block → its event visible through a query, the indexer following the head over WebSocket.

@@ -17,8 +17,9 @@ import { startAnvil } from '../src/chain/evm/anvil.js';
 import { recordDeployment } from '../src/chain/evm/deployments.js';
 import { connectDatabase } from '../src/db/client.js';
 import { migrateDatabase } from '../src/db/migrate.js';
-import { createOutbox } from '../src/relayer/outbox.js';
-import { credentialsApp } from '../src/apps/credentials/index.js';
+import { createOutbox } from '../src/core/relayer/outbox.js';
+import { credentialIntents } from '../src/apps/credentials/intents.js';
+import { connectTestChain } from '../test/harness/evm.js';
 import { freePort } from '../src/runtime/ports.js';
 import { packageRoot } from '../src/runtime/paths.js';
 import { blockProofCredentialVaultAbi as abi, blockProofCredentialVaultBytecode as bytecode } from '../contracts/artifacts/BlockProofCredentialVault.js';
@@ -57,7 +58,7 @@ try {
     });
   }
   const deploymentsFile = join(run.work, 'deployments.json');
-  recordDeployment(deploymentsFile, foundry.id, 'BlockProofCredentialVault', { address: vault, blockNumber: Number(deployed.blockNumber) });
+  recordDeployment(deploymentsFile, `evm:${foundry.id}`, 'BlockProofCredentialVault', { address: vault, blockNumber: Number(deployed.blockNumber) });
   let counter = 0;
   const request = () => ({ student, fingerprint: keccak256(toHex(`bench-${Date.now()}-${counter++}`)), metadataURI: `ipfs://bench-${counter}`, expiresAt: 0n });
 
@@ -75,8 +76,9 @@ try {
   const databaseUrl = await run.freshDatabase('bench_writes');
   const database = connectDatabase(databaseUrl, { max: 4 });
   run.onEnd(() => database.close());
-  await migrateDatabase(database);
-  const outbox = createOutbox({ chainId: foundry.id, signer: relayerAccount.address, deploymentsFile, kinds: credentialsApp.intents });
+  await migrateDatabase(database, [{ name: 'credentials', migrations: 'src/apps/credentials/migrations' }]);
+  const chain = await connectTestChain(anvil.rpcUrl, { deploymentsFile });
+  const outbox = createOutbox({ chains: [{ key: chain.key, codec: chain.codec, signers: [{ address: relayerAccount.address.toLowerCase(), roles: ['default'] }] }], kinds: credentialIntents(chain.key) });
   for (let i = 0; i < INTENTS; i += 500) {
     await inTransaction(database.pool, async (client) => {
       for (let j = i; j < Math.min(INTENTS, i + 500); j++) {

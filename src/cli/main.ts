@@ -58,7 +58,7 @@ program
   .addOption(new Option('--force', 'deploy again even where a live deployment is recorded'))
   .action((options: { force?: boolean }) =>
     oneShot(async (config, logger) => {
-      const stack = await openStack(config, logger);
+      const stack = await openStack(config, logger, { checkContracts: false });
       try {
         for (const chain of stack.chains.values()) {
           const contracts = stack.project.apps.flatMap((app) => app.contracts ?? []).filter((c) => c.chain === chain.key);
@@ -81,11 +81,10 @@ program
   .option('--chain <key>', 'the chain to rebuild, e.g. evm:137 (default: the only chain indexed)')
   .action((name: string, options: { chain?: string }) =>
     oneShot(async (config, logger) => {
+      const projection = projections.find((p) => p.name === name);
+      if (!projection) throw new Error(`no projection named ${name}; known: ${projections.map((p) => p.name).join(', ')}`);
       const stack = await openDatabaseOnly(config, logger);
       try {
-        const known = stack.project.apps.flatMap((app) => app.projections ?? []);
-        const projection = known.find((p) => p.name === name);
-        if (!projection) throw new Error(`no projection named ${name}; known: ${known.map((p) => p.name).join(', ')}`);
         const result = await reindex(stack.database.pool, projection, options.chain, stack.logger);
         console.log(`${name}: replayed ${result.events} events of chain ${result.chain} in ${result.seconds.toFixed(1)} s`);
       } finally {

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Address } from 'viem';
 import type { Stack } from './stack.js';
+import type { EvmChain } from '../chain/evm/chain.js';
 import type { AppContext, EvmChainReader } from '../engine/app.js';
 import type { ChainKey } from '../core/chain.js';
 import { startIndexer } from '../core/indexer/indexer.js';
@@ -162,31 +163,57 @@ export async function deploymentOutbox(stack: Pick<Stack, 'chains' | 'project'>)
 /** What apps' routes get: per server, since caches close with it. */
 async function appContext(stack: Stack): Promise<(server: FastifyInstance) => AppContext> {
   const outbox = await deploymentOutbox(stack);
-  const readers = new Map<ChainKey, EvmChainReader>([...stack.chains.values()].map((c) => [c.key, { key: c.key, chainId: c.conn.chainId, client: c.conn.publicClient }]));
-  const known = new Map<string, Address>();
-  return (server) => ({
+  const { http } = stack.config;
+  return appContextFor({
     pool: stack.database.pool,
     logger: stack.logger,
-    chains: readers,
+    chains: [...stack.chains.values()],
+    deploymentsFile: stack.config.deploymentsFile,
     outbox,
+    readCacheEntries: http.readCacheEntries,
+    readCacheHeartbeatMs: http.readCacheHeartbeatMs,
+    publicUrl: http.publicUrl,
+    rateLimitPerKey: http.rateLimitPerKey,
+  });
+}
+
+/** The context apps' routes get, from its parts (the api role's, or a test's). */
+export function appContextFor(options: {
+  pool: Stack['database']['pool'];
+  logger: Stack['logger'];
+  chains: EvmChain[];
+  deploymentsFile: string;
+  outbox: Outbox;
+  readCacheEntries?: number;
+  readCacheHeartbeatMs?: number;
+  publicUrl?: string | undefined;
+  rateLimitPerKey?: number;
+}): (server: FastifyInstance) => AppContext {
+  const readers = new Map<ChainKey, EvmChainReader>(options.chains.map((c) => [c.key, { key: c.key, chainId: c.conn.chainId, client: c.conn.publicClient }]));
+  const known = new Map<string, Address>();
+  return (server) => ({
+    pool: options.pool,
+    logger: options.logger,
+    chains: readers,
+    outbox: options.outbox,
     // A chain fallback is impossible before the contract is deployed: read the file until it is there, then keep it.
     deployment(chain, contract) {
       const key = `${chain}/${contract}`;
-      const address = known.get(key) ?? findDeployment(stack.config.deploymentsFile, chain, contract)?.address;
+      const address = known.get(key) ?? findDeployment(options.deploymentsFile, chain, contract)?.address;
       if (address) known.set(key, address);
       return address;
     },
     async cache<V>(projections: string[]) {
-      const cache = new CoherentCache<V>(stack.database.pool, PROJECTIONS_CHANNEL, server.log, {
-        maxEntries: stack.config.http.readCacheEntries,
-        heartbeatMs: stack.config.http.readCacheHeartbeatMs,
+      const cache = new CoherentCache<V>(options.pool, PROJECTIONS_CHANNEL, server.log, {
+        maxEntries: options.readCacheEntries,
+        heartbeatMs: options.readCacheHeartbeatMs,
         relevant: (payload) => projections.includes(payload.slice(0, payload.indexOf('@'))),
       });
       await cache.start();
       server.addHook('onClose', () => cache.close());
       return cache;
     },
-    publicUrl: stack.config.http.publicUrl,
-    rateLimitPerKey: stack.config.http.rateLimitPerKey,
+    ...(options.publicUrl ? { publicUrl: options.publicUrl } : {}),
+    ...(options.rateLimitPerKey ? { rateLimitPerKey: options.rateLimitPerKey } : {}),
   });
 }

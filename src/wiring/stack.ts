@@ -3,7 +3,6 @@ import { dirname, join } from 'node:path';
 import type { ChainKey } from '../core/chain.js';
 import type { ChainConfig, Config } from '../config/index.js';
 import { loadProject, type Project } from '../config/project.js';
-import { ConfigError } from '../config/index.js';
 import { connectDatabase, type Database } from '../db/client.js';
 import { embeddedPostgresUrl, startEmbeddedPostgres, type RunningPostgres } from '../db/embedded.js';
 import { migrateDatabase } from '../db/migrate.js';
@@ -33,8 +32,8 @@ export interface Stack {
  * and the apps' migrations, and on embedded chains deploys the apps' contracts
  * on first start.
  */
-export async function openStack(config: Config, logger: Logger): Promise<Stack> {
-  return open(config, logger, true) as Promise<Stack>;
+export async function openStack(config: Config, logger: Logger, options: { checkContracts?: boolean } = {}): Promise<Stack> {
+  return open(config, logger, true, options) as Promise<Stack>;
 }
 
 /**
@@ -50,7 +49,7 @@ export async function openDatabaseOnly(config: Config, logger: Logger): Promise<
     const running = error instanceof HomeInUseError && config.database.kind === 'embedded' ? embeddedPostgresUrl(config.database.dir, config.database.port) : undefined;
     if (!running) throw error;
     logger.info({ database: redactUrl(running) }, 'using the embedded PostgreSQL of the running ledgersync');
-    const project = await loadProject(config, learnKey);
+    const project = await loadProject(config, keyNotNeeded);
     const database = connectDatabase(running);
     try {
       await migrateDatabase(database, project.apps);
@@ -62,7 +61,7 @@ export async function openDatabaseOnly(config: Config, logger: Logger): Promise<
   }
 }
 
-async function open(config: Config, logger: Logger, withChains: boolean): Promise<Omit<Stack, 'chains'> & { chains?: Map<ChainKey, EvmChain> }> {
+async function open(config: Config, logger: Logger, withChains: boolean, options: { checkContracts?: boolean } = {}): Promise<Omit<Stack, 'chains'> & { chains?: Map<ChainKey, EvmChain> }> {
   const cleanups: Array<() => Promise<void> | void> = [];
   const close = async () => {
     for (const cleanup of cleanups.reverse()) {
@@ -75,7 +74,8 @@ async function open(config: Config, logger: Logger, withChains: boolean): Promis
   };
 
   try {
-    const project = await loadProject(config, learnKey);
+    // The database alone needs the apps (their migrations), not which chain an RPC_URL serves.
+    const project = await loadProject(config, withChains ? learnKey : keyNotNeeded);
     const embeddedChains = withChains ? project.chains.filter((c) => c.endpoint.kind === 'embedded') : [];
     if (config.database.kind === 'embedded' || embeddedChains.length > 0) {
       cleanups.push(await claimHome(config.home));
@@ -98,7 +98,7 @@ async function open(config: Config, logger: Logger, withChains: boolean): Promis
       const chain = await connectEvmChain(chainConfig, endpoint, config.deploymentsFile);
       chains.set(chain.key, chain);
       logger.info({ chain: chain.key, rpc: redactUrl(endpoint.rpcUrl) }, 'chain ready');
-      await ensureContracts(config, project, chain, logger);
+      if (options.checkContracts ?? true) await ensureContracts(config, project, chain, logger);
     }
     return { config, logger, database, project, chains, close };
   } catch (error) {
@@ -110,11 +110,12 @@ async function open(config: Config, logger: Logger, withChains: boolean): Promis
 /** A chain configured without a key (RPC_URL without CHAIN_ID): the node says which it serves. */
 async function learnKey(chain: ChainConfig): Promise<ChainKey> {
   if (chain.endpoint.kind !== 'rpc') return `evm:${chain.endpoint.chainId}`;
-  try {
-    return `evm:${(await connectChain(chain.endpoint.rpcUrl)).chainId}`;
-  } catch (error) {
-    throw new ConfigError(`invalid configuration: CHAIN_ID: not set, and RPC_URL could not tell it (${(error as Error).message.split('\n')[0]})`);
-  }
+  return `evm:${(await connectChain(chain.endpoint.rpcUrl)).chainId}`;
+}
+
+/** For commands that only use the database: a key the configuration does not give is not looked up. */
+async function keyNotNeeded(chain: ChainConfig): Promise<ChainKey> {
+  return chain.key ?? 'evm:unknown';
 }
 
 async function startPostgresIfEmbedded(config: Config, logger: Logger): Promise<RunningPostgres | undefined> {

@@ -15,9 +15,9 @@ describe('ledgersync api-key', () => {
       const created = await runCli(['api-key', 'create', '--institution', institution, '--name', 'registrar'], { cwd, env });
       expect(created.code).toBe(0);
       const [, id, key] = created.stdout.match(/^key ([0-9a-f]{12}) for 0x[0-9a-f]{40}: (lsk_\S+)$/m)!;
-      expect(await authenticate(db.pool, key!)).toEqual({ keyId: id, institution: institution.toLowerCase(), admin: false });
+      expect(await authenticate(db.pool, key!)).toEqual({ keyId: id, roles: ['credentials.institution'], scope: { institution: institution.toLowerCase() }, admin: false });
       const adminKey = (await runCli(['api-key', 'create', '--admin'], { cwd, env })).stdout.match(/^key [0-9a-f]{12} for administration: (lsk_\S+)$/m)![1]!;
-      expect(await authenticate(db.pool, adminKey)).toMatchObject({ institution: null, admin: true });
+      expect(await authenticate(db.pool, adminKey)).toMatchObject({ roles: ['admin'], scope: {}, admin: true });
       expect(await runCli(['api-key', 'create'], { cwd, env })).toMatchObject({ code: 1, stderr: 'ledgersync: give exactly one of --institution <address> or --admin\n' });
       const { rows } = await db.pool.query('select * from api_keys');
       expect(JSON.stringify(rows)).not.toContain(key!.split('_')[2]);

@@ -1,5 +1,6 @@
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { connectChain } from '../../src/chain/evm/client.js';
+import { connectTestChain } from '../harness/evm.js';
+import { testAppContext } from '../harness/app-context.js';
 import { buildServer } from '../../src/http/server.js';
 import { createLogger } from '../../src/runtime/logger.js';
 import { credentialRoutes, documentFingerprint } from '../../src/apps/credentials/routes.js';
@@ -18,12 +19,14 @@ describe('credentials API', () => {
     const head = await world.revoke(2n);
     const live = await runIndexer(world.rpcUrl, { deploymentsFile: world.deploymentsFile, finalityDepth: 2 });
     await live.indexer.waitForBlock(head);
-    const chain = await connectChain(world.rpcUrl);
+    const evm = await connectTestChain(world.rpcUrl, { deploymentsFile: world.deploymentsFile });
+    const chain = evm.conn;
+    const context = testAppContext(live.database.pool, evm, world.deploymentsFile);
     const server = await buildServer({
       logger: createLogger('silent'),
       readiness: [],
       version: 'test',
-      routes: [(app) => credentialRoutes(app, { pool: live.database.pool, chain, deploymentsFile: world.deploymentsFile })],
+      routes: [(app) => credentialRoutes(app, context(app), evm.key)],
     });
     onTestFinished(() => server.close());
     const get = async (url: string) => server.inject({ url });
@@ -108,7 +111,7 @@ describe('credentials API', () => {
       logger: createLogger('silent'),
       readiness: [],
       version: 'test',
-      routes: [(app) => credentialRoutes(app, { pool: live.database.pool, chain: live.chain, deploymentsFile: world.deploymentsFile })],
+      routes: [(app) => credentialRoutes(app, testAppContext(live.database.pool, live.evm, world.deploymentsFile)(app), live.evm.key)],
     });
     onTestFinished(() => server.close());
     const cases: Array<[string, string, unknown, number]> = [

@@ -3,11 +3,12 @@ import { buildServer } from '../../src/http/server.js';
 import { connectDatabase } from '../../src/db/client.js';
 import { createLogger } from '../../src/runtime/logger.js';
 import { credentialRoutes } from '../../src/apps/credentials/routes.js';
-import { PROJECTIONS_CHANNEL } from '../../src/indexer/store.js';
+import { PROJECTIONS_CHANNEL } from '../../src/core/indexer/store.js';
 import { vaultWorld } from '../harness/vault-world.js';
 import { runIndexer } from '../harness/indexer.js';
 import { startTcpProxy } from '../harness/tcp-proxy.js';
 import { until } from '../harness/until.js';
+import { testAppContext } from '../harness/app-context.js';
 
 const HEARTBEAT_MS = 200;
 /** Three missed heartbeats, a beat to notice, and a margin for a busy machine. */
@@ -28,7 +29,7 @@ describe('the credentials cache', () => {
       logger: createLogger('silent'),
       readiness: [],
       version: 'test',
-      routes: [(app) => credentialRoutes(app, { pool: api.pool, chain: live.chain, deploymentsFile: world.deploymentsFile, readCacheHeartbeatMs: HEARTBEAT_MS })],
+      routes: [(app) => credentialRoutes(app, testAppContext(api.pool, live.evm, world.deploymentsFile, { readCacheHeartbeatMs: HEARTBEAT_MS })(app), live.evm.key)],
     });
     onTestFinished(() => server.close());
     const state = async () => (await server.inject({ url: '/api/credentials/1' })).json().state as string;

@@ -1,12 +1,13 @@
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { createLogger } from '../../src/runtime/logger.js';
 import { buildServer } from '../../src/http/server.js';
-import { connectChain } from '../../src/chain/evm/client.js';
-import { startIndexer } from '../../src/indexer/indexer.js';
-import { intentRoutes } from '../../src/relayer/routes.js';
+import { connectTestChain } from '../harness/evm.js';
+import { testAppContext } from '../harness/app-context.js';
+import { startIndexer } from '../../src/core/indexer/indexer.js';
+import { intentRoutes } from '../../src/core/relayer/routes.js';
 import { credentialsApp } from '../../src/apps/credentials/index.js';
 import { createApiKey, revokeApiKey } from '../../src/http/api-keys.js';
-import { createOutbox } from '../../src/relayer/outbox.js';
+import { createOutbox } from '../../src/core/relayer/outbox.js';
 import { relayerWorld } from '../harness/relayer.js';
 import { until } from '../harness/until.js';
 
@@ -14,16 +15,21 @@ describe('issuing and revoking through the API', () => {
   it('issues with an API key through the outbox, honours Idempotency-Key, and reads the result back once confirmed and indexed', async () => {
     const w = await relayerWorld({ finalityDepth: 0 });
     const logger = createLogger('silent');
-    const indexer = await startIndexer(await connectChain(w.world.rpcUrl), w.database.pool, [credentialsApp], { finalityDepth: 2, pollIntervalMs: 50, concurrency: 2, maxBlockRange: 1000, deploymentsFile: w.world.deploymentsFile }, logger);
+    const indexed = await connectTestChain(w.world.rpcUrl, { deploymentsFile: w.world.deploymentsFile, finalityDepth: 2, pollIntervalMs: 50, concurrency: 2, maxBlockRange: 1000 });
+    const app = credentialsApp({ chain: indexed.key });
+    const indexer = await startIndexer(indexed, w.database.pool, app.sources!, app.projections!, { pollIntervalMs: 50 }, logger);
     onTestFinished(() => indexer.stop());
     const { pool } = w.database;
-    const registrar = await createApiKey(pool, { institution: w.account.address }, 'registrar');
-    const stranger = await createApiKey(pool, { institution: '0x000000000000000000000000000000000000dead' }, 'another institution');
-    const revoked = await createApiKey(pool, { institution: w.account.address }, 'old');
-    const admin = await createApiKey(pool, { admin: true }, 'registry');
-    const unserved = await createApiKey(pool, { institution: '0x000000000000000000000000000000000000beef' }, 'an institution this server has no key for');
-    // A second institution this server signs for: its writes go to its own signer's outbox.
-    const otherSigner = createOutbox({ chainId: w.chain.chainId, signer: '0x000000000000000000000000000000000000dead', deploymentsFile: w.world.deploymentsFile, kinds: credentialsApp.intents });
+    const registrar = await createApiKey(pool, { roles: ['credentials.institution'], scope: { institution: (w.account.address).toLowerCase() } }, 'registrar');
+    const stranger = await createApiKey(pool, { roles: ['credentials.institution'], scope: { institution: ('0x000000000000000000000000000000000000dead').toLowerCase() } }, 'another institution');
+    const revoked = await createApiKey(pool, { roles: ['credentials.institution'], scope: { institution: (w.account.address).toLowerCase() } }, 'old');
+    const admin = await createApiKey(pool, { roles: ['admin'] }, 'registry');
+    const unserved = await createApiKey(pool, { roles: ['credentials.institution'], scope: { institution: ('0x000000000000000000000000000000000000beef').toLowerCase() } }, 'an institution this server has no key for');
+    // A second institution this server signs for: its writes are signed by its own key.
+    const outbox = createOutbox({
+      chains: [{ key: w.evm.key, codec: w.evm.codec, signers: [{ address: w.account.address.toLowerCase(), roles: ['default'] }, { address: '0x000000000000000000000000000000000000dead', roles: [] }] }],
+      kinds: app.intents!,
+    });
     await revokeApiKey(pool, revoked.id);
     const server = await buildServer({
       logger,
@@ -32,8 +38,7 @@ describe('issuing and revoking through the API', () => {
       rateLimitPerIp: 10_000,
       routes: [
         (app) => intentRoutes(app, pool),
-        (app) =>
-          credentialsApp.routes!(app, { pool, chain: w.chain, deploymentsFile: w.world.deploymentsFile, outboxes: [w.outbox, otherSigner], rateLimitPerKey: 9 }),
+        (server) => app.routes!(server, testAppContext(pool, w.evm, w.world.deploymentsFile, { outbox, rateLimitPerKey: 9 })(server)),
       ],
     });
     onTestFinished(() => server.close());
@@ -75,7 +80,7 @@ describe('issuing and revoking through the API', () => {
       const intent = (await read(location, registrar.key)).json();
       return intent.state === 'confirmed' && intent;
     }, 'confirmation');
-    const id = confirmed.events.find((e: { eventName: string }) => e.eventName === 'CredentialIssued').args.id as string;
+    const id = confirmed.events.find((e: { name: string }) => e.name === 'CredentialIssued').args.id as string;
     await until(async () => (await server.inject({ url: `/api/credentials/${id}` })).statusCode === 200, 'indexing');
     const verify = (doc: Buffer) => server.inject({ method: 'POST', url: '/api/blockchain/verify', payload: { credentialId: id, document: doc.toString('base64') } });
     expect((await verify(document)).json()).toMatchObject({ verdict: 'valid', source: 'cache' });

@@ -61,7 +61,7 @@ describe('BlockProof end to end over HTTP', () => {
         expect(body.state).not.toBe('failed');
         return body.state === 'confirmed' && body;
       }, 'confirmation', 60_000, 100);
-      return (intent.events as Array<{ eventName: string; args: { id: string } }>).find((e) => e.eventName === 'CredentialIssued')?.args.id;
+      return (intent.events as Array<{ name: string; args: { id: string } }>).find((e) => e.name === 'CredentialIssued')?.args.id;
     };
     const document = Buffer.from('%PDF-1.7 Diploma: Alan Turing, King’s College, 1934');
     const verifyDoc = (id: string, doc: Buffer) => http('/api/blockchain/verify', { method: 'POST', body: { credentialId: id, document: doc.toString('base64') } });

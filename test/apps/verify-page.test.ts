@@ -10,6 +10,7 @@ import { documentFingerprint } from '../../src/apps/credentials/routes.js';
 import { packageRoot } from '../../src/runtime/paths.js';
 import { vaultWorld } from '../harness/vault-world.js';
 import { runIndexer } from '../harness/indexer.js';
+import { testAppContext } from '../harness/app-context.js';
 import { scratchDir } from '../harness/cli.js';
 
 const CHROMIUM = process.env.CHROMIUM_BIN ?? '/usr/bin/chromium';
@@ -29,7 +30,7 @@ describe('verification page', () => {
       logger: createLogger('silent'),
       readiness: [],
       version: 'test',
-      routes: [(app) => credentialsApp.routes!(app, { pool: live.database.pool, chain: live.chain, deploymentsFile: world.deploymentsFile })],
+      routes: [(app) => credentialsApp({ chain: live.evm.key }).routes!(app, testAppContext(live.database.pool, live.evm, world.deploymentsFile)(app))],
     });
     const base = await server.listen({ host: '127.0.0.1', port: 0 });
     onTestFinished(() => server.close());

@@ -34,9 +34,9 @@ describe('ledgersync against an existing PostgreSQL and RPC endpoint', () => {
 
     const deploy = await runCli(['deploy'], { cwd, env });
     expect(deploy.code).toBe(0);
-    expect(deploy.stdout).toMatch(/^BlockProofCredentialVault deployed at 0x[0-9a-fA-F]{40} \(chain 31337, block \d+\)$/m);
+    expect(deploy.stdout).toMatch(/^BlockProofCredentialVault deployed at 0x[0-9a-fA-F]{40} \(chain evm:31337, block \d+\)$/m);
     const recorded = JSON.parse(readFileSync(env.DEPLOYMENTS_FILE, 'utf8')) as Record<string, Record<string, { address: string }>>;
-    const address = recorded['31337']!.BlockProofCredentialVault!.address;
+    const address = recorded['evm:31337']!.BlockProofCredentialVault!.address;
     // Deploying again keeps the live deployment.
     const again = await runCli(['deploy'], { cwd, env });
     expect(again.stdout).toContain(`BlockProofCredentialVault kept at ${address}`);
@@ -49,8 +49,8 @@ describe('ledgersync against an existing PostgreSQL and RPC endpoint', () => {
 
     const status = await runCli(['status'], { cwd, env });
     expect(status.code).toBe(0);
-    expect(status.stdout).toMatch(/^ok +database +postgres:\/\/.*redacted.*, \d+ migrations applied$/m);
-    expect(status.stdout).toMatch(/^ok +chain +chain 31337 at http:\/\/127\.0\.0\.1:\d+\/, head \d+$/m);
+    expect(status.stdout).toMatch(/^ok +database +postgres:\/\/.*redacted.*, \d+ engine migrations applied$/m);
+    expect(status.stdout).toMatch(/^ok +chain +evm:31337 at http:\/\/127\.0\.0\.1:\d+\/, head \d+$/m);
     expect(status.stdout).toContain(`BlockProofCredentialVault ${address}`);
     expect(status.stdout).toMatch(/^ok +relayer +no intents in flight; 0 failed; 0 webhook dead letters$/m);
 

@@ -24,10 +24,10 @@ describe('ledgersync start on embedded defaults', () => {
     // First start: creates the cluster and the chain, deploys the contracts.
     const first = new RunningCli(['start'], { cwd, env });
     expect(await first.waitForReady(ready)).toBeLessThan(30_000);
-    const body = (await (await fetch(ready)).json()) as { checks: { chain: { chainId: number } } };
-    expect(body.checks.chain.chainId).toBe(31337);
+    const body = (await (await fetch(ready)).json()) as { checks: { chain: { chain: string } } };
+    expect(body.checks.chain.chain).toBe('evm:31337');
 
-    const vault = readDeployments(join(home, 'deployments.json'))['31337']?.BlockProofCredentialVault;
+    const vault = readDeployments(join(home, 'deployments.json'))['evm:31337']?.BlockProofCredentialVault;
     expect(vault).toBeDefined();
     const databaseUrl = embeddedPostgresUrl(join(home, 'postgres'), pgPort)!;
     await withClient(databaseUrl, (c) => c.query("create table kept (note text); insert into kept values ('survives a restart')"));
@@ -45,7 +45,7 @@ describe('ledgersync start on embedded defaults', () => {
     await second.waitForReady(ready);
     expect(await chain.getBlockNumber()).toBeGreaterThanOrEqual(headBefore);
     expect(await chain.getCode({ address: vault!.address })).not.toBe('0x');
-    expect(readDeployments(join(home, 'deployments.json'))['31337']?.BlockProofCredentialVault?.address).toBe(vault!.address);
+    expect(readDeployments(join(home, 'deployments.json'))['evm:31337']?.BlockProofCredentialVault?.address).toBe(vault!.address);
     const kept = await withClient(databaseUrl, (c) => c.query<{ note: string }>('select note from kept'));
     expect(kept.rows).toEqual([{ note: 'survives a restart' }]);
     expect(second.output).not.toContain('contract deployed');

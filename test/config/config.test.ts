@@ -11,15 +11,17 @@ describe('configuration', () => {
     expect(config.http).toEqual({ host: '127.0.0.1', port: 8000, trustProxyHops: 0, publicUrl: undefined, readCacheEntries: 100_000, readCacheHeartbeatMs: 5_000, rateLimitPerIp: 6000, rateLimitPerKey: 600, corsOrigins: [] });
     expect(config.home).toBe(join(cwd, '.ledgersync'));
     expect(config.database).toMatchObject({ kind: 'embedded', dir: join(cwd, '.ledgersync', 'postgres') });
-    expect(config.chain).toMatchObject({ kind: 'embedded', port: 8545, blockTime: 1 });
+    expect(config.chains).toEqual([expect.objectContaining({ key: 'evm:31337', endpoint: expect.objectContaining({ kind: 'embedded', port: 8545, blockTime: 1, chainId: 31337 }) })]);
     expect(config.deploymentsFile).toBe(join(cwd, '.ledgersync', 'deployments.json'));
   });
 
   it('uses DATABASE_URL and RPC_URL when set, and has no deployer key for a real chain unless given', () => {
     const config = loadConfig({ DATABASE_URL: 'postgres://u:p@db:5432/app', RPC_URL: 'https://rpc.example/v1', WS_URL: 'wss://rpc.example/ws' }, scratchDir());
     expect(config.database).toEqual({ kind: 'url', url: 'postgres://u:p@db:5432/app' });
-    expect(config.chain).toEqual({ kind: 'rpc', rpcUrl: 'https://rpc.example/v1', wsUrl: 'wss://rpc.example/ws' });
-    expect(config.deployerPrivateKey).toBeUndefined();
+    // The chain key is learned from the node when the stack starts, unless CHAIN_ID says it.
+    expect(config.chains).toEqual([expect.objectContaining({ key: undefined, endpoint: { kind: 'rpc', rpcUrl: 'https://rpc.example/v1', wsUrl: 'wss://rpc.example/ws' } })]);
+    expect(config.chains[0]!.deployerPrivateKey).toBeUndefined();
+    expect(loadConfig({ RPC_URL: 'https://rpc.example/v1', CHAIN_ID: '137' }, scratchDir()).chains[0]!.key).toBe('evm:137');
   });
 
   it('reads .env, and real environment variables win over it', () => {
@@ -52,20 +54,23 @@ describe('configuration', () => {
   });
 
   it('relays with the dev key and a finality of one block on the embedded chain, and needs a key and 64 blocks (or FINALITY_DEPTH) on a real one', () => {
-    expect(loadConfig({}, scratchDir()).finalityDepth).toBe(1);
-    expect(loadConfig({ RPC_URL: 'https://rpc.example/v1' }, scratchDir()).finalityDepth).toBe(64);
-    expect(loadConfig({}, scratchDir()).relayer).toMatchObject({ stuckBlocks: 3, fees: { bumpPercent: 15, maxFeePerGas: 500_000_000_000n } });
-    expect(loadConfig({}, scratchDir()).relayer.signers).toEqual([{ kind: 'key', privateKey: expect.stringMatching(/^0x[0-9a-f]{64}$/) }]);
-    const two = loadConfig({ RELAYER_PRIVATE_KEY: `0x${'1'.repeat(64)}, 0x${'2'.repeat(64)}` }, scratchDir()).relayer.signers;
+    const chain = (env: Record<string, string>) => loadConfig(env, scratchDir()).chains[0]!;
+    expect(chain({}).finalityDepth).toBe(1);
+    expect(chain({ RPC_URL: 'https://rpc.example/v1' }).finalityDepth).toBe(64);
+    expect(loadConfig({}, scratchDir()).relayer).toMatchObject({ stuckBlocks: 3 });
+    expect(chain({}).gas).toEqual({ type: 'auto', bumpPercent: 15, maxFeePerGas: 500_000_000_000n });
+    expect(chain({ RELAYER_GAS: 'legacy' }).gas.type).toBe('legacy');
+    expect(chain({}).signers).toEqual([{ kind: 'key', privateKey: expect.stringMatching(/^0x[0-9a-f]{64}$/), roles: ['default'] }]);
+    const two = chain({ RELAYER_PRIVATE_KEY: `0x${'1'.repeat(64)}, 0x${'2'.repeat(64)}` }).signers;
     expect(two.map((s) => s.kind === 'key' && s.privateKey)).toEqual([`0x${'1'.repeat(64)}`, `0x${'2'.repeat(64)}`]);
+    expect(two.map((s) => s.roles)).toEqual([['default'], []]);
     const real = loadConfig({ RPC_URL: 'https://rpc.example/v1', FINALITY_DEPTH: '20', WEBHOOK_URLS: 'https://a.example/h', WEBHOOK_SECRET: 'x'.repeat(16) }, scratchDir());
-    expect(real.relayer).toMatchObject({ signers: [] });
-    expect(real.finalityDepth).toBe(20);
+    expect(real.chains[0]).toMatchObject({ signers: [], finalityDepth: 20 });
     // One definition of final: the relayer's own confirmation count is gone, and saying so beats ignoring it.
     expect(() => loadConfig({ RELAYER_CONFIRMATIONS: '12' }, scratchDir())).toThrow(/RELAYER_CONFIRMATIONS: no longer read; an intent is confirmed when its block is final, FINALITY_DEPTH blocks deep/);
     const cwd = scratchDir();
-    expect(loadConfig({ RPC_URL: 'https://rpc.example/v1', RELAYER_KEYSTORE_FILE: 'keys/relayer.json', RELAYER_KEYSTORE_PASSWORD: 'pw' }, cwd).relayer.signers).toEqual([
-      { kind: 'keystore', path: join(cwd, 'keys/relayer.json'), password: 'pw' },
+    expect(loadConfig({ RPC_URL: 'https://rpc.example/v1', RELAYER_KEYSTORE_FILE: 'keys/relayer.json', RELAYER_KEYSTORE_PASSWORD: 'pw' }, cwd).chains[0]!.signers).toEqual([
+      { kind: 'keystore', path: join(cwd, 'keys/relayer.json'), password: 'pw', roles: ['default'] },
     ]);
     expect(real.webhooks).toMatchObject({ urls: ['https://a.example/h'], maxAttempts: 10 });
   });

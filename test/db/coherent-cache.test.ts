@@ -3,7 +3,7 @@ import { CoherentCache } from '../../src/db/coherent-cache.js';
 import { createLogger } from '../../src/runtime/logger.js';
 import { connectDatabase } from '../../src/db/client.js';
 import { inTransaction } from '../../src/db/transaction.js';
-import { announceProjectionChange, PROJECTIONS_CHANNEL } from '../../src/indexer/store.js';
+import { announceProjectionChanges, PROJECTIONS_CHANNEL } from '../../src/core/indexer/store.js';
 import { createTestDatabase } from '../harness/db.js';
 import { startTcpProxy } from '../harness/tcp-proxy.js';
 import { until } from '../harness/until.js';
@@ -122,7 +122,7 @@ describe('CoherentCache', () => {
     await new Promise((r) => setTimeout(r, 500));
     expect(await cache.get('a', load)).toBe(cached);
 
-    await inTransaction(database.pool, (client) => announceProjectionChange(client, 31337));
+    await inTransaction(database.pool, (client) => announceProjectionChanges(client, 'evm:31337', ['credentials']));
     await until(async () => (await cache.get('a', load)) !== cached, 'the announcement', 10_000, 20);
   });
 });

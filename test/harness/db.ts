@@ -2,7 +2,7 @@ import { inject } from 'vitest';
 import pg from 'pg';
 import { randomBytes } from 'node:crypto';
 import { connectDatabase, type Database } from '../../src/db/client.js';
-import { migrateDatabase } from '../../src/db/migrate.js';
+import { migrateDatabase, type AppMigrations } from '../../src/db/migrate.js';
 
 /** A fresh, empty database on the run's PostgreSQL (for tests that start ledgersync themselves). */
 export async function createEmptyDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
@@ -25,11 +25,11 @@ export async function createEmptyDatabase(): Promise<{ url: string; drop(): Prom
   };
 }
 
-/** A fresh database with every migration applied, for this test file alone. */
-export async function createTestDatabase(): Promise<Database & { url: string; drop(): Promise<void> }> {
+/** A fresh database with the engine's migrations (and these apps') applied, for this test file alone. */
+export async function createTestDatabase(apps: AppMigrations[] = [{ name: 'credentials', migrations: 'src/apps/credentials/migrations' }]): Promise<Database & { url: string; drop(): Promise<void> }> {
   const empty = await createEmptyDatabase();
   const database = connectDatabase(empty.url);
-  await migrateDatabase(database);
+  await migrateDatabase(database, apps);
   return {
     ...database,
     url: empty.url,

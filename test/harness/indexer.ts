@@ -1,32 +1,36 @@
 import type pg from 'pg';
 import { onTestFinished } from 'vitest';
-import { connectChain } from '../../src/chain/evm/client.js';
-import { startIndexer, type IndexerOptions } from '../../src/indexer/indexer.js';
+import { startIndexer } from '../../src/core/indexer/indexer.js';
 import { credentialsApp } from '../../src/apps/credentials/index.js';
 import { createLogger } from '../../src/runtime/logger.js';
 import { createTestDatabase } from './db.js';
+import { connectTestChain, type TestChainOptions } from './evm.js';
+import type { EvmChain } from '../../src/chain/evm/chain.js';
 
 type TestDatabase = Awaited<ReturnType<typeof createTestDatabase>>;
+
+/** The credentials app's tables, for databases the credentials app is indexed into. */
+export const credentialsMigrations = [{ name: 'credentials', migrations: 'src/apps/credentials/migrations' }];
 
 /**
  * An in-process indexer of the credentials app into a fresh database, or into
  * `database` (an indexer restarted on what an earlier one left; not dropped here).
  */
-export async function runIndexer(rpcUrl: string, options: Partial<IndexerOptions> & { deploymentsFile: string; wsUrl?: string; database?: TestDatabase }) {
-  const database = options.database ?? (await createTestDatabase());
-  const chain = await connectChain(rpcUrl, options.wsUrl);
-  const indexer = await startIndexer(
-    chain,
-    database.pool,
-    [credentialsApp],
-    { finalityDepth: 32, pollIntervalMs: 100, concurrency: 4, maxBlockRange: 10_000, ...options },
-    createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'),
-  );
+/** The credentials app's indexer on a connected chain, into `pool` (a standby if another holds the chain). */
+export function indexCredentials(evm: EvmChain, pool: pg.Pool, pollIntervalMs = 100) {
+  const app = credentialsApp({ chain: evm.key });
+  return startIndexer(evm, pool, app.sources!, app.projections!, { pollIntervalMs }, createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'));
+}
+
+export async function runIndexer(rpcUrl: string, options: TestChainOptions & { database?: TestDatabase }) {
+  const database = options.database ?? (await createTestDatabase(credentialsMigrations));
+  const evm = await connectTestChain(rpcUrl, options);
+  const indexer = await indexCredentials(evm, database.pool, options.pollIntervalMs);
   let closed: Promise<void> | undefined;
   const close = () => (closed ??= indexer.stop().then(() => (options.database ? undefined : database.drop())));
   // Also when the test fails or times out before its own cleanup runs.
   onTestFinished(close);
-  return { database, chain, indexer, close };
+  return { database, chain: evm.conn, evm, indexer, close };
 }
 
 /** Everything the indexer wrote (raw events up to `upTo`), in a stable order, for comparing two databases. */
@@ -34,7 +38,7 @@ export async function snapshot(pool: pg.Pool, upTo: bigint) {
   const query = async (sql: string) => (await pool.query(sql, [upTo.toString()])).rows;
   return {
     events: await query(
-      'select block_number, block_hash, log_index, transaction_hash, event_name, args from indexer_events where block_number <= $1 order by block_number, log_index',
+      'select block_number, block_hash, event_index, transaction_id, source, name, args from indexer_events where block_number <= $1 order by block_number, event_index',
     ),
     institutions: await query('select address, name, metadata_uri, active, updated_block from institutions where $1::bigint is not null order by address'),
     credentials: await query(

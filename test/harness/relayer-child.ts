@@ -5,20 +5,20 @@
  * `onConfirmed` that records the intent in `handled` and throws for intents whose
  * key is listed in `failing_keys`. Both tables belong to the test's database.
  *
- * Run: node --import tsx test/harness/relayer-child.ts (env: DATABASE_URL, RPC_URL, RELAYER_PRIVATE_KEY, FINALITY_DEPTH).
+ * Run: node --import tsx test/harness/relayer-child.ts (env: DATABASE_URL, RPC_URL, DEPLOYMENTS_FILE, RELAYER_PRIVATE_KEY, FINALITY_DEPTH).
  */
 import type { Hex } from 'viem';
-import { credentialsApp } from '../../src/apps/credentials/index.js';
-import { connectChain } from '../../src/chain/evm/client.js';
-import { startRelayer } from '../../src/relayer/relayer.js';
-import { signerFromPrivateKey } from '../../src/relayer/signer.js';
-import type { IntentKind } from '../../src/relayer/types.js';
+import { credentialIntents } from '../../src/apps/credentials/intents.js';
+import { startRelayer } from '../../src/core/relayer/relayer.js';
+import { signerFromPrivateKey } from '../../src/chain/evm/relayer/signer.js';
+import type { IntentKind } from '../../src/core/relayer/types.js';
+import { connectTestChain } from './evm.js';
 import { createLogger } from '../../src/runtime/logger.js';
 import { connectDatabase } from '../../src/db/client.js';
 
 const env = (name: string) => process.env[name] ?? (() => { throw new Error(`${name} is required`); })();
 
-const kinds: IntentKind[] = credentialsApp.intents.map((kind) =>
+const kinds: IntentKind[] = credentialIntents('evm:31337').map((kind) =>
   kind.name !== 'credentials.issue'
     ? kind
     : {
@@ -32,12 +32,14 @@ const kinds: IntentKind[] = credentialsApp.intents.map((kind) =>
 );
 
 const { pool, close } = connectDatabase(env('DATABASE_URL'), { max: 6 });
+const chain = await connectTestChain(env('RPC_URL'), { deploymentsFile: env('DEPLOYMENTS_FILE'), finalityDepth: Number(env('FINALITY_DEPTH')) });
+const logger = createLogger('info');
 const relayer = await startRelayer(
-  await connectChain(env('RPC_URL')),
+  chain.key,
   pool,
-  signerFromPrivateKey(env('RELAYER_PRIVATE_KEY') as Hex),
+  chain.lifecycle(signerFromPrivateKey(env('RELAYER_PRIVATE_KEY') as Hex), kinds, pool, logger),
   kinds,
-  { finalityDepth: Number(env('FINALITY_DEPTH')), fees: { maxFeePerGas: 500_000_000_000n, bumpPercent: 15 }, batchSize: 20, stuckBlocks: 3, rebroadcastMs: 3_000, pollIntervalMs: 50, gapCheckMs: 5_000 },
-  createLogger('info'),
+  { finalityDepth: Number(env('FINALITY_DEPTH')), batchSize: 20, stuckBlocks: 3, rebroadcastMs: 3_000, pollIntervalMs: 50, maintainMs: 5_000 },
+  logger,
 );
 process.once('SIGTERM', () => void relayer.stop().then(close).then(() => process.exit(0)));

@@ -2,16 +2,17 @@ import type pg from 'pg';
 import { onTestFinished } from 'vitest';
 import { keccak256, toHex, type Hex } from 'viem';
 import { mnemonicToAccount } from 'viem/accounts';
-import { connectChain } from '../../src/chain/evm/client.js';
 import { createLogger } from '../../src/runtime/logger.js';
-import { credentialsApp } from '../../src/apps/credentials/index.js';
-import { createOutbox, type SubmitIntent } from '../../src/relayer/outbox.js';
-import { startRelayer, type RelayerOptions } from '../../src/relayer/relayer.js';
-import type { IntentKind } from '../../src/relayer/types.js';
+import { credentialIntents } from '../../src/apps/credentials/intents.js';
+import { createOutbox, type SubmitIntent } from '../../src/core/relayer/outbox.js';
+import { startRelayer, type RelayerOptions } from '../../src/core/relayer/relayer.js';
+import type { IntentKind } from '../../src/core/relayer/types.js';
+import { connectTestChain, type TestChainOptions } from './evm.js';
 import { createTestDatabase } from './db.js';
 import { vaultWorld } from './vault-world.js';
 import { inTransaction } from '../../src/db/transaction.js';
 import { startRpcProxy, type FaultPlan } from './rpc-proxy.js';
+import { blockProofCredentialVaultAbi } from '../../contracts/artifacts/BlockProofCredentialVault.js';
 
 /** anvil's second dev account: the institution registered in the vault world, and the relayer's signer. */
 export const INSTITUTION_KEY: Hex = '0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d';
@@ -19,32 +20,30 @@ const MNEMONIC = 'test test test test test test test test test test test junk';
 
 export const fastRelayer: RelayerOptions = {
   finalityDepth: 1,
-  fees: { maxFeePerGas: 500_000_000_000n, bumpPercent: 15 },
   batchSize: 200,
   stuckBlocks: 3,
   rebroadcastMs: 500,
   pollIntervalMs: 50,
-  gapCheckMs: 500,
+  maintainMs: 500,
 };
+
+/** The credentials app's intents on the test anvils (chain 31337). */
+export const credentialKinds = credentialIntents('evm:31337');
 
 /** A private anvil with the vault, a fresh database, and an outbox whose signer is the institution. */
 export async function relayerWorld(
-  options: { blockTime?: number; finalityDepth?: number; kinds?: IntentKind[]; hardfork?: string; /** Relay through a fault proxy in front of the chain. */ node?: FaultPlan } = {},
+  options: { blockTime?: number; finalityDepth?: number; kinds?: IntentKind[]; hardfork?: string; gas?: TestChainOptions['gas']; /** Relay through a fault proxy in front of the chain. */ node?: FaultPlan } = {},
 ) {
   const world = await vaultWorld({ blockTime: options.blockTime ?? 0.2, ...(options.hardfork ? { hardfork: options.hardfork } : {}) });
   const database = await createTestDatabase();
   onTestFinished(() => database.drop());
   const node = options.node ? await startRpcProxy(world.rpcUrl, options.node) : undefined;
   if (node) onTestFinished(() => node.close());
-  const chain = await connectChain(node?.url ?? world.rpcUrl);
+  const evm = await connectTestChain(node?.url ?? world.rpcUrl, { deploymentsFile: world.deploymentsFile, finalityDepth: options.finalityDepth ?? 1, ...(options.gas ? { gas: options.gas } : {}) });
+  const chain = evm.conn;
   const account = mnemonicToAccount(MNEMONIC, { addressIndex: 1 });
-  const kinds = options.kinds ?? credentialsApp.intents;
-  const outbox = createOutbox({
-    chainId: chain.chainId,
-    signer: account.address,
-    deploymentsFile: world.deploymentsFile,
-    kinds,
-  });
+  const kinds = options.kinds ?? credentialKinds;
+  const outbox = createOutbox({ chains: [{ key: evm.key, codec: evm.codec, signers: [{ address: account.address.toLowerCase(), roles: ['default'] }] }], kinds });
   const logger = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
 
   /** An issue intent whose metadata URI is its key: the chain's events say which key each effect belongs to. */
@@ -58,6 +57,7 @@ export async function relayerWorld(
   return {
     world,
     node,
+    evm,
     database,
     chain,
     account,
@@ -71,7 +71,7 @@ export async function relayerWorld(
         return submitted;
       }),
     async startRelayer(overrides: Partial<RelayerOptions> = {}, pool: pg.Pool = database.pool) {
-      const relayer = await startRelayer(chain, pool, account, kinds, { ...fastRelayer, finalityDepth: options.finalityDepth ?? 1, ...overrides }, logger);
+      const relayer = await startRelayer(evm.key, pool, evm.lifecycle(account, kinds, pool, logger), kinds, { ...fastRelayer, finalityDepth: options.finalityDepth ?? 1, ...overrides }, logger);
       onTestFinished(() => relayer.stop());
       return relayer;
     },
@@ -88,7 +88,7 @@ export async function relayerWorld(
     },
     /** CredentialIssued events on chain per metadata URI (= idempotency key). */
     async effectsByKey(): Promise<Map<string, number>> {
-      const logs = await world.publicClient.getContractEvents({ address: world.vault, abi: credentialsApp.contracts[0]!.abi, eventName: 'CredentialIssued', fromBlock: 0n });
+      const logs = await world.publicClient.getContractEvents({ address: world.vault, abi: blockProofCredentialVaultAbi, eventName: 'CredentialIssued', fromBlock: 0n });
       const counts = new Map<string, number>();
       for (const log of logs) {
         const key = (log.args as { metadataURI: string }).metadataURI;

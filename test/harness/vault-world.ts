@@ -53,7 +53,7 @@ export async function vaultWorld(options: { blockTime?: number; hardfork?: strin
   const vault = deployed.contractAddress!;
   const dir = scratchDir();
   const deploymentsFile = join(dir, 'deployments.json');
-  recordDeployment(deploymentsFile, foundry.id, 'BlockProofCredentialVault', { address: vault, blockNumber: Number(deployed.blockNumber) });
+  recordDeployment(deploymentsFile, `evm:${foundry.id}`, 'BlockProofCredentialVault', { address: vault, blockNumber: Number(deployed.blockNumber) });
 
   const wait = (hash: Hex) => publicClient.waitForTransactionReceipt({ hash, pollingInterval: 50 });
   await wait(

@@ -3,9 +3,10 @@ import type { AddressInfo } from 'node:net';
 import fc from 'fast-check';
 import { buildServer } from '../../src/http/server.js';
 import { createLogger } from '../../src/runtime/logger.js';
-import { connectChain } from '../../src/chain/evm/client.js';
-import { startIndexer } from '../../src/indexer/indexer.js';
-import { intentRoutes } from '../../src/relayer/routes.js';
+import { connectTestChain } from '../harness/evm.js';
+import { testAppContext } from '../harness/app-context.js';
+import { startIndexer } from '../../src/core/indexer/indexer.js';
+import { intentRoutes } from '../../src/core/relayer/routes.js';
 import { credentialsApp } from '../../src/apps/credentials/index.js';
 import { createApiKey, revokeApiKey } from '../../src/http/api-keys.js';
 import { relayerWorld } from '../harness/relayer.js';
@@ -23,7 +24,9 @@ async function servedApi() {
   const w = await relayerWorld({ finalityDepth: 0 });
   const { pool } = w.database;
   const logger = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
-  const indexer = await startIndexer(await connectChain(w.world.rpcUrl), pool, [credentialsApp], { finalityDepth: 2, pollIntervalMs: 50, concurrency: 2, maxBlockRange: 1000, deploymentsFile: w.world.deploymentsFile }, logger);
+  const indexed = await connectTestChain(w.world.rpcUrl, { deploymentsFile: w.world.deploymentsFile, finalityDepth: 2, pollIntervalMs: 50, concurrency: 2, maxBlockRange: 1000 });
+  const app = credentialsApp({ chain: indexed.key });
+  const indexer = await startIndexer(indexed, pool, app.sources!, app.projections!, { pollIntervalMs: 50 }, logger);
   let stopped: Promise<void> | undefined;
   const stopIndexer = () => (stopped ??= indexer.stop());
   onTestFinished(stopIndexer);
@@ -32,10 +35,10 @@ async function servedApi() {
   // Indexed; the indexer's polling would only take CPU from the requests from here on.
   await stopIndexer();
 
-  const registrar = await createApiKey(pool, { institution: w.account.address }, 'registrar');
-  const admin = await createApiKey(pool, { admin: true }, 'operations');
-  const unserved = await createApiKey(pool, { institution: '0x000000000000000000000000000000000000beef' }, 'an institution this server does not sign for');
-  const revoked = await createApiKey(pool, { institution: w.account.address }, 'old');
+  const registrar = await createApiKey(pool, { roles: ['credentials.institution'], scope: { institution: (w.account.address).toLowerCase() } }, 'registrar');
+  const admin = await createApiKey(pool, { roles: ['admin'] }, 'operations');
+  const unserved = await createApiKey(pool, { roles: ['credentials.institution'], scope: { institution: ('0x000000000000000000000000000000000000beef').toLowerCase() } }, 'an institution this server does not sign for');
+  const revoked = await createApiKey(pool, { roles: ['credentials.institution'], scope: { institution: (w.account.address).toLowerCase() } }, 'old');
   await revokeApiKey(pool, revoked.id);
   const intents = await w.submit([{ ...w.issue('seed-1'), submittedBy: registrar.id }, w.issue('seed-2')]);
   const { rows } = await pool.query<{ fingerprint: string }>('select fingerprint from credentials order by credential_id');
@@ -51,7 +54,7 @@ async function servedApi() {
     onRoute: (route) => routes.push(...routesOf(route)),
     routes: [
       (app) => intentRoutes(app, pool),
-      (app) => credentialsApp.routes!(app, { pool, chain: w.chain, deploymentsFile: w.world.deploymentsFile, outboxes: [w.outbox], rateLimitPerKey: 1_000_000 }),
+      (server) => app.routes!(server, testAppContext(pool, w.evm, w.world.deploymentsFile, { outbox: w.outbox, rateLimitPerKey: 1_000_000 })(server)),
     ],
   });
   onTestFinished(() => server.close());

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { buildServer } from '../../src/http/server.js';
-import { engineReadiness } from '../../src/runtime/roles.js';
+import { engineReadiness } from '../../src/wiring/roles.js';
 import { createLogger } from '../../src/runtime/logger.js';
-import { connectChain } from '../../src/chain/evm/client.js';
+import { connectTestChain } from '../harness/evm.js';
 import { startAnvil } from '../../src/chain/evm/anvil.js';
 import { freePort } from '../../src/runtime/ports.js';
 import { createTestDatabase } from '../harness/db.js';
@@ -18,8 +18,8 @@ describe('HTTP server', () => {
 
   beforeAll(async () => {
     database = await createTestDatabase();
-    const chain = await connectChain(inject('rpcUrl'));
-    server = await buildServer({ logger, readiness: engineReadiness({ database, chain }), version: '0.0.0-test' });
+    const chain = await connectTestChain(inject('rpcUrl'), { deploymentsFile: '/nonexistent' });
+    server = await buildServer({ logger, readiness: engineReadiness({ database, chains: new Map([[chain.key, chain]]) }), version: '0.0.0-test' });
   });
   afterAll(async () => {
     await server.close();
@@ -39,7 +39,7 @@ describe('HTTP server', () => {
 
     const head = await publicClient.getBlockNumber();
     // What an indexer writes as it goes: its checkpoint row.
-    await database.pool.query("insert into indexer_checkpoints (chain_id, block_number, block_hash) values (31337, $1, '0x00')", [head - 10n]);
+    await database.pool.query("insert into indexer_checkpoints (chain, block_number, block_hash) values ('evm:31337', $1, '0x00')", [head - 10n]);
     const behind = await server.inject({ url: '/ready' });
     expect(behind.statusCode).toBe(503);
     expect(behind.json().detail).toMatch(/^not ready: indexer: 1\d blocks behind the head$/);
@@ -47,7 +47,7 @@ describe('HTTP server', () => {
     await database.pool.query('update indexer_checkpoints set block_number = $1', [head]);
     const ready = await server.inject({ url: '/ready' });
     expect(ready.statusCode).toBe(200);
-    expect(ready.json()).toMatchObject({ status: 'ready', checks: { database: { ok: true }, chain: { ok: true, chainId: 31337 }, indexer: { ok: true } } });
+    expect(ready.json()).toMatchObject({ status: 'ready', checks: { database: { ok: true }, chain: { ok: true, chain: 'evm:31337' }, indexer: { ok: true } } });
 
     await database.pool.query("update indexer_checkpoints set halted_reason = 'reorg deeper than finality'");
     const halted = await server.inject({ url: '/ready' });
@@ -58,8 +58,8 @@ describe('HTTP server', () => {
 
   it('is not ready, in problem+json, when the chain stops answering', async () => {
     const anvil = await startAnvil({ port: await freePort() });
-    const chain = await connectChain(anvil.rpcUrl);
-    const app = await buildServer({ logger, readiness: engineReadiness({ database, chain }), version: '0.0.0-test' });
+    const chain = await connectTestChain(anvil.rpcUrl, { deploymentsFile: '/nonexistent' });
+    const app = await buildServer({ logger, readiness: engineReadiness({ database, chains: new Map([[chain.key, chain]]) }), version: '0.0.0-test' });
     await anvil.stop();
     const res = await app.inject({ url: '/ready' });
     await app.close();
@@ -80,7 +80,7 @@ describe('HTTP server', () => {
     const res = await server.inject({ url: '/metrics' });
     expect(res.statusCode).toBe(200);
     expect(res.headers['content-type']).toMatch(/^text\/plain/);
-    expect(res.body).toMatch(/^ledgersync_rpc_calls_total\{chain="31337",method="eth_blockNumber"\} \d+$/m);
+    expect(res.body).toMatch(/^ledgersync_rpc_calls_total\{chain="evm:31337",method="eth_blockNumber"\} \d+$/m);
     expect(res.body).toContain('ledgersync_process_resident_memory_bytes');
   });
 

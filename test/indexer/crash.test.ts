@@ -86,7 +86,7 @@ describe('indexer killed at random moments', () => {
     // Exactly the chain's logs: none missing, none twice.
     const onChain = await world.publicClient.getLogs({ address: world.vault, fromBlock: 0n, toBlock: head });
     expect(state.events).toHaveLength(onChain.length);
-    const keys = new Set(state.events.map((e) => `${e.block_hash}:${e.log_index}`));
+    const keys = new Set(state.events.map((e) => `${e.block_hash}:${e.event_index}`));
     expect(keys.size).toBe(onChain.length);
     const issued = parseEventLogs({ abi, logs: onChain, eventName: 'CredentialIssued' });
     expect(state.credentials).toHaveLength(issued.length);

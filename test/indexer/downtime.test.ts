@@ -9,14 +9,11 @@ import { startAnvil } from '../../src/chain/evm/anvil.js';
 import { recordDeployment } from '../../src/chain/evm/deployments.js';
 import { freePort } from '../../src/runtime/ports.js';
 import { vaultWorld } from '../harness/vault-world.js';
-import { freshIndex, runIndexer, snapshot } from '../harness/indexer.js';
+import { freshIndex, indexCredentials, runIndexer, snapshot } from '../harness/indexer.js';
+import { connectTestChain } from '../harness/evm.js';
 import { createTestDatabase } from '../harness/db.js';
 import { startRpcProxy } from '../harness/rpc-proxy.js';
 import { scratchDir } from '../harness/cli.js';
-import { startIndexer } from '../../src/indexer/indexer.js';
-import { connectChain } from '../../src/chain/evm/client.js';
-import { credentialsApp } from '../../src/apps/credentials/index.js';
-import { createLogger } from '../../src/runtime/logger.js';
 import { until } from '../harness/until.js';
 
 type Pool = pg.Pool;
@@ -112,7 +109,7 @@ describe('indexer after downtime', () => {
     const receipt = await client.waitForTransactionReceipt({ hash: await admin.sendTransaction({ data: deployment }) });
     const vault = receipt.contractAddress!;
     const deploymentsFile = join(scratchDir(), 'deployments.json');
-    recordDeployment(deploymentsFile, foundry.id, 'BlockProofCredentialVault', { address: vault, blockNumber: Number(receipt.blockNumber) });
+    recordDeployment(deploymentsFile, `evm:${foundry.id}`, 'BlockProofCredentialVault', { address: vault, blockNumber: Number(receipt.blockNumber) });
 
     const live = await runIndexer(anvil.rpcUrl, { deploymentsFile, finalityDepth: 3 });
     await live.indexer.waitForBlock(receipt.blockNumber);
@@ -177,12 +174,12 @@ describe('indexer failures', () => {
     const database = await sharedDatabase();
     // A row the projection will collide with: a duplicate key fails the same way at every retry.
     await database.pool.query(
-      `insert into credentials (chain_id, credential_id, institution, student, fingerprint, metadata_uri, issued_at, expires_at, issued_block, issued_transaction)
-       values (31337, 3, '0x0', '0x0', '0x0', 'squatter', 0, 0, 0, '0x0')`,
+      `insert into credentials (chain, credential_id, institution, student, fingerprint, metadata_uri, issued_at, expires_at, issued_block, issued_transaction)
+       values ('evm:31337', 3, '0x0', '0x0', '0x0', 'squatter', 0, 0, 0, '0x0')`,
     );
     const live = await runIndexer(world.rpcUrl, { deploymentsFile: world.deploymentsFile, finalityDepth: 3, database });
     const halted = await until(async () => (await checkpointOf(database.pool)).halted, 'the chain to halt');
-    expect(halted).toMatch(/^projection credentials failed on blocks? \d+.*duplicate key value violates unique constraint "credentials_chain_id_credential_id_pk"/);
+    expect(halted).toMatch(/^projection credentials failed on blocks? \d+.*duplicate key value violates unique constraint "credentials_chain_credential_id_pk"/);
     const stuckAt = (await checkpointOf(database.pool)).block;
     expect(stuckAt).toBeLessThan(head);
 
@@ -215,13 +212,7 @@ describe('indexer failures', () => {
     await database.pool.query(`alter table credentials owner to ${role}; alter table institutions owner to ${role}`);
     await database.pool.query('revoke execute on function pg_try_advisory_lock(bigint) from public');
 
-    const indexer = await startIndexer(
-      await connectChain(world.rpcUrl),
-      pool,
-      [credentialsApp],
-      { finalityDepth: 3, pollIntervalMs: 100, concurrency: 2, maxBlockRange: 1000, deploymentsFile: world.deploymentsFile },
-      createLogger('silent'),
-    );
+    const indexer = await indexCredentials(await connectTestChain(world.rpcUrl, { deploymentsFile: world.deploymentsFile, finalityDepth: 3 }), pool);
     onTestFinished(() => indexer.stop());
     // Three failed tries of the lock (one every 2 s): none may keep a connection checked out.
     await new Promise((r) => setTimeout(r, 5_000));

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { Writable } from 'node:stream';
 import { vaultWorld } from '../harness/vault-world.js';
 import { runIndexer } from '../harness/indexer.js';
-import { reportProgress } from '../../src/indexer/progress.js';
+import { reportProgress } from '../../src/core/indexer/progress.js';
 import { createLogger } from '../../src/runtime/logger.js';
 
 describe('realtime indexing', () => {

@@ -1,13 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { vaultWorld } from '../harness/vault-world.js';
-import { freshIndex, runIndexer, snapshot } from '../harness/indexer.js';
+import { freshIndex, indexCredentials, runIndexer, snapshot } from '../harness/indexer.js';
 import { startRpcProxy } from '../harness/rpc-proxy.js';
 import { runCli, scratchDir } from '../harness/cli.js';
-import { reindexProjection } from '../../src/indexer/reindex.js';
+import { reindexProjection } from '../../src/core/indexer/reindex.js';
 import { credentialsProjection } from '../../src/apps/credentials/projections.js';
-import { startIndexer } from '../../src/indexer/indexer.js';
-import { credentialsApp } from '../../src/apps/credentials/index.js';
-import { createLogger } from '../../src/runtime/logger.js';
 
 describe('reindex', () => {
 
@@ -28,7 +25,7 @@ describe('reindex', () => {
     await live.database.pool.query("update credentials set revoked = true, metadata_uri = 'tampered'");
     await live.database.pool.query("update institutions set name = 'tampered'");
     const callsBefore = live.chain.meter.totalCalls();
-    await reindexProjection(live.database.pool, 31337, credentialsProjection);
+    await reindexProjection(live.database.pool, 'evm:31337', credentialsProjection);
     expect(live.chain.meter.totalCalls()).toBe(callsBefore);
 
     // The CLI, with its RPC behind a counting proxy: not one request reaches it.
@@ -39,13 +36,13 @@ describe('reindex', () => {
     });
     await rpc.close();
     expect(cli.stderr).toBe('');
-    expect(cli.stdout).toMatch(/^institutions: replayed 2 events of chain 31337 in \d+\.\d s\n$/);
+    expect(cli.stdout).toMatch(/^institutions: replayed 2 events of chain evm:31337 in \d+\.\d s\n$/);
     expect(cli.code).toBe(0);
     expect(rpc.stats().requests).toBe(0);
     expect(await snapshot(live.database.pool, head)).toEqual(indexed);
 
     // Replayed unfinalized blocks were journaled again: a reorg after the reindex is undone exactly.
-    const resumed = await startIndexer(live.chain, live.database.pool, [credentialsApp], { finalityDepth: 32, pollIntervalMs: 100, concurrency: 2, maxBlockRange: 1000, deploymentsFile: world.deploymentsFile }, createLogger('silent'));
+    const resumed = await indexCredentials(live.evm, live.database.pool);
     try {
       await world.reorg(6);
       await world.mine(1);
@@ -71,8 +68,7 @@ describe('indexer leadership', () => {
       const first = await runIndexer(world.rpcUrl, { deploymentsFile: world.deploymentsFile, finalityDepth: 32 });
       // Let the first one take the lock before the second one starts.
       await first.indexer.waitForBlock(await world.publicClient.getBlockNumber());
-      const options = { finalityDepth: 32, pollIntervalMs: 100, concurrency: 2, maxBlockRange: 1000, deploymentsFile: world.deploymentsFile };
-      const standby = await startIndexer(first.chain, first.database.pool, [credentialsApp], options, createLogger('silent'));
+      const standby = await indexCredentials(first.evm, first.database.pool);
       try {
         await world.issueBatch(2);
         const head = await world.publicClient.getBlockNumber();

@@ -37,8 +37,8 @@ describe('indexer through reorgs', () => {
     expect(rows[0].n).toBe(0);
     // The reorg is counted, with its depth, on /metrics.
     const text = await metrics.metrics();
-    expect(text).toMatch(/^ledgersync_indexer_reorgs_total\{chain="31337"\} [1-9]/m);
-    expect(text).toMatch(new RegExp(`^ledgersync_indexer_indexed_block\\{chain="31337"\\} ${newHead}$`, 'm'));
+    expect(text).toMatch(/^ledgersync_indexer_reorgs_total\{chain="evm:31337"\} [1-9]/m);
+    expect(text).toMatch(new RegExp(`^ledgersync_indexer_indexed_block\\{chain="evm:31337"\\} ${newHead}$`, 'm'));
   }, 60_000);
 
   it('converges after a reorg during a backfill', async () => {

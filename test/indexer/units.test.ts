@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { HttpRequestError, RpcRequestError, decodeAbiParameters, encodeAbiParameters, keccak256, toHex, type AbiParameter, type Hex } from 'viem';
-import { parseRangeLimit } from '../../src/indexer/range-limit.js';
-import { bloomMayContain } from '../../src/indexer/bloom.js';
-import { AbiDataError, decodeData, toJson } from '../../src/indexer/decode.js';
+import { parseRangeLimit } from '../../src/chain/evm/indexer/range-limit.js';
+import { bloomMayContain } from '../../src/chain/evm/indexer/bloom.js';
+import { AbiDataError, decodeData, toJson } from '../../src/chain/evm/indexer/decode.js';
 
 const rpcError = (message: string, code = -32602) =>
   new RpcRequestError({ body: { method: 'eth_getLogs' }, error: { code, message }, url: 'http://node' });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { buildServer } from '../../src/http/server.js';
-import { intentRoutes } from '../../src/relayer/routes.js';
+import { intentRoutes } from '../../src/core/relayer/routes.js';
 import { createLogger } from '../../src/runtime/logger.js';
 import { createApiKey } from '../../src/http/api-keys.js';
 import { relayerWorld } from '../harness/relayer.js';
@@ -14,7 +14,7 @@ describe('GET /api/tx', () => {
     await w.settled();
     const server = await buildServer({ logger: createLogger('silent'), readiness: [], version: 'test', routes: [(app) => intentRoutes(app, w.database.pool)] });
     // Intents submitted by the application itself, not through an API key: only an admin key reads them.
-    const admin = await createApiKey(w.database.pool, { admin: true }, 'operations');
+    const admin = await createApiKey(w.database.pool, { roles: ['admin'] }, 'operations');
     const get = (url: string) => server.inject({ url, headers: { authorization: `Bearer ${admin.key}` } });
 
     const list = (await get('/api/tx?limit=2')).json();
@@ -27,18 +27,18 @@ describe('GET /api/tx', () => {
     expect(failed.items).toHaveLength(1);
     // Simulated before the original was mined, so sent; it reverted on chain, and the reason is decoded from a replay.
     expect(failed.items[0]).toMatchObject({ idempotencyKey: 'api-duplicate', state: 'failed', error: { name: 'FingerprintAlreadyUsed' }, receipt: { status: 'reverted' } });
-    expect(failed.items[0].nonce).not.toBeNull();
+    expect(failed.items[0].sequence).not.toBeNull();
     expect((await get('/api/tx?kind=credentials.revoke')).json().items).toEqual([]);
 
     const confirmed = list.items[1];
     const one = await get(`/api/tx/${confirmed.id}`);
     expect(one.statusCode).toBe(200);
     const body = one.json();
-    expect(body).toMatchObject({ id: confirmed.id, state: 'confirmed', kind: 'credentials.issue', functionName: 'issueCredential', chainId: 31337, reorgs: 0 });
+    expect(body).toMatchObject({ id: confirmed.id, state: 'confirmed', kind: 'credentials.issue', functionName: 'issueCredential', chain: 'evm:31337', reorgs: 0 });
     expect(body.transactions).toHaveLength(1);
-    expect(body.transactions[0]).toMatchObject({ hash: body.transactionHash, status: 'mined', nonce: body.nonce });
+    expect(body.transactions[0]).toMatchObject({ id: body.transactionId, status: 'mined', sequence: body.sequence });
     expect(body.receipt.status).toBe('success');
-    expect(body.events.find((e: { eventName: string }) => e.eventName === 'CredentialIssued').args.metadataURI).toBe('api-2');
+    expect(body.events.find((e: { name: string }) => e.name === 'CredentialIssued').args.metadataURI).toBe('api-2');
 
     for (const [url, status] of [
       ['/api/tx/999999', 404],
@@ -67,9 +67,9 @@ describe('GET /api/tx', () => {
   it('needs an API key: 401 without one; a key reads only the intents it submitted (another key\'s is a 404), an admin key reads all', async () => {
     const w = await relayerWorld();
     const { pool } = w.database;
-    const alice = await createApiKey(pool, { institution: w.account.address }, 'alice');
-    const bob = await createApiKey(pool, { institution: w.account.address }, 'bob');
-    const admin = await createApiKey(pool, { admin: true }, 'operations');
+    const alice = await createApiKey(pool, { roles: ['credentials.institution'], scope: { institution: (w.account.address).toLowerCase() } }, 'alice');
+    const bob = await createApiKey(pool, { roles: ['credentials.institution'], scope: { institution: (w.account.address).toLowerCase() } }, 'bob');
+    const admin = await createApiKey(pool, { roles: ['admin'] }, 'operations');
     const [mine, theirs, nobodys] = await w.submit([
       { ...w.issue('alice-1'), submittedBy: alice.id },
       { ...w.issue('bob-1'), submittedBy: bob.id },

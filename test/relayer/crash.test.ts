@@ -38,7 +38,7 @@ describe('relayer killed at random moments', () => {
       }
     })();
 
-    const env = { DATABASE_URL: w.database.url, RPC_URL: node.url, RELAYER_PRIVATE_KEY: INSTITUTION_KEY, FINALITY_DEPTH: '2' };
+    const env = { DATABASE_URL: w.database.url, RPC_URL: node.url, DEPLOYMENTS_FILE: w.world.deploymentsFile, RELAYER_PRIVATE_KEY: INSTITUTION_KEY, FINALITY_DEPTH: '2' };
     const cwd = scratchDir();
     // tsx resolved from here: the child's working directory is a scratch directory.
     const script = ['--import', pathToFileURL(join(packageRoot, 'node_modules', 'tsx', 'dist', 'loader.mjs')).href, join(packageRoot, 'test', 'harness', 'relayer-child.ts')];
@@ -88,9 +88,9 @@ describe('relayer killed at random moments', () => {
     // No gap and nothing lost: every nonce from the start to the chain's count was used by exactly
     // one mined transaction of ours, and the next nonce handed out is the chain's.
     const onChain = await w.nonceOnChain();
-    const { rows } = await w.database.pool.query<{ nonce: bigint }>("select nonce from relayer_transactions where status = 'mined' order by nonce");
-    expect(rows.map((r) => Number(r.nonce))).toEqual(Array.from({ length: onChain - start }, (_, i) => start + i));
-    const { rows: signer } = await w.database.pool.query<{ next_nonce: bigint }>('select next_nonce from relayer_signers');
+    const { rows } = await w.database.pool.query<{ sequence: bigint }>("select sequence from relayer_transactions where status = 'mined' order by sequence");
+    expect(rows.map((r) => Number(r.sequence))).toEqual(Array.from({ length: onChain - start }, (_, i) => start + i));
+    const { rows: signer } = await w.database.pool.query<{ next_nonce: bigint }>('select next_nonce from evm_nonces');
     expect(Number(signer[0]!.next_nonce)).toBe(onChain);
     expect(onChain - start).toBeGreaterThanOrEqual(INTENTS);
   }, 300_000);

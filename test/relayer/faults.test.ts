@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseGwei, type Hex } from 'viem';
-import { credentialsApp } from '../../src/apps/credentials/index.js';
-import type { IntentKind } from '../../src/relayer/types.js';
-import { relayerWorld } from '../harness/relayer.js';
+import type { IntentKind } from '../../src/core/relayer/types.js';
+import { credentialKinds, relayerWorld } from '../harness/relayer.js';
 import { until } from '../harness/until.js';
 
 const intentRow = async (w: Awaited<ReturnType<typeof relayerWorld>>, key: string) =>
@@ -10,7 +9,7 @@ const intentRow = async (w: Awaited<ReturnType<typeof relayerWorld>>, key: strin
 const transactionsOf = async (w: Awaited<ReturnType<typeof relayerWorld>>, key: string) =>
   (
     await w.database.pool.query<{ hash: Hex; status: string; nonce: bigint; max_fee_per_gas: string }>(
-      'select t.hash, t.status, t.nonce, t.max_fee_per_gas::text from relayer_transactions t join relayer_intents i on i.id = t.intent_id where i.idempotency_key = $1 order by t.created_at',
+      "select t.id as hash, t.status, t.sequence as nonce, t.fees->>'maxFeePerGas' as max_fee_per_gas from relayer_transactions t join relayer_intents i on i.id = t.intent_id where i.idempotency_key = $1 order by t.created_at",
       [key],
     )
   ).rows;
@@ -54,13 +53,13 @@ describe('relayer faults', () => {
     expect(txs.map((t) => t.status)).toEqual(['replaced', ...txs.slice(1, -1).map(() => 'replaced'), 'mined']);
     expect(new Set(txs.map((t) => t.nonce)).size).toBe(1);
     expect(BigInt(txs.at(-1)!.max_fee_per_gas)).toBeGreaterThanOrEqual((BigInt(original!.max_fee_per_gas) * 115n) / 100n);
-    expect((await intentRow(w, 'stuck')).transaction_hash).toBe(txs.at(-1)!.hash);
+    expect((await intentRow(w, 'stuck')).transaction_id).toBe(txs.at(-1)!.hash);
     expect((await w.effectsByKey()).get('stuck')).toBe(1);
   });
 
   it('sends an included transaction again when a reorg removes it, tells the app, and confirms it only after the depth', async () => {
     const reorged: string[] = [];
-    const kind: IntentKind = { ...credentialsApp.intents[0]!, onReorged: async (intent) => void reorged.push(intent.idempotencyKey) };
+    const kind: IntentKind = { ...credentialKinds[0]!, onReorged: async (intent) => void reorged.push(intent.idempotencyKey) };
     const w = await relayerWorld({ finalityDepth: 3, kinds: [kind] });
     await w.world.testClient.setIntervalMining({ interval: 0 });
     await w.world.testClient.setAutomine(true);
@@ -83,24 +82,24 @@ describe('relayer faults', () => {
     expect(await w.settled()).toEqual({ confirmed: 1 });
     const row = await intentRow(w, 'reorged');
     expect(row.reorgs).toBeGreaterThanOrEqual(1);
-    expect(row.transaction_hash).toBe(included.transaction_hash);
+    expect(row.transaction_id).toBe(included.transaction_id);
     expect((await w.effectsByKey()).get('reorged')).toBe(1);
   });
 
   it('fills a gap in the signer nonces with no-op transfers so that later intents are mined', async () => {
     const w = await relayerWorld({ finalityDepth: 0 });
     const start = await w.nonceOnChain();
-    await w.database.pool.query('insert into relayer_signers (chain_id, address, next_nonce) values ($1, $2, $3)', [
-      w.chain.chainId,
+    await w.database.pool.query('insert into evm_nonces (chain, signer, next_nonce) values ($1, $2, $3)', [
+      w.evm.key,
       w.account.address.toLowerCase(),
       start + 2,
     ]);
     await w.submit([w.issue('after-gap')]);
     await w.startRelayer();
     expect(await w.settled()).toEqual({ confirmed: 1 });
-    expect(Number((await intentRow(w, 'after-gap')).nonce)).toBe(start + 2);
-    const fillers = (await w.database.pool.query('select nonce from relayer_transactions where intent_id is null order by nonce')).rows;
-    expect(fillers.map((f) => Number(f.nonce))).toEqual([start, start + 1]);
+    expect(Number((await intentRow(w, 'after-gap')).sequence)).toBe(start + 2);
+    const fillers = (await w.database.pool.query('select sequence from relayer_transactions where intent_id is null order by sequence')).rows;
+    expect(fillers.map((f) => Number(f.sequence))).toEqual([start, start + 1]);
     expect(await w.nonceOnChain()).toBe(start + 3);
   });
 
@@ -122,7 +121,7 @@ describe('relayer faults', () => {
     await w.world.testClient.setAutomine(true);
     await w.world.testClient.mine({ blocks: 1 });
     await w.startRelayer();
-    await until(async () => (await intentRow(w, 'taken'))?.error?.name === 'NonceTaken', 'the conflict to be noticed');
+    await until(async () => (await intentRow(w, 'taken'))?.error?.name === 'SequenceTaken', 'the conflict to be noticed');
     // Blocks, for the conflict to stand for the confirmation depth and for the new transaction to confirm.
     const mining = setInterval(() => void w.world.testClient.mine({ blocks: 1 }).catch(() => {}), 100);
     try {

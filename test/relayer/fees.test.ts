@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { bumpFees, type Fees } from '../../src/relayer/fees.js';
+import { bumpFees, type Fees } from '../../src/chain/evm/relayer/fees.js';
 
 const gwei = (n: number) => BigInt(Math.round(n * 1e9));
-const policy = { maxFeePerGas: gwei(100), bumpPercent: 15 };
+const policy = { type: 'auto' as const, maxFeePerGas: gwei(100), bumpPercent: 15 };
 
 describe('bumpFees', () => {
   it('raises every EIP-1559 fee by at least the bump, or to the market when that is higher', () => {

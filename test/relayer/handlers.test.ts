@@ -1,21 +1,20 @@
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { buildServer } from '../../src/http/server.js';
-import { intentRoutes } from '../../src/relayer/routes.js';
+import { intentRoutes } from '../../src/core/relayer/routes.js';
 import { createApiKey } from '../../src/http/api-keys.js';
 import { runCli, scratchDir } from '../harness/cli.js';
 import type pg from 'pg';
-import { credentialsApp } from '../../src/apps/credentials/index.js';
-import type { IntentKind, SettledIntent } from '../../src/relayer/types.js';
-import type { RelayerContext } from '../../src/relayer/context.js';
-import { callHandlers, retryHandlers } from '../../src/relayer/settle.js';
-import { relayerMetrics } from '../../src/relayer/metrics.js';
+import type { IntentKind, SettledIntent } from '../../src/core/relayer/types.js';
+import type { RelayerContext } from '../../src/core/relayer/context.js';
+import { callHandlers, retryHandlers } from '../../src/core/relayer/handlers.js';
+import { relayerMetrics } from '../../src/core/relayer/metrics.js';
 import { metrics } from '../../src/runtime/metrics.js';
 import { createLogger } from '../../src/runtime/logger.js';
 import { inTransaction } from '../../src/db/transaction.js';
-import { relayerWorld } from '../harness/relayer.js';
+import { credentialKinds, relayerWorld } from '../harness/relayer.js';
 import { until } from '../harness/until.js';
 
-const issueKind = credentialsApp.intents.find((k) => k.name === 'credentials.issue')!;
+const issueKind = credentialKinds.find((k) => k.name === 'credentials.issue')!;
 
 /** An app whose handler records each call in its own table, in the relayer's transaction. */
 async function recordingTable(pool: pg.Pool): Promise<() => Promise<string[]>> {
@@ -56,11 +55,11 @@ describe('app handlers', () => {
     }, 'the failing calls to be recorded');
     expect(owed.map((r) => [r.key, r.hook])).toEqual(keys.filter((k) => k.startsWith('bad')).map((k) => [k, 'onConfirmed']));
     expect(owed.every((r) => r.attempts >= 1 && r.error.message === `the app cannot handle ${r.key}`)).toBe(true);
-    expect(await metrics.metrics()).toMatch(/^ledgersync_relayer_handler_failures_total\{chain="31337",kind="credentials.issue",hook="onConfirmed"\} [4-9]/m);
+    expect(await metrics.metrics()).toMatch(/^ledgersync_relayer_handler_failures_total\{chain="evm:31337",kind="credentials.issue",hook="onConfirmed"\} [4-9]/m);
     // Visible where operators look: the intent over HTTP, and `ledgersync status`.
     const server = await buildServer({ logger: createLogger('silent'), readiness: [], version: 'test', routes: [(app) => intentRoutes(app, w.database.pool)] });
     onTestFinished(() => server.close());
-    const admin = await createApiKey(w.database.pool, { admin: true }, 'operations');
+    const admin = await createApiKey(w.database.pool, { roles: ['admin'] }, 'operations');
     const { rows: bad } = await w.database.pool.query<{ id: string }>("select id::text from relayer_intents where idempotency_key = 'bad-0'");
     const shown = (await server.inject({ url: `/api/tx/${bad[0]!.id}`, headers: { authorization: `Bearer ${admin.key}` } })).json();
     expect(shown).toMatchObject({ state: 'confirmed', pendingHandlers: [{ hook: 'onConfirmed', error: { message: 'the app cannot handle bad-0' } }] });
@@ -78,8 +77,8 @@ describe('app handlers', () => {
     const all = await handled();
     expect(all.sort()).toEqual([...keys, 'later'].map((k) => `onConfirmed:${k}`).sort());
     // No gap: one mined transaction per nonce.
-    const { rows } = await w.database.pool.query<{ nonce: bigint }>("select nonce from relayer_transactions where status = 'mined' order by nonce");
-    expect(rows.map((r) => Number(r.nonce))).toEqual(Array.from({ length: 13 }, (_, i) => start + i));
+    const { rows } = await w.database.pool.query<{ sequence: bigint }>("select sequence from relayer_transactions where status = 'mined' order by sequence");
+    expect(rows.map((r) => Number(r.sequence))).toEqual(Array.from({ length: 13 }, (_, i) => start + i));
   });
 
   it('calls an intent’s hooks in the order they happened, a later one waiting behind a failing earlier one', async () => {
@@ -97,12 +96,12 @@ describe('app handlers', () => {
     const [first, second] = await w.submit([w.issue('first'), w.issue('second')]);
     const ctx = {
       pool: w.database.pool,
-      chain: w.chain,
-      signer: w.outbox.signer,
+      chain: w.evm.key,
+      signer: w.account.address.toLowerCase(),
       kinds: new Map([[kind.name, kind]]),
       batchSize: 10,
       logger: createLogger('silent'),
-      metrics: relayerMetrics(w.chain.chainId),
+      metrics: relayerMetrics(w.evm.key),
     } as unknown as RelayerContext;
 
     await inTransaction(w.database.pool, (client) =>
@@ -195,9 +194,9 @@ describe('tracking to finality', () => {
 
     await w.world.testClient.request({ method: 'anvil_reorg' as never, params: [depth, []] as never });
     await w.world.testClient.mine({ blocks: 2 });
-    const { rows } = await w.database.pool.query('select state, transaction_hash, block_hash from relayer_intents');
+    const { rows } = await w.database.pool.query('select state, transaction_id, block_hash from relayer_intents');
     expect(rows[0].state).toBe('confirmed');
-    const receipt = await w.world.publicClient.getTransactionReceipt({ hash: rows[0].transaction_hash });
+    const receipt = await w.world.publicClient.getTransactionReceipt({ hash: rows[0].transaction_id });
     expect(receipt.blockHash).toBe(rows[0].block_hash);
     expect((await w.effectsByKey()).get('final')).toBe(1);
   });

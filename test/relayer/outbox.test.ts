@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { IdempotencyConflictError, IntentRejectedError } from '../../src/relayer/outbox.js';
-import { credentialsApp } from '../../src/apps/credentials/index.js';
-import type { IntentKind } from '../../src/relayer/types.js';
-import { relayerWorld } from '../harness/relayer.js';
+import { IdempotencyConflictError, IntentRejectedError } from '../../src/core/relayer/outbox.js';
+import type { IntentKind } from '../../src/core/relayer/types.js';
+import { credentialKinds, relayerWorld } from '../harness/relayer.js';
 import { metrics } from '../../src/runtime/metrics.js';
 import { inTransaction } from '../../src/db/transaction.js';
 
@@ -41,9 +40,9 @@ describe('outbox and relayer', () => {
   it('confirms a batch with consecutive nonces, decoded events, and the app told in the same transaction', async () => {
     const confirmed: string[] = [];
     const kind: IntentKind = {
-      ...credentialsApp.intents[0]!,
+      ...credentialKinds[0]!,
       async onConfirmed(intent, client) {
-        const issued = intent.events.find((e) => e.eventName === 'CredentialIssued');
+        const issued = intent.events.find((e) => e.name === 'CredentialIssued');
         await client.query('insert into issued_results (key, credential_id) values ($1, $2)', [intent.idempotencyKey, issued?.args.id]);
         confirmed.push(intent.idempotencyKey);
       },
@@ -55,8 +54,8 @@ describe('outbox and relayer', () => {
     await w.startRelayer();
     expect(await w.settled()).toEqual({ confirmed: 30 });
 
-    const { rows } = await w.database.pool.query<{ nonce: bigint; events: Array<{ eventName: string; args: { metadataURI: string; id: string } }>; block_number: bigint }>(
-      'select nonce, events, block_number from relayer_intents order by nonce',
+    const { rows } = await w.database.pool.query<{ nonce: bigint; events: Array<{ name: string; args: { metadataURI: string; id: string } }>; block_number: bigint }>(
+      'select sequence as nonce, events, block_number from relayer_intents order by sequence',
     );
     expect(rows.map((r) => Number(r.nonce))).toEqual(Array.from({ length: 30 }, (_, i) => start + i));
     expect(await w.nonceOnChain()).toBe(start + 30);
@@ -65,13 +64,13 @@ describe('outbox and relayer', () => {
     const results = (await w.database.pool.query('select key, credential_id::text as id from issued_results order by key')).rows;
     expect(results).toHaveLength(30);
     for (const row of rows) {
-      const issued = row.events.find((e) => e.eventName === 'CredentialIssued')!;
+      const issued = row.events.find((e) => e.name === 'CredentialIssued')!;
       expect(results).toContainEqual({ key: issued.args.metadataURI, id: issued.args.id });
     }
     expect(new Set(confirmed).size).toBe(30);
     const exposed = await metrics.metrics();
-    expect(Number(exposed.match(/^ledgersync_relayer_intents_settled_total\{chain="31337",outcome="confirmed"\} (\d+)$/m)?.[1])).toBeGreaterThanOrEqual(30);
-    expect(Number(exposed.match(/^ledgersync_relayer_transactions_signed_total\{chain="31337"\} (\d+)$/m)?.[1])).toBeGreaterThanOrEqual(30);
+    expect(Number(exposed.match(/^ledgersync_relayer_intents_settled_total\{chain="evm:31337",outcome="confirmed"\} (\d+)$/m)?.[1])).toBeGreaterThanOrEqual(30);
+    expect(Number(exposed.match(/^ledgersync_relayer_transactions_signed_total\{chain="evm:31337"\} (\d+)$/m)?.[1])).toBeGreaterThanOrEqual(30);
     for (const count of (await w.effectsByKey()).values()) expect(count).toBe(1);
   });
 
@@ -85,8 +84,8 @@ describe('outbox and relayer', () => {
     // Same fingerprint again: the vault refuses it.
     await w.submit([{ ...original, idempotencyKey: 'duplicate' }]);
     await w.settled();
-    const { rows } = await w.database.pool.query("select state, error, attempts, nonce from relayer_intents where idempotency_key = 'duplicate'");
-    expect(rows[0]).toMatchObject({ state: 'failed', attempts: 0, nonce: null });
+    const { rows } = await w.database.pool.query("select state, error, attempts, sequence from relayer_intents where idempotency_key = 'duplicate'");
+    expect(rows[0]).toMatchObject({ state: 'failed', attempts: 0, sequence: null });
     expect(rows[0].error.name).toBe('FingerprintAlreadyUsed');
     expect(rows[0].error.args[1]).toBe('1');
     expect((await w.database.pool.query("select count(*)::int as n from relayer_transactions t join relayer_intents i on i.id = t.intent_id where i.idempotency_key = 'duplicate'")).rows[0].n).toBe(0);
@@ -94,15 +93,15 @@ describe('outbox and relayer', () => {
   });
 
   it('prices with a legacy gas price on a chain without EIP-1559 (Polygon Edge-style), within the ceiling', async () => {
-    const w = await relayerWorld({ hardfork: 'berlin', finalityDepth: 0 });
+    const w = await relayerWorld({ hardfork: 'berlin', finalityDepth: 0, gas: { maxFeePerGas: 900_000_000_000n } });
     expect((await w.world.publicClient.getBlock()).baseFeePerGas ?? null).toBeNull();
     await w.submit([w.issue('legacy')]);
-    await w.startRelayer({ fees: { maxFeePerGas: 900_000_000_000n, bumpPercent: 15 } });
+    await w.startRelayer();
     expect(await w.settled()).toEqual({ confirmed: 1 });
-    const { rows } = await w.database.pool.query('select gas_price::text, max_fee_per_gas from relayer_transactions');
+    const { rows } = await w.database.pool.query("select fees->>'gasPrice' as gas_price, fees->>'maxFeePerGas' as max_fee_per_gas from relayer_transactions");
     expect(rows[0].max_fee_per_gas).toBeNull();
     expect(BigInt(rows[0].gas_price)).toBe(await w.world.publicClient.getGasPrice());
-    const tx = await w.world.publicClient.getTransaction({ hash: (await w.database.pool.query('select hash from relayer_transactions')).rows[0].hash });
+    const tx = await w.world.publicClient.getTransaction({ hash: (await w.database.pool.query('select id from relayer_transactions')).rows[0].id });
     expect(tx.type).toBe('legacy');
   });
 });

@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
 import { Wallet } from '@ethereumjs/wallet';
-import { SignerKeyError, signerFromKeystore } from '../../src/relayer/signer.js';
+import { SignerKeyError, signerFromKeystore } from '../../src/chain/evm/relayer/signer.js';
 import { RunningCli, runCli, scratchDir } from '../harness/cli.js';
 import { createEmptyDatabase } from '../harness/db.js';
 

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { startWorker } from '../../src/jobs/worker.js';
 import { createLogger } from '../../src/runtime/logger.js';
-import { registerWebhooks, verifyWebhook, webhookTask, WEBHOOK_TASK } from '../../src/relayer/webhooks.js';
+import { registerWebhooks, verifyWebhook, webhookTask, WEBHOOK_TASK } from '../../src/core/relayer/webhooks.js';
 import { relayerWorld } from '../harness/relayer.js';
 
 const SECRET = 'a-test-secret-of-some-length';
@@ -35,7 +35,7 @@ describe('webhooks', () => {
     const dead = await endpoint({ alwaysFail: true });
     await registerWebhooks(w.database.pool, { urls: [flaky.url], maxAttempts: 5 });
     await w.database.pool.query('insert into relayer_webhooks (url, max_attempts) values ($1, 2)', [dead.url]);
-    const worker = await startWorker(w.database.url, createLogger('silent'), { [WEBHOOK_TASK]: webhookTask(w.database.pool, { secret: SECRET, timeoutMs: 2_000 }) }, { pollInterval: 100 });
+    const worker = await startWorker(w.database.url, createLogger('silent'), { tasks: { [WEBHOOK_TASK]: webhookTask(w.database.pool, { secret: SECRET, timeoutMs: 2_000 }) } }, { pollInterval: 100 });
     onTestFinished(() => worker.stop());
 
     await w.submit([w.issue('hooked')]);
@@ -55,7 +55,7 @@ describe('webhooks', () => {
     }
     const confirmed = events.find((e) => e.state === 'confirmed');
     expect(confirmed).toMatchObject({ type: 'intent.state_changed', intent: { idempotencyKey: 'hooked', kind: 'credentials.issue' } });
-    expect(confirmed.intent.transactionHash).toMatch(/^0x[0-9a-f]{64}$/);
+    expect(confirmed.intent.transactionId).toMatch(/^0x[0-9a-f]{64}$/);
 
     // The dead endpoint: two tries per delivery, then each is a dead letter.
     const parked = async () =>

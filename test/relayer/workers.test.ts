@@ -36,7 +36,7 @@ describe('two workers at once', () => {
     expect(signers).toHaveLength(2);
     for (const s of signers) expect(s.n).toBeGreaterThan(INTENTS / 20);
     // No nonce was given to two intents; each intent has one effect.
-    const { rows: shared } = await w.database.pool.query('select nonce from relayer_transactions group by nonce having count(distinct coalesce(intent_id, -1)) > 1');
+    const { rows: shared } = await w.database.pool.query('select sequence from relayer_transactions group by sequence having count(distinct coalesce(intent_id, -1)) > 1');
     expect(shared).toEqual([]);
     const effects = await w.effectsByKey();
     expect(effects.size).toBe(INTENTS);

@@ -46,7 +46,7 @@ describe('secrets in logs', () => {
     const { logger, output } = capture([...configSecrets(withKey), ...configSecrets(withKeystore)]);
 
     const socketError = new Error(`connect ECONNREFUSED; signing with ${RELAYER_KEY} and ${KEYSTORE_PASSWORD} for ${WEBHOOK_SECRET}`);
-    const http = new HttpRequestError({ url: withKey.chain.kind === 'rpc' ? withKey.chain.rpcUrl : '', status: 502, details: `upstream ${ALCHEMY_KEY}`, cause: socketError });
+    const http = new HttpRequestError({ url: withKey.chains[0]!.endpoint.kind === 'rpc' ? withKey.chains[0]!.endpoint.rpcUrl : '', status: 502, details: `upstream ${ALCHEMY_KEY}`, cause: socketError });
     const ws = new WebSocketRequestError({ url: env.WS_URL, details: 'socket closed' });
     const outer = new Error('step failed', { cause: new Error(`database said: password "${DB_PASSWORD}" rejected for ${env.DATABASE_URL}`, { cause: http }) });
     logger.warn({ err: outer, ws, quoted: JSON.stringify({ message: http.message }) }, 'relayer step failed');
