@@ -30,15 +30,15 @@ try {
   const databaseUrl = await run.freshDatabase('bench_api');
   const database = connectDatabase(databaseUrl, { max: 2 });
   run.onEnd(() => database.close());
-  await migrateDatabase(database);
+  await migrateDatabase(database, [{ name: 'credentials', migrations: 'src/apps/credentials/migrations' }]);
   // The cache as the indexer leaves it: CREDENTIALS credentials of one institution.
   await database.pool.query(
-    `insert into institutions (chain_id, address, name, metadata_uri, active, updated_at, updated_block)
-     values (31337, '0x70997970c51812dc3a010c7d01b50e0d17dc79c8', 'Universidad', 'ipfs://uni', true, 1700000000, 1)`,
+    `insert into institutions (chain, address, name, metadata_uri, active, updated_at, updated_block)
+     values ('evm:31337', '0x70997970c51812dc3a010c7d01b50e0d17dc79c8', 'Universidad', 'ipfs://uni', true, 1700000000, 1)`,
   );
   await database.pool.query(
-    `insert into credentials (chain_id, credential_id, institution, student, fingerprint, metadata_uri, issued_at, expires_at, issued_block, issued_transaction)
-     select 31337, i, '0x70997970c51812dc3a010c7d01b50e0d17dc79c8', '0x3c44cdddb6a900fa2b585dd299e03d12fa4293bc',
+    `insert into credentials (chain, credential_id, institution, student, fingerprint, metadata_uri, issued_at, expires_at, issued_block, issued_transaction)
+     select 'evm:31337', i, '0x70997970c51812dc3a010c7d01b50e0d17dc79c8', '0x3c44cdddb6a900fa2b585dd299e03d12fa4293bc',
             '0x' || encode(sha256(i::text::bytea), 'hex'), 'ipfs://diploma-' || i, 1700000000 + i, 0, 2 + i / 100,
             '0x' || encode(sha256(('tx' || i)::bytea), 'hex')
      from generate_series(1, $1) as i`,

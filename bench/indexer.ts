@@ -172,7 +172,7 @@ async function headLag(chain: BenchChain, pool: pg.Pool, samples: number): Promi
     await chain.emit(id, 1);
     const mined = performance.now();
     for (;;) {
-      const { rowCount } = await pool.query('select 1 from credentials where chain_id = 31337 and credential_id = $1', [id.toString()]);
+      const { rowCount } = await pool.query("select 1 from credentials where chain = 'evm:31337' and credential_id = $1", [id.toString()]);
       if (rowCount) break;
       if (performance.now() - mined > 10_000) throw new Error('event not visible within 10 s');
       await new Promise((r) => setTimeout(r, 1));
