@@ -54,7 +54,7 @@ const envSchema = z.object({
   DEPLOYMENTS_FILE: z.string().min(1).optional(),
   DEPLOYER_PRIVATE_KEY: privateKey.optional(),
 
-  // Comma-separated: one signer per institution the server writes for (the first also registers institutions).
+  // Comma-separated signing keys of the single-chain shorthand; the first is the chain's `default` signer.
   RELAYER_PRIVATE_KEY: z
     .string()
     .optional()
