@@ -53,6 +53,8 @@ export interface Source {
   chain: ChainKey;
   family: string;
   spec: unknown;
+  /** Another source this one is read through (a factory's children, through the factory's announcements). */
+  readThrough?: string;
 }
 
 /** A contract (or object) found at run time by a factory source, indexed from the block that created it. */

@@ -13,7 +13,7 @@ export function evmSource(source: { name: string; chain: ChainKey; abi: Abi } & 
 /** Every contract a factory creates: its event `event` (of source `factory`) names each child in `parameter`. */
 export function evmFactorySource(source: { name: string; chain: ChainKey; abi: Abi; factory: { source: string; event: string; parameter: string } }): Source {
   const { name, chain, abi, factory } = source;
-  return { name, chain, family: 'evm', spec: { abi, factory } satisfies EvmSourceSpec };
+  return { name, chain, family: 'evm', spec: { abi, factory } satisfies EvmSourceSpec, readThrough: factory.source };
 }
 
 /** A kind of contract call on an EVM chain; `contract` (a deployments file name) is the target when intents name none. */

@@ -130,6 +130,8 @@ export async function rollbackAbove(client: pg.PoolClient, chain: ChainKey, ance
   await client.query('select ledgersync_undo($1, $2)', [chain, ancestor]);
   await client.query('delete from indexer_events where chain = $1 and block_number > $2', [chain, ancestor]);
   await client.query('delete from indexer_blocks where chain = $1 and number > $2', [chain, ancestor]);
+  // A source still catching up had stored its events above the ancestor too: they are gone with the rest.
+  await client.query('update indexer_sources set synced_to = $2 where chain = $1 and synced_to > $2', [chain, ancestor]);
 }
 
 /** Readers that cache projection rows listen here: a NOTIFY is delivered when the changing transaction commits. */
