@@ -1,31 +1,29 @@
 import { describe, expect, it } from 'vitest';
 import { Writable } from 'node:stream';
-import { vaultWorld } from '../harness/vault-world.js';
-import { runIndexer } from '../harness/indexer.js';
+import { ledgerWorld, runLedgerIndexer } from '../harness/ledger-world.js';
 import { reportProgress } from '../../src/core/indexer/progress.js';
 import { createLogger } from '../../src/runtime/logger.js';
 
 describe('realtime indexing', () => {
-
   it('follows new heads and skips eth_getLogs for blocks whose bloom rules our contract out', async () => {
-    const world = await vaultWorld();
-    const live = await runIndexer(world.rpcUrl, { deploymentsFile: world.deploymentsFile, wsUrl: world.wsUrl, finalityDepth: 32 });
-    await world.issueBatch(2);
+    const world = await ledgerWorld();
+    const live = await runLedgerIndexer(world.rpcUrl, { deploymentsFile: world.deploymentsFile, wsUrl: world.wsUrl, finalityDepth: 32 });
+    await world.writeMany('a', 2);
     let head = await world.publicClient.getBlockNumber();
     await live.indexer.waitForBlock(head);
 
-    const before = live.chain.meter.callsByMethod().eth_getLogs ?? 0;
+    const before = live.evm.conn.meter.callsByMethod().eth_getLogs ?? 0;
     await world.mine(10);
     head = await world.publicClient.getBlockNumber();
     await live.indexer.waitForBlock(head);
     // Ten empty blocks indexed, not one log request for them.
-    expect(live.chain.meter.callsByMethod().eth_getLogs ?? 0).toBe(before);
+    expect(live.evm.conn.meter.callsByMethod().eth_getLogs ?? 0).toBe(before);
 
-    await world.issueBatch(1);
+    await world.writeMany('b', 1);
     head = await world.publicClient.getBlockNumber();
     await live.indexer.waitForBlock(head);
-    expect(live.chain.meter.callsByMethod().eth_getLogs).toBe(before + 1);
-    const { rows } = await live.database.pool.query('select count(*)::int as n from credentials');
+    expect(live.evm.conn.meter.callsByMethod().eth_getLogs).toBe(before + 1);
+    const { rows } = await live.database.pool.query('select count(*)::int as n from ledger_entries');
     expect(rows[0].n).toBe(3);
   }, 60_000);
 });

@@ -32,19 +32,25 @@ export function openEvmReader(options: EvmReaderOptions, sources: Source[], chil
   const addresses = () => [...resolved.owners.keys()] as Address[];
   const range = new AdaptiveRange(1_000n, options.maxBlockRange);
 
-  /** Children that factory logs announce, added to what we read from here on. */
+  /**
+   * The children that factory logs announce, added to what we read from here on.
+   * Every announcement is reported, also of a child already known here: a batch
+   * fetched before (whose commit failed) may have taught us the child, and the
+   * batch that is committed must still record it.
+   */
   const adopt = (logs: RawLog[], timestampOf: (log: RawLog) => bigint): Child[] => {
     const found: Child[] = [];
     for (const log of logs) {
       const watch = resolved.factories.find((f) => f.selector === log.topics[0] && f.addresses.includes(lower(log.address)));
       const event = watch && decode(log, chain, timestampOf(log));
       const id = event && String(event.args[watch.parameter]).toLowerCase();
-      if (!watch || !id || resolved.owners.has(id)) continue;
+      if (!watch || !id) continue;
+      found.push({ source: watch.childSource, id, blockNumber: log.blockNumber });
+      if (resolved.owners.has(id)) continue;
       const owner = { source: watch.childSource, abi: resolved.childAbis.get(watch.childSource)! };
       resolved.owners.set(id, owner);
       decode.add(id, owner);
       childBlocks.set(id, log.blockNumber);
-      found.push({ source: watch.childSource, id, blockNumber: log.blockNumber });
     }
     return found;
   };
