@@ -96,8 +96,8 @@ const envSchema = z.object({
   WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
 });
 
-/** The first account of anvil's default mnemonic: public knowledge, used only on the embedded chain. */
-const ANVIL_DEV_KEY = '0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80';
+/** The first account of anvil's default mnemonic: public knowledge, used only on embedded chains. */
+export const ANVIL_DEV_KEY = '0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80';
 
 export type Config = ReturnType<typeof buildConfig>;
 
@@ -163,6 +163,15 @@ function buildConfig(env: z.infer<typeof envSchema>, cwd: string) {
       : ({ kind: 'embedded', port: env.EMBEDDED_POSTGRES_PORT, dir: resolve(home, 'postgres') } as const),
     /** The chains of this deployment: from the environment (one chain), unless the config file lists them. */
     chains: [chain] as ChainConfig[],
+    /**
+     * The keys the environment gives (RELAYER_PRIVATE_KEY or keystores, DEPLOYER_PRIVATE_KEY), for the
+     * chains the config file lists without their own. Unlike the environment's chain above, no dev key:
+     * whether a listed chain may use that depends on that chain being embedded, not on RPC_URL.
+     */
+    keys: {
+      signers: relayerSigners(env, false, cwd).map((source, i) => ({ ...source, roles: i === 0 ? ['default'] : [] })),
+      deployerPrivateKey: env.DEPLOYER_PRIVATE_KEY as `0x${string}` | undefined,
+    },
     deploymentsFile: resolve(cwd, env.DEPLOYMENTS_FILE ?? resolve(home, 'deployments.json')),
     relayer: {
       stuckBlocks: env.RELAYER_STUCK_BLOCKS,

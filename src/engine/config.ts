@@ -24,6 +24,10 @@ export interface EvmChainInput {
 /** The environment's settings a chain falls back to, and where embedded chains keep their state. */
 export interface ChainDefaults {
   chain: EvmChainConfig;
+  /** The keys the environment gives (RELAYER_PRIVATE_KEY or keystores, DEPLOYER_PRIVATE_KEY), for any chain. */
+  keys: { signers: SignerConfig[]; deployerPrivateKey: Hex | undefined };
+  /** anvil's first dev account: public, so an embedded chain's signer and deployer when the environment gives none, and never another chain's. */
+  devKey: Hex;
   home: string;
   /** Embedded chains take consecutive ports from the environment's ANVIL_PORT, in the order listed. */
   index: number;
@@ -43,7 +47,8 @@ export function defineConfig(definition: ProjectDefinition): ProjectDefinition {
 
 /** An EVM chain of the deployment, its settings defaulting to the environment's. */
 export function evmChain(input: EvmChainInput): (defaults: ChainDefaults) => EvmChainConfig {
-  return ({ chain, home, index }) => {
+  return ({ chain, keys, devKey, home, index }) => {
+    const embedded = !input.rpc;
     const embeddedPort = chain.endpoint.kind === 'embedded' ? chain.endpoint.port : 8545;
     const signers: SignerConfig[] | undefined = input.signers?.map((s, i) => ({
       ...('privateKey' in s ? { kind: 'key' as const, privateKey: s.privateKey } : { kind: 'keystore' as const, path: s.keystore, password: s.password }),
@@ -71,8 +76,9 @@ export function evmChain(input: EvmChainInput): (defaults: ChainDefaults) => Evm
         maxFeePerGas: input.gas?.maxFeeGwei !== undefined ? BigInt(Math.round(input.gas.maxFeeGwei * 1e9)) : chain.gas.maxFeePerGas,
         bumpPercent: input.gas?.bumpPercent ?? chain.gas.bumpPercent,
       },
-      signers: signers ?? chain.signers,
-      deployerPrivateKey: input.deployerPrivateKey ?? chain.deployerPrivateKey,
+      // By this chain's endpoint, not the environment's: a chain reached by URL never signs with the public dev key.
+      signers: signers ?? (keys.signers.length > 0 || !embedded ? keys.signers : [{ kind: 'key', privateKey: devKey, roles: ['default'] }]),
+      deployerPrivateKey: input.deployerPrivateKey ?? keys.deployerPrivateKey ?? (embedded ? devKey : undefined),
     };
   };
 }

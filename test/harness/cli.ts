@@ -3,6 +3,7 @@ import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { onTestFinished } from 'vitest';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { packageRoot } from '../../src/runtime/paths.js';
 
 const CLI = join(packageRoot, 'dist', 'src', 'cli', 'main.js');
@@ -26,10 +27,16 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs a one-shot command (`migrate`, `deploy`, `status`, …) to completion. */
-export function runCli(args: string[], options: { cwd: string; env?: Record<string, string> }): Promise<CliResult> {
+/**
+ * The built CLI with TypeScript modules importable (tsx's loader): for a
+ * LEDGERSYNC_CONFIG written in TypeScript, as a project's ledgersync.config.ts is.
+ */
+export const CLI_WITH_TS_CONFIG = ['--import', pathToFileURL(join(packageRoot, 'node_modules', 'tsx', 'dist', 'loader.mjs')).href, CLI];
+
+/** Runs a one-shot command (`migrate`, `deploy`, `status`, …) to completion; `script` as for RunningCli. */
+export function runCli(args: string[], options: { cwd: string; env?: Record<string, string>; script?: string[] }): Promise<CliResult> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd: options.cwd, env: cleanEnv(options.env ?? {}) });
+    const child = spawn(process.execPath, [...(options.script ?? [CLI]), ...args], { cwd: options.cwd, env: cleanEnv(options.env ?? {}) });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));

@@ -1,0 +1,53 @@
+import { describe, expect, it } from 'vitest';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadConfig } from '../../src/config/index.js';
+import { loadProject } from '../../src/config/project.js';
+import { packageRoot } from '../../src/runtime/paths.js';
+import { scratchDir } from '../harness/cli.js';
+
+/** anvil's first dev account: public knowledge, fit for a local chain only. */
+const DEV_KEY = '0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80';
+const KEY_1 = `0x${'1'.repeat(64)}`;
+const KEY_2 = `0x${'2'.repeat(64)}`;
+
+/** A configuration file listing a chain reached by URL (Polygon) and an embedded one. */
+function configFile(): { cwd: string; file: string } {
+  const cwd = scratchDir();
+  const file = join(cwd, 'ledgersync.config.ts');
+  writeFileSync(
+    file,
+    `import { defineConfig, evmChain } from ${JSON.stringify(join(packageRoot, 'src', 'engine', 'index.js'))};
+export default defineConfig({ chains: [evmChain({ id: 137, rpc: 'https://polygon.example/v1' }), evmChain({ id: 31337 })], apps: [] });\n`,
+  );
+  return { cwd, file };
+}
+
+const chainsOf = async (env: Record<string, string>, cwd: string) => (await loadProject(loadConfig(env, cwd), async () => 'evm:unknown')).chains;
+
+describe('chains listed in the configuration file', () => {
+  it("sign and deploy with anvil's dev key only when embedded, never on a chain reached by URL", async () => {
+    const { cwd, file } = configFile();
+    // No RPC_URL and no keys in the environment: its own chain would be an embedded one.
+    const [polygon, local] = await chainsOf({ LEDGERSYNC_CONFIG: file }, cwd);
+    expect(polygon).toMatchObject({ key: 'evm:137', endpoint: { kind: 'rpc' }, signers: [], deployerPrivateKey: undefined });
+    expect(local).toMatchObject({ key: 'evm:31337', endpoint: { kind: 'embedded' }, signers: [{ kind: 'key', privateKey: DEV_KEY, roles: ['default'] }], deployerPrivateKey: DEV_KEY });
+
+    // With RPC_URL in the environment, a listed embedded chain still has the dev key to deploy and sign with.
+    const [polygonAgain, localAgain] = await chainsOf({ LEDGERSYNC_CONFIG: file, RPC_URL: 'https://mainnet.example/v1' }, cwd);
+    expect(polygonAgain).toMatchObject({ signers: [], deployerPrivateKey: undefined });
+    expect(localAgain).toMatchObject({ signers: [{ kind: 'key', privateKey: DEV_KEY, roles: ['default'] }], deployerPrivateKey: DEV_KEY });
+  });
+
+  it('take the keys the environment gives, on every chain that lists none of its own', async () => {
+    const { cwd, file } = configFile();
+    const chains = await chainsOf({ LEDGERSYNC_CONFIG: file, RELAYER_PRIVATE_KEY: `${KEY_1},${KEY_2}`, DEPLOYER_PRIVATE_KEY: KEY_2 }, cwd);
+    for (const chain of chains) {
+      expect(chain.signers).toEqual([
+        { kind: 'key', privateKey: KEY_1, roles: ['default'] },
+        { kind: 'key', privateKey: KEY_2, roles: [] },
+      ]);
+      expect(chain.deployerPrivateKey).toBe(KEY_2);
+    }
+  });
+});
