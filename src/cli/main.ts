@@ -9,7 +9,7 @@ import { openStack, openDatabaseOnly } from '../wiring/stack.js';
 import { startRole, type Role, type RunningRole } from '../wiring/roles.js';
 import { version } from '../runtime/version.js';
 import { deployContracts } from '../chain/evm/deploy.js';
-import { loadProject, type Project } from '../config/project.js';
+import { loadProject, type Project } from '../wiring/project.js';
 import { collectStatus } from './status.js';
 import { reindex } from './reindex.js';
 
