@@ -109,7 +109,7 @@ export async function startRole(stack: Stack, role: Role): Promise<RunningRole> 
       await registerWebhooks(stack.database.pool, webhooks);
       const worker = await startWorker(stack.database.url, stack.logger, {
         tasks: { [WEBHOOK_TASK]: webhookTask(stack.database.pool, webhooks), ...Object.assign({}, ...apps.map((a) => a.tasks ?? {})) },
-        schedules: apps.flatMap((a) => a.schedules ?? []),
+        schedules: apps.flatMap((a) => (a.schedules ?? []).map((s) => ({ ...s, owner: `app ${a.name}` }))),
       });
       const relayers = await startConfiguredRelayers(stack);
       return {
