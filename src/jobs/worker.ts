@@ -6,6 +6,8 @@ export interface ScheduledTask {
   task: string;
   cron: string;
   payload?: Record<string, unknown>;
+  /** Milliseconds: ticks missed while no worker ran are run when one starts, if no older than this (default 0: skipped). */
+  backfillPeriod?: number;
   /** Who defined it (`app reports`), for error messages. */
   owner?: string;
 }
@@ -50,8 +52,8 @@ export async function startWorker(
 
 /**
  * graphile-worker's cron items for these schedules. Refused, naming the schedule
- * and who defined it: a task not in `tasks`, a malformed cron expression, and a
- * schedule repeating another (same task, cron and payload). Each item's
+ * and who defined it: a task not in `tasks`, a malformed cron expression or
+ * backfill period, and a schedule repeating another (same task, cron and payload). Each item's
  * identifier is how graphile-worker records its last tick in PostgreSQL, so it
  * must be unique and stable across restarts: the task, the cron and the
  * payload (its keys sorted), which tells apart two schedules of one task on
@@ -64,11 +66,14 @@ export function parseSchedules(tasks: Record<string, Task>, schedules: Scheduled
     if (!tasks[s.task]) {
       throw new Error(`${owner} schedules task ${s.task} ('${s.cron}'), which no app registers (tasks: ${Object.keys(tasks).sort().join(', ')})`);
     }
+    if (s.backfillPeriod !== undefined && !(s.backfillPeriod >= 0 && Number.isFinite(s.backfillPeriod))) {
+      throw new Error(`${owner}: schedule of ${s.task} '${s.cron}': backfillPeriod must be a number of milliseconds, 0 or more`);
+    }
     const identifier = s.payload ? `${s.task}@${s.cron} ${canonicalJson(s.payload)}` : `${s.task}@${s.cron}`;
     if (identifiers.has(identifier)) throw new Error(`${owner}: schedule of ${s.task} '${s.cron}' repeats another with the same task, cron and payload`);
     identifiers.add(identifier);
     try {
-      return parseCronItem({ task: s.task, match: s.cron, identifier, ...(s.payload ? { payload: s.payload } : {}) });
+      return parseCronItem({ task: s.task, match: s.cron, identifier, options: { backfillPeriod: s.backfillPeriod ?? 0 }, ...(s.payload ? { payload: s.payload } : {}) });
     } catch (error) {
       throw new Error(`${owner}: schedule of ${s.task} '${s.cron}': ${error instanceof Error ? error.message : String(error)}`);
     }
