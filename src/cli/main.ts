@@ -2,13 +2,14 @@
 import { Command, Option } from 'commander';
 import { loadConfig, type Config } from '../config/index.js';
 import { createLogger, type Logger } from '../runtime/logger.js';
-import { configSecrets, createScrubber } from '../runtime/redact.js';
+import { createScrubber } from '../runtime/redact.js';
+import { configSecrets } from '../config/secrets.js';
 import { boundHeapGrowth } from '../runtime/heap.js';
 import { openStack, openDatabaseOnly } from '../wiring/stack.js';
 import { startRole, type Role, type RunningRole } from '../wiring/roles.js';
 import { version } from '../runtime/version.js';
 import { deployContracts } from '../chain/evm/deploy.js';
-import { loadProject, type Project } from '../config/project.js';
+import { loadProject, type Project } from '../wiring/project.js';
 import { collectStatus } from './status.js';
 import { reindex } from './reindex.js';
 

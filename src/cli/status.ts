@@ -6,7 +6,7 @@ import { connectChain } from '../chain/evm/client.js';
 import { hasCode } from '../chain/evm/deploy.js';
 import { readDeployments } from '../chain/evm/deployments.js';
 import { redactUrl } from '../runtime/redact.js';
-import { loadProject } from '../config/project.js';
+import { loadProject } from '../wiring/project.js';
 
 interface Line {
   name: string;

@@ -1,6 +1,7 @@
 import type { Hex } from 'viem';
 import type { ChainKey } from '../core/chain.js';
-import type { SignerSource } from '../chain/evm/relayer/signer.js';
+/** Where a signing key comes from: the key itself, or an encrypted keystore file and its password. */
+export type SignerSource = { kind: 'key'; privateKey: Hex } | { kind: 'keystore'; path: string; password: string };
 
 /** A key that signs on a chain, and the roles intents may name it by (`default` is the first). */
 export type SignerConfig = SignerSource & { roles: string[] };

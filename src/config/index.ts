@@ -2,8 +2,7 @@ import { z } from 'zod';
 import { resolve } from 'node:path';
 import { existsSync } from 'node:fs';
 import dotenv from 'dotenv';
-import type { SignerSource } from '../chain/evm/relayer/signer.js';
-import type { ChainConfig, EvmChainConfig } from './chains.js';
+import type { ChainConfig, EvmChainConfig, SignerSource } from './chains.js';
 
 export type { ChainConfig, EvmChainConfig } from './chains.js';
 

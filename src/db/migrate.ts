@@ -24,14 +24,35 @@ export async function migrateDatabase(database: Database, apps: AppMigrations[] 
     await client.query('select pg_advisory_lock($1)', [MIGRATION_LOCK]);
     // graphile-worker's schema first: our migrations refer to it (webhook deliveries are its jobs).
     await runWorkerMigrations({ pgPool: database.pool });
-    await migrate(database.db, { migrationsFolder: join(packageRoot, 'drizzle') });
+    await applyFolder(database, "the engine's migrations", join(packageRoot, 'drizzle'));
     for (const app of apps) {
       if (!app.migrations) continue;
       const migrationsFolder = isAbsolute(app.migrations) ? app.migrations : join(packageRoot, app.migrations);
-      await migrate(database.db, { migrationsFolder, migrationsTable: `__drizzle_migrations_${app.name.replace(/\W/g, '_')}` });
+      await applyFolder(database, `migrations of app ${app.name}`, migrationsFolder, `__drizzle_migrations_${app.name.replace(/\W/g, '_')}`);
     }
   } finally {
     await client.query('select pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => {});
     client.release();
   }
+}
+
+/**
+ * One folder's pending migrations, in one transaction (drizzle's migrator): all
+ * of them or, when one fails, none. The error names whose migrations failed and
+ * PostgreSQL's reason on its first line (drizzle's own message starts with the
+ * failing statement, often with a line break, so a one-line report said nothing).
+ */
+async function applyFolder(database: Database, whose: string, migrationsFolder: string, migrationsTable?: string): Promise<void> {
+  try {
+    await migrate(database.db, { migrationsFolder, ...(migrationsTable ? { migrationsTable } : {}) });
+  } catch (error) {
+    const query = (error as { query?: unknown }).query;
+    const reason = error instanceof Error && error.cause instanceof Error ? error.cause.message : error instanceof Error ? error.message : String(error);
+    const statement = typeof query === 'string' ? `, in: ${truncate(query.replace(/\s+/g, ' ').trim(), 160)}` : '';
+    throw new Error(`${whose} (${migrationsFolder}) failed; none of its pending migrations was applied: ${reason}${statement}`, { cause: error });
+  }
+}
+
+function truncate(text: string, length: number): string {
+  return text.length > length ? `${text.slice(0, length - 1)}…` : text;
 }

@@ -14,11 +14,21 @@ import type { Logger } from '../runtime/logger.js';
 export type { ContractDefinition };
 
 
-/** A recurring job: graphile-worker runs `task` on the `cron` schedule (crontab syntax, UTC), once across all workers. */
+/**
+ * A recurring job: graphile-worker runs `task` on the `cron` schedule (crontab
+ * syntax, UTC, minute granularity), once across all workers. The task's payload
+ * is `payload` with `_cron: { ts, backfilled }`, the tick it runs for.
+ */
 export interface Schedule {
   task: string;
   cron: string;
   payload?: Record<string, unknown>;
+  /**
+   * Milliseconds: ticks missed while no worker ran (a deploy, an outage) are run
+   * when a worker starts, each once, if no older than this and not older than
+   * the schedule itself. Default 0: a missed tick is skipped.
+   */
+  backfillPeriod?: number;
 }
 
 /**

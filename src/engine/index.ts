@@ -19,7 +19,7 @@ export { sendProblem, problemSchema } from '../http/problem.js';
 export { routeSchema } from '../http/zod.js';
 export { bigintId, positiveUint256, storableText, bytes32Text } from '../http/inputs.js';
 export { requireKey, createApiKey, revokeApiKey, ADMIN_ROLE, type ApiKeyOwner, type ApiKeyGrant } from '../http/api-keys.js';
-export { intentWrites } from '../http/writes.js';
+export { intentWrites } from '../core/relayer/writes.js';
 
 // PostgreSQL.
 export { inTransaction } from '../db/transaction.js';

@@ -5,7 +5,7 @@ export type { Logger };
 
 export interface LoggerOptions {
   destination?: pino.DestinationStream;
-  /** Values that must never be printed (see `configSecrets`): removed from every line, wherever they hide in it. */
+  /** Values that must never be printed (see `configSecrets` in src/config/secrets.ts): removed from every line, wherever they hide in it. */
   secrets?: Iterable<string>;
 }
 

@@ -1,11 +1,9 @@
-import type { Config } from '../config/index.js';
-
 /**
  * Keeping secrets out of everything ledgersync prints. Libraries put URLs (with the
  * API key in their path or query) into error messages, stacks and properties that we
  * do not control, so output is scrubbed as text, after serialisation: every secret the
- * configuration holds, in each spelling it can take in a log line, and then anything
- * key-like in any other URL.
+ * configuration holds (src/config/secrets.ts), in each spelling it can take in a log
+ * line, and then anything key-like in any other URL.
  */
 
 const REDACTED = 'redacted';
@@ -32,22 +30,6 @@ export function redactUrl(url: string): string {
   }
 }
 
-/** The secrets a configuration holds: keys, passwords, and the key-bearing parts of the RPC and WebSocket URLs. */
-export function configSecrets(config: Config): string[] {
-  const secrets: string[] = [];
-  if (config.database.kind === 'url') secrets.push(...urlSecrets(config.database.url, { userIsSecret: false }));
-  for (const chain of config.chains) {
-    if (chain.endpoint.kind === 'rpc') {
-      secrets.push(...urlSecrets(chain.endpoint.rpcUrl, { userIsSecret: true }));
-      if (chain.endpoint.wsUrl) secrets.push(...urlSecrets(chain.endpoint.wsUrl, { userIsSecret: true }));
-    }
-    if (chain.deployerPrivateKey) secrets.push(chain.deployerPrivateKey);
-    for (const signer of chain.signers) secrets.push(signer.kind === 'key' ? signer.privateKey : signer.password);
-  }
-  if (config.webhooks.secret) secrets.push(config.webhooks.secret);
-  return secrets;
-}
-
 /**
  * A function that scrubs text: each of `secrets` as it is, URL-encoded and JSON-escaped (once
  * inside a log line, twice inside a message quoted in one), a private key also without its
@@ -69,7 +51,8 @@ export function createScrubber(secrets: Iterable<string>): (text: string) => str
   return (text) => (pattern ? text.replace(pattern, REDACTED) : text).replace(URL_IN_TEXT, redactUrlText);
 }
 
-function urlSecrets(url: string, options: { userIsSecret: boolean }): string[] {
+/** The secret parts of a URL: its password (and user name when `userIsSecret`), key-like path segments, and key-like or secret-named query values. */
+export function urlSecrets(url: string, options: { userIsSecret: boolean }): string[] {
   let parsed: URL;
   try {
     parsed = new URL(url);

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import type { Task } from 'graphile-worker';
 import type { Address } from 'viem';
 import type { Stack } from './stack.js';
 import type { EvmChain } from '../chain/evm/chain.js';
@@ -108,8 +109,8 @@ export async function startRole(stack: Stack, role: Role): Promise<RunningRole> 
       // The configuration is the list of endpoints: a worker started without WEBHOOK_URLS stops deliveries.
       await registerWebhooks(stack.database.pool, webhooks);
       const worker = await startWorker(stack.database.url, stack.logger, {
-        tasks: { [WEBHOOK_TASK]: webhookTask(stack.database.pool, webhooks), ...Object.assign({}, ...apps.map((a) => a.tasks ?? {})) },
-        schedules: apps.flatMap((a) => a.schedules ?? []),
+        tasks: workerTasks({ [WEBHOOK_TASK]: webhookTask(stack.database.pool, webhooks) }, apps),
+        schedules: apps.flatMap((a) => (a.schedules ?? []).map((s) => ({ ...s, owner: `app ${a.name}` }))),
       });
       const relayers = await startConfiguredRelayers(stack);
       return {
@@ -121,6 +122,25 @@ export async function startRole(stack: Stack, role: Role): Promise<RunningRole> 
       };
     }
   }
+}
+
+/**
+ * The worker's tasks: the engine's and every app's, by name. A name registered
+ * twice is refused: one task would silently replace the other (an app's the
+ * engine's webhook deliveries, or a later app's an earlier one's).
+ */
+function workerTasks(engine: Record<string, Task>, apps: Stack['project']['apps']): Record<string, Task> {
+  const tasks = { ...engine };
+  const owners = new Map(Object.keys(engine).map((name) => [name, 'the engine']));
+  for (const app of apps) {
+    for (const [name, task] of Object.entries(app.tasks ?? {})) {
+      const owner = owners.get(name);
+      if (owner) throw new Error(`task ${name} is registered by both ${owner} and app ${app.name}`);
+      owners.set(name, `app ${app.name}`);
+      tasks[name] = task;
+    }
+  }
+  return tasks;
 }
 
 /** One relayer per chain and configured signer; a warning for chains with intents but no signer. */

@@ -2,7 +2,7 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { ChainKey } from '../core/chain.js';
 import type { ChainConfig, Config } from '../config/index.js';
-import { loadProject, type Project } from '../config/project.js';
+import { loadProject, type Project } from './project.js';
 import { connectDatabase, type Database } from '../db/client.js';
 import { embeddedPostgresUrl, startEmbeddedPostgres, type RunningPostgres } from '../db/embedded.js';
 import { migrateDatabase } from '../db/migrate.js';

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadConfig } from '../../src/config/index.js';
-import { loadProject } from '../../src/config/project.js';
+import { loadProject } from '../../src/wiring/project.js';
 import { packageRoot } from '../../src/runtime/paths.js';
 import { scratchDir } from '../harness/cli.js';
 

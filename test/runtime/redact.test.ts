@@ -3,7 +3,8 @@ import { Writable } from 'node:stream';
 import { HttpRequestError, WebSocketRequestError } from 'viem';
 import { loadConfig } from '../../src/config/index.js';
 import { createLogger } from '../../src/runtime/logger.js';
-import { configSecrets, createScrubber, redactUrl } from '../../src/runtime/redact.js';
+import { configSecrets } from '../../src/config/secrets.js';
+import { createScrubber, redactUrl } from '../../src/runtime/redact.js';
 
 const INFURA_KEY = '0123456789abcdef0123456789abcdef';
 const ALCHEMY_KEY = 'aBcDeFgHiJ_kLmNoPqRsT-uVwXyZ2468';

@@ -2,15 +2,13 @@ import { readFile } from 'node:fs/promises';
 import { Wallet } from '@ethereumjs/wallet';
 import { privateKeyToAccount, type LocalAccount } from 'viem/accounts';
 import type { Hex } from 'viem';
+import type { SignerSource } from '../../../config/chains.js';
 
 /**
  * What the relayer signs with: any viem LocalAccount, so a KMS-backed account
  * (which implements signTransaction remotely) can stand in for a key later.
  */
 export type RelayerSigner = LocalAccount;
-
-/** Where the relayer's key comes from. */
-export type SignerSource = { kind: 'key'; privateKey: Hex } | { kind: 'keystore'; path: string; password: string };
 
 export class SignerKeyError extends Error {
   override name = 'SignerKeyError';

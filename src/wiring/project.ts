@@ -5,7 +5,7 @@ import type { ChainKey } from '../core/chain.js';
 import type { LedgersyncApp } from '../engine/app.js';
 import type { ProjectDefinition } from '../engine/config.js';
 import { packageRoot } from '../runtime/paths.js';
-import { ANVIL_DEV_KEY, ConfigError, type ChainConfig, type Config } from './index.js';
+import { ANVIL_DEV_KEY, ConfigError, type ChainConfig, type Config } from '../config/index.js';
 
 /** The deployment: its chains (keys known) and the apps on them. */
 export interface Project {

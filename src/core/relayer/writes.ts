@@ -1,9 +1,9 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type pg from 'pg';
-import { IdempotencyConflictError, IntentRejectedError, type Outbox, type SubmitIntent } from '../core/relayer/outbox.js';
-import { inTransaction } from '../db/transaction.js';
-import { sendProblem } from './problem.js';
+import { IdempotencyConflictError, IntentRejectedError, type Outbox, type SubmitIntent } from './outbox.js';
+import { inTransaction } from '../../db/transaction.js';
+import { sendProblem } from '../../http/problem.js';
 
 const idempotencyKey = z.string().regex(/^[\x21-\x7e]{1,200}$/, 'expected 1 to 200 visible ASCII characters');
 

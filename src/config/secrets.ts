@@ -1,0 +1,18 @@
+import { urlSecrets } from '../runtime/redact.js';
+import type { Config } from './index.js';
+
+/** The secrets a configuration holds: keys, passwords, and the key-bearing parts of the database, RPC and WebSocket URLs. */
+export function configSecrets(config: Config): string[] {
+  const secrets: string[] = [];
+  if (config.database.kind === 'url') secrets.push(...urlSecrets(config.database.url, { userIsSecret: false }));
+  for (const chain of config.chains) {
+    if (chain.endpoint.kind === 'rpc') {
+      secrets.push(...urlSecrets(chain.endpoint.rpcUrl, { userIsSecret: true }));
+      if (chain.endpoint.wsUrl) secrets.push(...urlSecrets(chain.endpoint.wsUrl, { userIsSecret: true }));
+    }
+    if (chain.deployerPrivateKey) secrets.push(chain.deployerPrivateKey);
+    for (const signer of chain.signers) secrets.push(signer.kind === 'key' ? signer.privateKey : signer.password);
+  }
+  if (config.webhooks.secret) secrets.push(config.webhooks.secret);
+  return secrets;
+}
