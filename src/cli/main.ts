@@ -26,6 +26,8 @@ const declared: Project | undefined = await (async () => {
     return undefined;
   }
 })();
+/** What logs and messages are scrubbed of: the environment's secrets and those of the config file's chains. */
+const secretsOf = (config: Config) => configSecrets(config, declared?.chains ?? []);
 const projections = declared?.apps.flatMap((app) => app.projections ?? []) ?? [];
 
 const program = new Command()
@@ -102,7 +104,7 @@ program
     oneShot(async (config) => {
       const lines = await collectStatus(config);
       // Error texts in the report come from libraries, which may quote an RPC URL whole.
-      const scrub = createScrubber(configSecrets(config));
+      const scrub = createScrubber(secretsOf(config));
       if (options.json) console.log(scrub(JSON.stringify(lines, null, 2)));
       else for (const line of lines) console.log(scrub(`${line.ok ? 'ok  ' : 'FAIL'}  ${line.name.padEnd(9)} ${line.text}`));
       if (lines.some((l) => !l.ok)) process.exitCode = 1;
@@ -127,7 +129,7 @@ for (const app of declared?.apps ?? []) {
 async function run(roles: Role[]): Promise<void> {
   const config = configOrExit();
   boundHeapGrowth();
-  const logger = createLogger(config.logLevel, { secrets: configSecrets(config) });
+  const logger = createLogger(config.logLevel, { secrets: secretsOf(config) });
   const started = Date.now();
   let stack: Awaited<ReturnType<typeof openStack>> | undefined;
   const running: RunningRole[] = [];
@@ -165,7 +167,7 @@ async function run(roles: Role[]): Promise<void> {
 /** Runs a command that does its work and exits; any error becomes one line on stderr and exit 1. */
 async function oneShot(work: (config: Config, logger: Logger) => Promise<void>): Promise<void> {
   const config = configOrExit();
-  const logger = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel, { secrets: configSecrets(config) });
+  const logger = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel, { secrets: secretsOf(config) });
   try {
     await work(config, logger);
   } catch (error) {
@@ -184,7 +186,7 @@ function configOrExit(): Config {
 /** One line on stderr, scrubbed of the configuration's secrets (when it could be read) and of anything key-like in a URL. */
 function fail(error: unknown, config?: Config): never {
   const message = error instanceof Error ? error.message : String(error);
-  const scrub = createScrubber(config ? configSecrets(config) : []);
+  const scrub = createScrubber(config ? secretsOf(config) : []);
   process.stderr.write(`ledgersync: ${scrub(message.split('\n')[0]!)}\n`);
   process.exit(1);
 }

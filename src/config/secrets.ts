@@ -1,11 +1,15 @@
 import { urlSecrets } from '../runtime/redact.js';
-import type { Config } from './index.js';
+import type { ChainConfig, Config } from './index.js';
 
-/** The secrets a configuration holds: keys, passwords, and the key-bearing parts of the database, RPC and WebSocket URLs. */
-export function configSecrets(config: Config): string[] {
+/**
+ * The secrets a configuration holds: keys, passwords, and the key-bearing parts of
+ * the database, RPC and WebSocket URLs; also those of `chains` (a config file's,
+ * whose keys and URLs come from the environment under names of its own).
+ */
+export function configSecrets(config: Config, chains: ChainConfig[] = []): string[] {
   const secrets: string[] = [];
   if (config.database.kind === 'url') secrets.push(...urlSecrets(config.database.url, { userIsSecret: false }));
-  for (const chain of config.chains) {
+  for (const chain of [...config.chains, ...chains]) {
     if (chain.endpoint.kind === 'rpc') {
       secrets.push(...urlSecrets(chain.endpoint.rpcUrl, { userIsSecret: true }));
       if (chain.endpoint.wsUrl) secrets.push(...urlSecrets(chain.endpoint.wsUrl, { userIsSecret: true }));

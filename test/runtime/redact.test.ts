@@ -4,6 +4,7 @@ import { HttpRequestError, WebSocketRequestError } from 'viem';
 import { loadConfig } from '../../src/config/index.js';
 import { createLogger } from '../../src/runtime/logger.js';
 import { configSecrets } from '../../src/config/secrets.js';
+import { evmChain } from '../../src/engine/config.js';
 import { createScrubber, redactUrl } from '../../src/runtime/redact.js';
 
 const INFURA_KEY = '0123456789abcdef0123456789abcdef';
@@ -59,6 +60,17 @@ describe('secrets in logs', () => {
     for (const secret of [INFURA_KEY, ALCHEMY_KEY, QUERY_KEY, WS_KEY, RPC_USER, RPC_PASSWORD, DB_PASSWORD, DEPLOYER_KEY, RELAYER_KEY, KEYSTORE_PASSWORD, WEBHOOK_SECRET]) {
       for (const form of spellings(secret)) expect(text.toLowerCase(), `${secret} as ${form}`).not.toContain(form.toLowerCase());
     }
+  });
+
+  it("scrubs the secrets of a config file's chains too (keys and URLs the environment gives under names of their own)", () => {
+    const config = loadConfig({ DATABASE_URL: 'postgres://u:pw@db/x' }, '/');
+    const polygonKey = `0x${'7c'.repeat(32)}`;
+    const listed = evmChain({ id: 137, rpc: 'https://polygon.example/rpc?token=plainwordsecret42', signers: [{ privateKey: polygonKey }] })({ chain: config.chains[0]!, home: '/h', index: 0, keys: { signers: [], deployerPrivateKey: undefined }, devKey: `0x${'01'.repeat(32)}` as `0x${string}` });
+    const scrub = createScrubber(configSecrets(config, [listed]));
+    const line = `signing with ${polygonKey.slice(2)} for https://polygon.example/rpc?token=plainwordsecret42 failed`;
+    expect(scrub(line)).not.toContain('7c7c7c7c');
+    expect(scrub(line)).not.toContain('plainwordsecret42');
+    expect(createScrubber(configSecrets(config))(line)).toContain('7c7c7c7c');
   });
 
   it('redacts key-like parts of URLs the configuration does not know', () => {
