@@ -1,20 +1,21 @@
 import { describe, expect, inject, it, onTestFinished } from 'vitest';
 import pg from 'pg';
 import { join } from 'node:path';
-import { createPublicClient, createTestClient, createWalletClient, encodeDeployData, encodeFunctionData, http, toHex } from 'viem';
+import { createPublicClient, createTestClient, createWalletClient, encodeDeployData, encodeFunctionData, http, keccak256, toHex } from 'viem';
 import { foundry } from 'viem/chains';
 import { mnemonicToAccount } from 'viem/accounts';
-import { blockProofCredentialVaultAbi as abi, blockProofCredentialVaultBytecode as bytecode } from '../../contracts/artifacts/BlockProofCredentialVault.js';
+import { testLedgerAbi as abi, testLedgerBytecode as bytecode } from '../../contracts/artifacts/TestLedger.js';
 import { startAnvil } from '../../src/chain/evm/anvil.js';
 import { recordDeployment } from '../../src/chain/evm/deployments.js';
 import { freePort } from '../../src/runtime/ports.js';
-import { vaultWorld } from '../harness/vault-world.js';
-import { freshIndex, indexCredentials, runIndexer, snapshot } from '../harness/indexer.js';
+import { LEDGER, ledgerMigrations } from '../app/index.js';
+import { freshLedgerIndex as freshIndex, indexLedger, ledgerSnapshot as snapshot, ledgerWorld, runLedgerIndexer as runIndexer } from '../harness/ledger-world.js';
 import { connectTestChain } from '../harness/evm.js';
 import { createTestDatabase } from '../harness/db.js';
 import { startRpcProxy } from '../harness/rpc-proxy.js';
 import { scratchDir } from '../harness/cli.js';
 import { until } from '../harness/until.js';
+import { connectDatabase } from '../../src/db/client.js';
 
 type Pool = pg.Pool;
 
@@ -24,11 +25,21 @@ async function checkpointOf(pool: Pool): Promise<{ block: bigint; halted: string
   return rows[0] ? { block: rows[0].block_number, halted: rows[0].halted_reason } : { block: -1n, halted: null };
 }
 
-/** A fresh database for indexers that follow one another on it (dropped when the test ends). */
+/** A fresh database with the test app's tables, for indexers that follow one another on it (dropped when the test ends). */
 async function sharedDatabase() {
-  const database = await createTestDatabase();
+  const database = await createTestDatabase(ledgerMigrations);
   onTestFinished(() => database.drop());
   return database;
+}
+
+/** History for the indexer to follow: `n` blocks, two writes in each and a child every third one. Returns the children. */
+async function history(world: Awaited<ReturnType<typeof ledgerWorld>>, n: number, prefix = 'h') {
+  const children: string[] = [];
+  for (let i = 0; i < n; i++) {
+    if (i % 3 === 2) children.push((await world.createChild()).child);
+    else await world.writeMany(`${prefix}-${i}`, 2);
+  }
+  return children;
 }
 
 /**
@@ -38,9 +49,9 @@ async function sharedDatabase() {
  */
 describe('indexer after downtime', () => {
   it('undoes a reorg that happened while it was stopped', async () => {
-    const world = await vaultWorld();
+    const world = await ledgerWorld();
     const database = await sharedDatabase();
-    for (let i = 0; i < 10; i++) await world.issueBatch(2);
+    const children = await history(world, 10);
     const head = await world.publicClient.getBlockNumber();
     const first = await runIndexer(world.rpcUrl, { deploymentsFile: world.deploymentsFile, finalityDepth: 3, database });
     await first.indexer.waitForBlock(head);
@@ -54,15 +65,19 @@ describe('indexer after downtime', () => {
 
     const state = await snapshot(database.pool, newHead);
     expect(state).toEqual(await freshIndex(world.rpcUrl, world.deploymentsFile, newHead));
-    expect(state.credentials.some((c) => String(c.metadata_uri).startsWith('ipfs://reorged-'))).toBe(true);
-    expect(state.institutions[0]?.name).toBe('Renamed in reorg 2');
+    // The new branch's writes and child are there; the orphaned blocks' are not.
+    expect(state.entries.find((e) => e.key === world.key('reorged-1'))?.value).toBe('1001');
+    // Of the old children, the one created in the last two blocks is gone.
+    expect(state.children.map((c) => c.address)).toEqual(expect.arrayContaining(children.slice(0, 2)));
+    expect(state.children.map((c) => c.address)).not.toContain(children[2]);
+    expect(state.children).toHaveLength(3);
   });
 
   it('undoes a reorg that happened during an RPC outage', async () => {
-    const world = await vaultWorld();
+    const world = await ledgerWorld();
     const node = await startRpcProxy(world.rpcUrl);
     onTestFinished(() => node.close());
-    for (let i = 0; i < 10; i++) await world.issueBatch(2);
+    await history(world, 10);
     const live = await runIndexer(node.url, { deploymentsFile: world.deploymentsFile, finalityDepth: 3 });
     await live.indexer.waitForBlock(await world.publicClient.getBlockNumber());
 
@@ -77,8 +92,8 @@ describe('indexer after downtime', () => {
   });
 
   it('undoes a reorg that happened while a reindex held the checkpoint', async () => {
-    const world = await vaultWorld();
-    for (let i = 0; i < 5; i++) await world.issueBatch(2);
+    const world = await ledgerWorld();
+    await history(world, 5);
     const live = await runIndexer(world.rpcUrl, { deploymentsFile: world.deploymentsFile, finalityDepth: 3 });
     await live.indexer.waitForBlock(await world.publicClient.getBlockNumber());
 
@@ -105,20 +120,21 @@ describe('indexer after downtime', () => {
     const client = createPublicClient({ chain: foundry, transport, cacheTime: 0 });
     const testClient = createTestClient({ chain: foundry, transport, mode: 'anvil' });
     const admin = createWalletClient({ account: mnemonicToAccount('test test test test test test test test test test test junk'), chain: foundry, transport });
-    const deployment = encodeDeployData({ abi, bytecode, args: [admin.account.address] });
+    const deployment = encodeDeployData({ abi, bytecode });
     const receipt = await client.waitForTransactionReceipt({ hash: await admin.sendTransaction({ data: deployment }) });
-    const vault = receipt.contractAddress!;
+    const ledger = receipt.contractAddress!;
     const deploymentsFile = join(scratchDir(), 'deployments.json');
-    recordDeployment(deploymentsFile, `evm:${foundry.id}`, 'BlockProofCredentialVault', { address: vault, blockNumber: Number(receipt.blockNumber) });
+    recordDeployment(deploymentsFile, `evm:${foundry.id}`, LEDGER, { address: ledger, blockNumber: Number(receipt.blockNumber) });
 
-    const live = await runIndexer(anvil.rpcUrl, { deploymentsFile, finalityDepth: 3 });
+    const app = { withoutFactory: true };
+    const live = await runIndexer(anvil.rpcUrl, { deploymentsFile, finalityDepth: 3, app });
     await live.indexer.waitForBlock(receipt.blockNumber);
     // The deployment block is replaced by one that deploys the same contract (same sender and nonce:
-    // same address) and registers an institution.
-    const upsert = encodeFunctionData({ abi, functionName: 'upsertInstitution', args: [admin.account.address, 'After the reorg', 'ipfs://x', true] });
+    // same address) and writes to it.
+    const write = encodeFunctionData({ abi, functionName: 'write', args: [keccak256(toHex('after the reorg')), 7n] });
     await testClient.request({
       method: 'anvil_reorg' as never,
-      params: [1, [[{ from: admin.account.address, data: deployment, gas: toHex(6_000_000) }, 0], [{ from: admin.account.address, to: vault, data: upsert, gas: toHex(300_000) }, 0]]] as never,
+      params: [1, [[{ from: admin.account.address, data: deployment, gas: toHex(6_000_000) }, 0], [{ from: admin.account.address, to: ledger, data: write, gas: toHex(300_000) }, 0]]] as never,
     });
     expect((await client.getBlock({ blockNumber: receipt.blockNumber })).hash).not.toBe(receipt.blockHash);
     await testClient.mine({ blocks: 1 });
@@ -127,18 +143,18 @@ describe('indexer after downtime', () => {
 
     expect((await checkpointOf(live.database.pool)).halted).toBeNull();
     const state = await snapshot(live.database.pool, head);
-    expect(state.institutions.map((i) => i.name)).toEqual(['After the reorg']);
-    expect(state).toEqual(await freshIndex(anvil.rpcUrl, deploymentsFile, head));
+    expect(state.entries.map((e) => [e.key, e.value])).toEqual([[keccak256(toHex('after the reorg')), '7']]);
+    expect(state).toEqual(await freshIndex(anvil.rpcUrl, deploymentsFile, head, app));
   });
 });
 
 /** Invariant 5: a lagging node is never mistaken for a reorg. */
 describe('indexer behind a lagging node', () => {
   it('waits, without halting or rolling back, while the node reports a head below the checkpoint', async () => {
-    const world = await vaultWorld();
+    const world = await ledgerWorld();
     const node = await startRpcProxy(world.rpcUrl);
     onTestFinished(() => node.close());
-    for (let i = 0; i < 20; i++) await world.issueBatch(1);
+    await history(world, 20);
     const live = await runIndexer(node.url, { deploymentsFile: world.deploymentsFile, finalityDepth: 5 });
     const head = await world.publicClient.getBlockNumber();
     await live.indexer.waitForBlock(head);
@@ -156,7 +172,7 @@ describe('indexer behind a lagging node', () => {
 
     // A provider whose nodes answer up to 10 blocks behind, at random, while the chain grows.
     node.setPlan({ headLag: 10 });
-    for (let i = 0; i < 10; i++) await world.issueBatch(1);
+    await history(world, 10, 'lagging');
     await world.mine(12);
     const newHead = await world.publicClient.getBlockNumber();
     await until(async () => (await checkpointOf(live.database.pool)).block >= newHead - 10n, 'the indexer to follow the lagging node');
@@ -168,38 +184,39 @@ describe('indexer behind a lagging node', () => {
 
 describe('indexer failures', () => {
   it('halts with the reason on an error that retrying cannot cure, and resumes once it is cleared', async () => {
-    const world = await vaultWorld();
-    for (let i = 0; i < 5; i++) await world.issueBatch(2);
+    const world = await ledgerWorld();
+    await history(world, 3);
+    const { child } = await world.createChild();
+    await history(world, 3, 'after');
     const head = await world.publicClient.getBlockNumber();
     const database = await sharedDatabase();
     // A row the projection will collide with: a duplicate key fails the same way at every retry.
-    await database.pool.query(
-      `insert into credentials (chain, credential_id, institution, student, fingerprint, metadata_uri, issued_at, expires_at, issued_block, issued_transaction)
-       values ('evm:31337', 3, '0x0', '0x0', '0x0', 'squatter', 0, 0, 0, '0x0')`,
-    );
+    await database.pool.query(`insert into ledger_children (chain, address, creator, salt, created_block) values ($1, $2, 'squatter', '0x0', 0)`, [world.chain, child]);
     const live = await runIndexer(world.rpcUrl, { deploymentsFile: world.deploymentsFile, finalityDepth: 3, database });
     const halted = await until(async () => (await checkpointOf(database.pool)).halted, 'the chain to halt');
-    expect(halted).toMatch(/^projection credentials failed on blocks? \d+.*duplicate key value violates unique constraint "credentials_chain_credential_id_pk"/);
+    expect(halted).toMatch(/^projection ledger_children failed on blocks? \d+.*duplicate key value violates unique constraint "ledger_children_chain_address_pk"/);
     const stuckAt = (await checkpointOf(database.pool)).block;
     expect(stuckAt).toBeLessThan(head);
 
-    await database.pool.query("delete from credentials where metadata_uri = 'squatter'");
+    await database.pool.query("delete from ledger_children where creator = 'squatter'");
     await database.pool.query('update indexer_checkpoints set halted_reason = null');
     await live.indexer.waitForBlock(head);
     expect(await snapshot(database.pool, head)).toEqual(await freshIndex(world.rpcUrl, world.deploymentsFile, head));
   });
 
   it('gives back the pooled connection when the leader lock query fails', async () => {
-    const world = await vaultWorld();
-    const database = await createTestDatabase();
+    const world = await ledgerWorld();
+    await history(world, 3);
+    const database = await createTestDatabase(ledgerMigrations);
     // A role that may index but not take advisory locks: the lock query fails at every try.
     const role = `lockless_${Math.random().toString(36).slice(2, 8)}`;
     const url = new URL(database.url);
     url.username = role;
     url.password = 'pw';
-    const pool = new pg.Pool({ connectionString: url.toString(), max: 4 });
+    // Through connectDatabase, as every pool of the engine's roles is (block numbers as BigInt).
+    const { pool, close } = connectDatabase(url.toString(), { max: 4 });
     onTestFinished(async () => {
-      await pool.end();
+      await close();
       await database.drop();
       const admin = new pg.Client({ connectionString: inject('databaseUrl') });
       await admin.connect();
@@ -209,10 +226,10 @@ describe('indexer failures', () => {
     await database.pool.query(`create role ${role} login password 'pw'`);
     await database.pool.query(`grant all on schema public to ${role}; grant all on all tables in schema public to ${role}; grant all on all sequences in schema public to ${role}`);
     // Projection tables get the journal trigger, which only their owner may create.
-    await database.pool.query(`alter table credentials owner to ${role}; alter table institutions owner to ${role}`);
+    await database.pool.query(`alter table ledger_entries owner to ${role}; alter table ledger_children owner to ${role}`);
     await database.pool.query('revoke execute on function pg_try_advisory_lock(bigint) from public');
 
-    const indexer = await indexCredentials(await connectTestChain(world.rpcUrl, { deploymentsFile: world.deploymentsFile, finalityDepth: 3 }), pool);
+    const indexer = await indexLedger(await connectTestChain(world.rpcUrl, { deploymentsFile: world.deploymentsFile, finalityDepth: 3 }), pool);
     onTestFinished(() => indexer.stop());
     // Three failed tries of the lock (one every 2 s): none may keep a connection checked out.
     await new Promise((r) => setTimeout(r, 5_000));
