@@ -1,14 +1,19 @@
 import { describe, expect, it, onTestFinished } from 'vitest';
 import pg from 'pg';
+import { join } from 'node:path';
 import { parseEventLogs } from 'viem';
-import { blockProofCredentialVaultAbi as abi } from '../../contracts/artifacts/BlockProofCredentialVault.js';
-import { vaultWorld } from '../harness/vault-world.js';
-import { freshIndex, snapshot } from '../harness/indexer.js';
+import { testLedgerAbi } from '../../contracts/artifacts/TestLedger.js';
+import { freshLedgerIndex as freshIndex, ledgerSnapshot as snapshot, ledgerWorld } from '../harness/ledger-world.js';
 import { startRpcProxy } from '../harness/rpc-proxy.js';
 import { createEmptyDatabase } from '../harness/db.js';
-import { RunningCli, scratchDir } from '../harness/cli.js';
+import { CLI_WITH_TS_CONFIG, RunningCli, scratchDir } from '../harness/cli.js';
 import { connectDatabase } from '../../src/db/client.js';
+import { packageRoot } from '../../src/runtime/paths.js';
 import { until } from '../harness/until.js';
+
+/** The built CLI running the test app alone (a TypeScript config file, through tsx's loader). */
+const script = CLI_WITH_TS_CONFIG;
+const LEDGERSYNC_CONFIG = join(packageRoot, 'test', 'app', 'ledgersync.config.ts');
 
 const KILLS = 22;
 
@@ -19,9 +24,11 @@ const KILLS = 22;
  */
 describe('indexer killed at random moments', () => {
   it(`ends equal to the canonical chain after ${KILLS} SIGKILLs`, async () => {
-    const world = await vaultWorld();
-    onTestFinished(() => world.stop());
-    for (let i = 0; i < 150; i++) await world.issueBatch(4);
+    const world = await ledgerWorld();
+    for (let i = 0; i < 150; i++) {
+      if (i % 10 === 9) await world.createChild();
+      else await world.writeMany(`b-${i}`, 5);
+    }
     // A slow node stretches the backfill over several lives of the indexer.
     const node = await startRpcProxy(world.rpcUrl, { latencyMs: 25 });
     onTestFinished(() => node.close());
@@ -38,6 +45,7 @@ describe('indexer killed at random moments', () => {
       INDEXER_MAX_BLOCK_RANGE: '5',
       INDEXER_CONCURRENCY: '2',
       INDEXER_POLL_INTERVAL_MS: '100',
+      LEDGERSYNC_CONFIG,
       LOG_LEVEL: 'warn',
     };
     const cwd = scratchDir();
@@ -46,14 +54,14 @@ describe('indexer killed at random moments', () => {
     let producing = true;
     const producer = (async () => {
       while (producing) {
-        await world.issueBatch(2);
+        await world.writeMany(`rt-${Date.now()}`, 2);
         await new Promise((r) => setTimeout(r, 150));
       }
     })();
 
     const killedIn = { backfill: 0, realtime: 0 };
     for (let i = 0; i < KILLS; i++) {
-      const indexer = new RunningCli(['indexer'], { cwd, env });
+      const indexer = new RunningCli(['indexer'], { cwd, env, script });
       // The first half at random moments of a life (the backfill, mostly); the second half once it
       // follows the head, so that realtime is killed too however slow the machine is.
       if (i >= KILLS / 2) {
@@ -71,7 +79,7 @@ describe('indexer killed at random moments', () => {
     await producer;
 
     const head = await world.publicClient.getBlockNumber();
-    const last = new RunningCli(['indexer'], { cwd, env });
+    const last = new RunningCli(['indexer'], { cwd, env, script });
     const deadline = Date.now() + 60_000;
     while ((await checkpointOf(pool)) !== head) {
       if (Date.now() > deadline) throw new Error(`indexer did not catch up: ${last.output}`);
@@ -84,13 +92,15 @@ describe('indexer killed at random moments', () => {
     const state = await snapshot(pool, head);
     expect(state).toEqual(await freshIndex(world.rpcUrl, world.deploymentsFile, head));
     // Exactly the chain's logs: none missing, none twice.
-    const onChain = await world.publicClient.getLogs({ address: world.vault, fromBlock: 0n, toBlock: head });
+    const emitters = [world.ledger, world.factory, ...state.children.map((c) => c.address as `0x${string}`)];
+    const onChain = await world.publicClient.getLogs({ address: emitters, fromBlock: 0n, toBlock: head });
     expect(state.events).toHaveLength(onChain.length);
     const keys = new Set(state.events.map((e) => `${e.block_hash}:${e.event_index}`));
     expect(keys.size).toBe(onChain.length);
-    const issued = parseEventLogs({ abi, logs: onChain, eventName: 'CredentialIssued' });
-    expect(state.credentials).toHaveLength(issued.length);
-    expect(issued.length).toBeGreaterThan(600);
+    const written = parseEventLogs({ abi: testLedgerAbi, logs: onChain, eventName: 'Written' });
+    expect(written.length).toBeGreaterThan(600);
+    expect(state.entries.reduce((sum, e) => sum + Number(e.writes), 0)).toBe(written.length);
+    expect(state.children).toHaveLength(15);
   }, 240_000);
 });
 
@@ -106,9 +116,8 @@ const FINALITY = 8;
  */
 describe('indexer down while the chain reorganises', () => {
   it(`ends equal to the canonical chain after ${ROUNDS} rounds of kill, reorg and restart behind a lagging node`, async () => {
-    const world = await vaultWorld();
-    onTestFinished(() => world.stop());
-    for (let i = 0; i < 20; i++) await world.issueBatch(2);
+    const world = await ledgerWorld();
+    for (let i = 0; i < 20; i++) await world.writeMany(`b-${i}`, 2);
     const node = await startRpcProxy(world.rpcUrl, { headLag: 10 });
     onTestFinished(() => node.close());
     const database = await createEmptyDatabase();
@@ -121,13 +130,14 @@ describe('indexer down while the chain reorganises', () => {
       DEPLOYMENTS_FILE: world.deploymentsFile,
       FINALITY_DEPTH: String(FINALITY),
       INDEXER_POLL_INTERVAL_MS: '100',
+      LEDGERSYNC_CONFIG,
       LOG_LEVEL: 'warn',
     };
     const cwd = scratchDir();
 
     let reorgedIndexedBlocks = 0;
     for (let round = 0; round < ROUNDS; round++) {
-      const indexer = new RunningCli(['indexer'], { cwd, env });
+      const indexer = new RunningCli(['indexer'], { cwd, env, script });
       // Let it catch up with the head (as far as the lagging node lets it), and a little more.
       const head = await world.publicClient.getBlockNumber();
       await until(async () => ((await checkpointOf(pool)) ?? -1n) >= head - 2n, `round ${round}: the indexer to catch up`, 30_000);
@@ -139,11 +149,11 @@ describe('indexer down while the chain reorganises', () => {
       const top = await world.publicClient.getBlockNumber();
       if (checkpoint > top - BigInt(depth)) reorgedIndexedBlocks++;
       await world.reorg(depth);
-      await world.issueBatch(1);
+      await world.write(`after-round-${round}`, BigInt(round));
       await world.mine(FINALITY + Math.floor(Math.random() * 4));
     }
 
-    const last = new RunningCli(['indexer'], { cwd, env });
+    const last = new RunningCli(['indexer'], { cwd, env, script });
     const head = await world.publicClient.getBlockNumber();
     await until(async () => (await checkpointOf(pool)) === head, `the indexer to reach ${head}`, 60_000);
     expect(await last.stop('SIGTERM')).toBe(0);
