@@ -294,6 +294,18 @@ describe('rpc proxy', () => {
         byMethod: { eth_blockNumber: 2, eth_chainId: 1, eth_getLogs: 2, eth_gasPrice: 2 },
       });
     });
+
+    it('records the params of the methods the plan names, faulted or not, alone or in a batch', async () => {
+      const own = await freshProxy();
+      await rpc(own.url, call('eth_getLogs', [{ fromBlock: '0x0', toBlock: '0x1' }]));
+      own.setPlan({ record: ['eth_getLogs'], maxLogRange: 2 });
+      await rpcBatch(own.url, [call('eth_blockNumber'), call('eth_getLogs', [{ address: ['0xab'], fromBlock: '0x0', toBlock: '0x9' }])]);
+      await rpc(own.url, call('eth_getLogs', [{ blockHash: '0x12' }]));
+      expect(own.recorded()).toEqual([
+        { method: 'eth_getLogs', params: [{ address: ['0xab'], fromBlock: '0x0', toBlock: '0x9' }] },
+        { method: 'eth_getLogs', params: [{ blockHash: '0x12' }] },
+      ]);
+    });
   });
 
   describe('close()', () => {

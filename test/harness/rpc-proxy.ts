@@ -40,6 +40,13 @@ export interface FaultPlan {
   headLag?: number;
   /** The least lag drawn (default 0): equal to headLag for a node that is always that far behind. */
   headLagMin?: number;
+  /** Keep the params of every call of these methods (see `recorded`), e.g. to see which eth_getLogs filters a client sent. */
+  record?: string[];
+}
+
+export interface RecordedCall {
+  method: string;
+  params: unknown;
 }
 
 export type FaultKind = 'error' | 'serverError' | 'rateLimit' | 'timeout' | 'truncate' | 'range' | 'lag';
@@ -60,6 +67,8 @@ export interface RpcProxy {
   /** Change faults at run time; also re-seeds the PRNG and restarts the 'mixed' style cycle. */
   setPlan(plan: FaultPlan): void;
   stats(): ProxyStats;
+  /** The calls of the methods the plan records, in the order received (whatever faults they then met). */
+  recorded(): RecordedCall[];
   /** Closes the server and destroys any held sockets. */
   close(): Promise<void>;
 }
@@ -120,6 +129,7 @@ class FaultProxy implements RpcProxy {
   private random: () => number = mulberry32(1);
   private rangeCursor = 0;
   private counters = { requests: 0, forwarded: 0, injected: {} as Record<string, number>, byMethod: {} as Record<string, number> };
+  private readonly calls: RecordedCall[] = [];
   private readonly held = new Set<{ timer: ReturnType<typeof setTimeout>; res: ServerResponse }>();
   // Aborts in-flight upstream calls on close(), so close() never waits on anvil.
   private readonly closing = new AbortController();
@@ -148,7 +158,7 @@ class FaultProxy implements RpcProxy {
   }
 
   setPlan(plan: FaultPlan): void {
-    this.plan = { ...plan, methods: plan.methods ? [...plan.methods] : undefined };
+    this.plan = { ...plan, methods: plan.methods ? [...plan.methods] : undefined, record: plan.record ? [...plan.record] : undefined };
     this.random = mulberry32(plan.seed ?? 1);
     this.rangeCursor = 0;
   }
@@ -156,6 +166,10 @@ class FaultProxy implements RpcProxy {
   stats(): ProxyStats {
     const { requests, forwarded, injected, byMethod } = this.counters;
     return { requests, forwarded, injected: { ...injected }, byMethod: { ...byMethod } };
+  }
+
+  recorded(): RecordedCall[] {
+    return [...this.calls];
   }
 
   close(): Promise<void> {
@@ -195,7 +209,7 @@ class FaultProxy implements RpcProxy {
     }
     const batch = Array.isArray(parsed);
     const messages = (batch ? parsed : [parsed]).map(asMessage);
-    for (const message of messages) this.countMethod(message.method);
+    for (const message of messages) this.countMethod(message);
 
     // Every PRNG draw happens here, synchronously, so concurrent requests cannot reorder them.
     const httpFault = this.drawHttpFault(messages);
@@ -215,9 +229,10 @@ class FaultProxy implements RpcProxy {
     return this.plan.methods ? this.plan.methods.includes(method) : method !== 'eth_chainId';
   }
 
-  private countMethod(method: unknown): void {
-    const name = typeof method === 'string' ? method : '(invalid)';
+  private countMethod(message: RpcMessage): void {
+    const name = typeof message.method === 'string' ? message.method : '(invalid)';
     this.counters.byMethod[name] = (this.counters.byMethod[name] ?? 0) + 1;
+    if (this.plan.record?.includes(name)) this.calls.push({ method: name, params: structuredClone(message.params) });
   }
 
   private countFault(kind: FaultKind): void {
