@@ -23,6 +23,13 @@ const MNEMONIC = 'test test test test test test test test test test test junk';
 
 const key = (label: string): Hex => keccak256(toHex(label));
 
+/** A contract call as the world sends it (also inside a reorg's new blocks). */
+export interface Call {
+  to: Address;
+  data: Hex;
+  gas: bigint;
+}
+
 /**
  * A private anvil with the test app's contracts (TestLedger, TestFactory), and
  * helpers to make history: writes, children, pings, reorgs. Private, because
@@ -58,6 +65,15 @@ export async function ledgerWorld(options: { blockTime?: number; hardfork?: stri
   recordDeployment(deploymentsFile, chainKey, LEDGER, { address: ledger.address, blockNumber: Number(ledger.blockNumber) });
   recordDeployment(deploymentsFile, chainKey, FACTORY, { address: factory.address, blockNumber: Number(factory.blockNumber) });
   let salts = 0;
+  const createCall = async (label?: string): Promise<{ call: Call; child: Address }> => {
+    const salt = key(label ?? `child-${salts++}`);
+    const child = (await publicClient.readContract({ address: factory.address, abi: testFactoryAbi, functionName: 'predict', args: [salt] })).toLowerCase() as Address;
+    return { call: { to: factory.address, data: encodeFunctionData({ abi: testFactoryAbi, functionName: 'create', args: [salt] }), gas: 1_000_000n }, child };
+  };
+  const reorgWith = async (depth: number, calls: Array<[Call, number]>) => {
+    const txs = calls.map(([call, offset]) => [{ from: account.address, to: call.to, data: call.data, gas: toHex(call.gas) }, offset]);
+    await testClient.request({ method: 'anvil_reorg' as never, params: [depth, txs] as never });
+  };
 
   return {
     anvil,
@@ -81,27 +97,48 @@ export async function ledgerWorld(options: { blockTime?: number; hardfork?: stri
       const values = keys.map((_, i) => BigInt(i + 1));
       return wait(await wallet.writeContract({ address: ledger.address, abi: testLedgerAbi, functionName: 'writeMany', args: [keys, values], gas: 100_000n + 40_000n * BigInt(count), ...fees }));
     },
-    /** A new child of the factory; returns its address and the block that created it. */
-    async createChild(): Promise<{ child: Address; block: bigint }> {
-      const salt = key(`child-${salts++}`);
-      const child = (await publicClient.readContract({ address: factory.address, abi: testFactoryAbi, functionName: 'predict', args: [salt] })).toLowerCase() as Address;
-      const block = await wait(await wallet.writeContract({ address: factory.address, abi: testFactoryAbi, functionName: 'create', args: [salt], gas: 1_000_000n, ...fees }));
-      return { child, block };
+    /**
+     * A new child of the factory; returns its address and the block that created it. The same
+     * `label` (salt) gives the same address: a child whose creation was reorged out can be created again.
+     */
+    async createChild(label?: string): Promise<{ child: Address; block: bigint }> {
+      const { call, child } = await createCall(label);
+      return { child, block: await wait(await wallet.sendTransaction({ ...call, ...fees })) };
     },
     async ping(child: Address, n: bigint): Promise<bigint> {
       return wait(await wallet.writeContract({ address: child, abi: testChildAbi, functionName: 'ping', args: [n], ...fees }));
+    },
+    /** The call that creates a child (by `label`, or a new one), and the child's address. */
+    createCall,
+    /** The call that pings `child`, with gas enough for a child created earlier in the same block. */
+    pingCall: (child: Address, n: bigint): Call => ({ to: child, data: encodeFunctionData({ abi: testChildAbi, functionName: 'ping', args: [n] }), gas: 100_000n }),
+    writeCall: (label: string, value: bigint): Call => ({ to: ledger.address, data: encodeFunctionData({ abi: testLedgerAbi, functionName: 'write', args: [key(label), value] }), gas: 200_000n }),
+    /** Mines these calls, in this order, in one block; returns its number. */
+    async oneBlock(calls: Call[]): Promise<bigint> {
+      await testClient.setAutomine(false);
+      try {
+        const hashes: Hex[] = [];
+        for (const call of calls) hashes.push(await wallet.sendTransaction({ ...call, ...fees }));
+        await testClient.mine({ blocks: 1 });
+        const blocks = await Promise.all(hashes.map(wait));
+        if (new Set(blocks).size !== 1) throw new Error(`calls meant for one block landed in blocks ${blocks.join(', ')}`);
+        return blocks[0]!;
+      } finally {
+        await testClient.setAutomine(true);
+      }
+    },
+    /** Replaces the last `depth` blocks with `depth` new ones holding these calls, each in the block at its `offset` (0: the first new block). */
+    async reorgWith(depth: number, calls: Array<[Call, number]>): Promise<void> {
+      await reorgWith(depth, calls);
     },
     /**
      * Replaces the last `depth` blocks with `depth` new ones holding different
      * history: other writes, and a child the old history did not have.
      */
     async reorg(depth: number): Promise<void> {
-      const txs: Array<[Record<string, unknown>, number]> = Array.from({ length: depth }, (_, i) => [
-        { from: account.address, to: ledger.address, gas: toHex(200_000), data: encodeFunctionData({ abi: testLedgerAbi, functionName: 'write', args: [key(`reorged-${i}`), BigInt(1000 + i)] }) },
-        i,
-      ]);
-      txs.push([{ from: account.address, to: factory.address, gas: toHex(1_000_000), data: encodeFunctionData({ abi: testFactoryAbi, functionName: 'create', args: [key(`reorged-child-${Date.now()}-${salts++}`)] }) }, depth - 1]);
-      await testClient.request({ method: 'anvil_reorg' as never, params: [depth, txs] as never });
+      const calls: Array<[Call, number]> = Array.from({ length: depth }, (_, i) => [{ to: ledger.address, gas: 200_000n, data: encodeFunctionData({ abi: testLedgerAbi, functionName: 'write', args: [key(`reorged-${i}`), BigInt(1000 + i)] }) }, i]);
+      calls.push([(await createCall(`reorged-child-${Date.now()}-${salts++}`)).call, depth - 1]);
+      await reorgWith(depth, calls);
     },
     async mine(blocks: number): Promise<void> {
       await testClient.mine({ blocks });
