@@ -1,28 +1,68 @@
 import { describe, expect, it } from 'vitest';
+import type { Address } from 'viem';
 import { freshLedgerIndex, ledgerSnapshot, ledgerWorld, runLedgerIndexer } from '../harness/ledger-world.js';
+
+type Snapshot = Awaited<ReturnType<typeof ledgerSnapshot>>;
+
+
+/** Per child: the block of its Born, of its ChildCreated, and whether Born came first (both in the creation transaction). */
+function births(state: Snapshot) {
+  return new Map(
+    state.children.map((c) => {
+      const born = state.events.find((e) => e.name === 'Born' && e.emitter === c.address);
+      const created = state.events.find((e) => e.name === 'ChildCreated' && e.args.child === c.address);
+      return [c.address as string, { created: c.created_block as bigint, born: born?.block_number as bigint | undefined, bornFirst: !!born && !!created && born.transaction_id === created.transaction_id && born.event_index < created.event_index }];
+    }),
+  );
+}
+
+/** The child rows as [address, pings, last ping], by address. */
+const pingsOf = (state: Snapshot) => state.children.map((c) => [c.address, c.pings, c.last_ping]);
+const byAddress = (rows: unknown[][]) => [...rows].sort((a, b) => String(a[0]).localeCompare(String(b[0])));
 
 describe('factory sources', () => {
   it('indexes children found during backfill and during realtime from the blocks that created them', async () => {
     const world = await ledgerWorld();
-    const early = await world.createChild();
-    await world.ping(early.child, 1n);
-    await world.write('a', 1n);
-    const live = await runLedgerIndexer(world.rpcUrl, { deploymentsFile: world.deploymentsFile, finalityDepth: 2 });
+    // History: children created across many small backfill ranges, one of them pinged in the block that created it.
+    const early: Array<{ child: Address; block: bigint }> = [];
+    for (let i = 0; i < 6; i++) {
+      early.push(await world.createChild());
+      await world.write(`early-${i}`, BigInt(i));
+      await world.ping(early[i]!.child, BigInt(10 + i));
+    }
+    const sameBlock = await world.createCall();
+    const sameBlockAt = await world.oneBlock([sameBlock.call, world.pingCall(sameBlock.child, 99n), world.writeCall('same', 1n)]);
+
+    const live = await runLedgerIndexer(world.rpcUrl, { deploymentsFile: world.deploymentsFile, finalityDepth: 2, maxBlockRange: 3, concurrency: 3 });
     await live.indexer.waitForBlock(await world.publicClient.getBlockNumber());
+    // Realtime: a child alone, a child pinged in its own block, pings of older children.
     const late = await world.createChild();
     await world.ping(late.child, 7n);
-    await world.ping(early.child, 2n);
+    const lateSameBlock = await world.createCall();
+    const lateSameBlockAt = await world.oneBlock([world.writeCall('late-same', 2n), lateSameBlock.call, world.pingCall(lateSameBlock.child, 77n)]);
+    await world.ping(early[0]!.child, 2n);
     const head = await world.publicClient.getBlockNumber();
     await live.indexer.waitForBlock(head);
+
     const state = await ledgerSnapshot(live.database.pool, head);
-    expect(state.children.map((c) => [c.address, c.pings, c.last_ping])).toEqual(
-      [
-        [early.child, 2, '2'],
+    expect(pingsOf(state)).toEqual(
+      byAddress([
+        ...early.map((c, i) => [c.child, i === 0 ? 2 : 1, i === 0 ? '2' : String(10 + i)]),
+        [sameBlock.child, 1, '99'],
         [late.child, 1, '7'],
-      ].sort((a, b) => String(a[0]).localeCompare(String(b[0]))),
+        [lateSameBlock.child, 1, '77'],
+      ]),
     );
-    // Born is emitted by the child's constructor, before the factory's announcement, in the creation block.
-    expect(state.events.filter((e) => e.name === 'Born').map((e) => e.emitter).sort()).toEqual([early.child, late.child].sort());
+    // Each child from the block that created it: its Born (emitted by its constructor, before the
+    // factory's ChildCreated, in the same transaction) is indexed, and the children table says where it starts.
+    const born = births(state);
+    expect(born.size).toBe(9);
+    for (const [child, b] of born) expect({ child, ...b }).toEqual({ child, created: b.created, born: b.created, bornFirst: true });
+    expect(born.get(sameBlock.child)!.created).toBe(sameBlockAt);
+    expect(born.get(lateSameBlock.child)!.created).toBe(lateSameBlockAt);
+    expect(state.childSources.map((c) => [c.id, c.block_number])).toEqual(
+      [...born].map(([child, b]) => [child, b.created]).sort((x, y) => String(x[0]).localeCompare(String(y[0]))),
+    );
     expect(state).toEqual(await freshLedgerIndex(world.rpcUrl, world.deploymentsFile, head));
   });
 });
