@@ -1,9 +1,18 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import type { Address } from 'viem';
+import { ledgerMigrations } from '../app/index.js';
+import { createTestDatabase } from '../harness/db.js';
 import { freshLedgerIndex, ledgerSnapshot, ledgerWorld, runLedgerIndexer } from '../harness/ledger-world.js';
+import { startRpcProxy } from '../harness/rpc-proxy.js';
 
 type Snapshot = Awaited<ReturnType<typeof ledgerSnapshot>>;
 
+/** A database for indexers that follow one another on it (dropped when the test ends). */
+async function sharedDatabase() {
+  const database = await createTestDatabase(ledgerMigrations);
+  onTestFinished(() => database.drop());
+  return database;
+}
 
 /** Per child: the block of its Born, of its ChildCreated, and whether Born came first (both in the creation transaction). */
 function births(state: Snapshot) {
@@ -64,5 +73,36 @@ describe('factory sources', () => {
       [...born].map(([child, b]) => [child, b.created]).sort((x, y) => String(x[0]).localeCompare(String(y[0]))),
     );
     expect(state).toEqual(await freshLedgerIndex(world.rpcUrl, world.deploymentsFile, head));
+  });
+
+  it('keeps every child it found through RPC failures in the middle of backfill ranges and of realtime blocks', async () => {
+    const world = await ledgerWorld();
+    for (let i = 0; i < 12; i++) {
+      const { child } = await world.createChild();
+      await world.ping(child, BigInt(i));
+    }
+    // A node whose eth_getLogs fails often: a range (or block) can fail after its children were announced.
+    const node = await startRpcProxy(world.rpcUrl, { methods: ['eth_getLogs'], errorRate: 0.3, seed: 7 });
+    onTestFinished(() => node.close());
+    const database = await sharedDatabase();
+    const first = await runLedgerIndexer(node.url, { deploymentsFile: world.deploymentsFile, finalityDepth: 2, maxBlockRange: 2, concurrency: 4, database });
+    await first.indexer.waitForBlock(await world.publicClient.getBlockNumber());
+    const live: Address[] = [];
+    for (let i = 0; i < 8; i++) live.push((await world.createChild()).child);
+    const head = await world.publicClient.getBlockNumber();
+    await first.indexer.waitForBlock(head);
+    expect(node.stats().injected.error ?? 0).toBeGreaterThan(5);
+    expect(await ledgerSnapshot(database.pool, head)).toEqual(await freshLedgerIndex(world.rpcUrl, world.deploymentsFile, head));
+
+    // What it keeps is what a restarted indexer reads: every child's later pings are indexed.
+    await first.close();
+    node.setPlan({});
+    const second = await runLedgerIndexer(node.url, { deploymentsFile: world.deploymentsFile, finalityDepth: 2, database });
+    for (const [i, child] of live.entries()) await world.ping(child, BigInt(100 + i));
+    const end = await world.publicClient.getBlockNumber();
+    await second.indexer.waitForBlock(end);
+    const state = await ledgerSnapshot(database.pool, end);
+    expect(state.children.filter((c) => live.includes(c.address)).map((c) => c.pings)).toEqual(live.map(() => 1));
+    expect(state).toEqual(await freshLedgerIndex(world.rpcUrl, world.deploymentsFile, end));
   });
 });
