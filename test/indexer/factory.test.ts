@@ -1,4 +1,5 @@
 import { describe, expect, it, onTestFinished } from 'vitest';
+import type pg from 'pg';
 import type { Address } from 'viem';
 import { ledgerMigrations } from '../app/index.js';
 import { createTestDatabase } from '../harness/db.js';
@@ -104,5 +105,110 @@ describe('factory sources', () => {
     const state = await ledgerSnapshot(database.pool, end);
     expect(state.children.filter((c) => live.includes(c.address)).map((c) => c.pings)).toEqual(live.map(() => 1));
     expect(state).toEqual(await freshLedgerIndex(world.rpcUrl, world.deploymentsFile, end));
+  });
+});
+
+/** What the indexer holds about one child: its row in indexer_children and ledger_children, and every event that names it. */
+async function traces(pool: pg.Pool, child: Address) {
+  const q = async (sql: string) => (await pool.query(sql, [child])).rows;
+  return {
+    childSource: await q('select source, block_number from indexer_children where id = $1'),
+    row: await q('select created_block, pings, last_ping::text from ledger_children where address = $1'),
+    events: await q(`select block_number, name from indexer_events where emitter = $1 or args->>'child' = $1 order by block_number, event_index`),
+  };
+}
+
+const FINALITY = 10;
+
+describe('factory sources through reorgs', () => {
+  it.each(['runs', 'is stopped'])('forgets a child whose creation is reorged out while the indexer %s, pings in later blocks included, and finds the new branch’s child', async (when) => {
+    const world = await ledgerWorld();
+    const database = await sharedDatabase();
+    const options = { deploymentsFile: world.deploymentsFile, finalityDepth: FINALITY, database };
+    const kept = await world.createChild();
+    await world.ping(kept.child, 1n);
+    const doomed = await world.createChild('doomed');
+    await world.ping(doomed.child, 2n);
+    await world.ping(kept.child, 3n);
+    await world.ping(doomed.child, 4n);
+    let indexer = await runLedgerIndexer(world.rpcUrl, options);
+    const head = await world.publicClient.getBlockNumber();
+    await indexer.indexer.waitForBlock(head);
+    const before = await traces(database.pool, doomed.child);
+    expect(before.row).toEqual([{ created_block: doomed.block, pings: 2, last_ping: '4' }]);
+    expect(before.events.map((e) => e.name)).toEqual(['Born', 'ChildCreated', 'Pinged', 'Pinged']);
+    if (when === 'is stopped') await indexer.close();
+
+    // The blocks from the creation on are replaced by others: writes, and another child.
+    await world.reorg(Number(head - doomed.block + 1n));
+    await world.mine(1);
+    if (when === 'is stopped') indexer = await runLedgerIndexer(world.rpcUrl, options);
+    const newHead = await world.publicClient.getBlockNumber();
+    await indexer.indexer.waitForBlock(newHead);
+
+    expect(await traces(database.pool, doomed.child)).toEqual({ childSource: [], row: [], events: [] });
+    const state = await ledgerSnapshot(database.pool, newHead);
+    expect(state).toEqual(await freshLedgerIndex(world.rpcUrl, world.deploymentsFile, newHead));
+    // The new branch's child is there from its creation block, and the kept child lost the ping the reorg removed.
+    const born = births(state);
+    expect(born.size).toBe(2);
+    expect(born.has(kept.child)).toBe(true);
+    const replacement = [...born.keys()].find((c) => c !== kept.child)!;
+    expect(born.get(replacement)).toEqual({ created: newHead - 1n, born: newHead - 1n, bornFirst: true });
+    expect(state.children.find((c) => c.address === kept.child)).toMatchObject({ pings: 1, last_ping: '1' });
+
+    // Created again (same salt, same address) in a later block: followed again, from that block.
+    const again = await world.createChild('doomed');
+    expect(again.child).toBe(doomed.child);
+    await world.ping(again.child, 5n);
+    const end = await world.publicClient.getBlockNumber();
+    await indexer.indexer.waitForBlock(end);
+    expect(await traces(database.pool, doomed.child)).toEqual({
+      childSource: [{ source: 'children', block_number: again.block }],
+      row: [{ created_block: again.block, pings: 1, last_ping: '5' }],
+      events: [
+        { block_number: again.block, name: 'Born' },
+        { block_number: again.block, name: 'ChildCreated' },
+        { block_number: end, name: 'Pinged' },
+      ],
+    });
+    expect(await ledgerSnapshot(database.pool, end)).toEqual(await freshLedgerIndex(world.rpcUrl, world.deploymentsFile, end));
+  });
+
+  it('follows a child whose creation a reorg moves to a later block, with only the new branch’s pings', async () => {
+    const world = await ledgerWorld();
+    const live = await runLedgerIndexer(world.rpcUrl, { deploymentsFile: world.deploymentsFile, finalityDepth: FINALITY });
+    const moved = await world.createChild('moved');
+    await world.ping(moved.child, 1n);
+    await world.ping(moved.child, 2n);
+    const head = await world.publicClient.getBlockNumber();
+    await live.indexer.waitForBlock(head);
+    expect((await traces(live.database.pool, moved.child)).row).toEqual([{ created_block: moved.block, pings: 2, last_ping: '2' }]);
+
+    // Three new blocks: a write, then the same creation (same salt) with a ping in its block, then a ping.
+    const depth = Number(head - moved.block + 1n);
+    const { call } = await world.createCall('moved');
+    await world.reorgWith(depth, [
+      [world.writeCall('first', 1n), 0],
+      [call, 1],
+      [world.pingCall(moved.child, 7n), 1],
+      [world.pingCall(moved.child, 8n), 2],
+    ]);
+    await world.mine(1);
+    const newHead = await world.publicClient.getBlockNumber();
+    await live.indexer.waitForBlock(newHead);
+
+    const createdAt = moved.block + 1n;
+    expect(await traces(live.database.pool, moved.child)).toEqual({
+      childSource: [{ source: 'children', block_number: createdAt }],
+      row: [{ created_block: createdAt, pings: 2, last_ping: '8' }],
+      events: [
+        { block_number: createdAt, name: 'Born' },
+        { block_number: createdAt, name: 'ChildCreated' },
+        { block_number: createdAt, name: 'Pinged' },
+        { block_number: createdAt + 1n, name: 'Pinged' },
+      ],
+    });
+    expect(await ledgerSnapshot(live.database.pool, newHead)).toEqual(await freshLedgerIndex(world.rpcUrl, world.deploymentsFile, newHead));
   });
 });
