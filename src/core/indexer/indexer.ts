@@ -135,7 +135,8 @@ export async function startIndexer(
     let ctx: ChainIndexer | undefined;
     let backoff = MIN_BACKOFF_MS;
     // What we hold is checked against the chain once on taking the lead (the chain may have
-    // reorganised while no indexer ran), then before every backfill and whenever the head drops.
+    // reorganised while no indexer ran), then before every backfill, before every try of sources
+    // catching up, and whenever the head drops.
     let verified = false;
     let haltLogged: string | undefined;
     let haltLoggedAt = 0;
@@ -175,12 +176,14 @@ export async function startIndexer(
         await recordHead(pool, chain.key, head);
         const finalized = finalizedBlock(head, ctx.finalityDepth);
 
-        if (!verified || checkpoint.blockNumber < finalized || checkpoint.blockNumber > head) {
+        const joining = [...(await sourceProgress(pool, chain.key)).values()].filter((p) => p.state !== 'live' && sources.some((s) => s.name === p.name));
+        // Sources catching up compare the unfinalized blocks they read with the headers we hold, and
+        // stop at one that differs: the reorg is settled here, before each try, not waited out until final.
+        if (!verified || joining.length > 0 || checkpoint.blockNumber < finalized || checkpoint.blockNumber > head) {
           const checked = await verifyCheckpoint(ctx, checkpoint, head);
           verified = true;
           if (checked.blockNumber !== checkpoint.blockNumber) continue;
         }
-        const joining = [...(await sourceProgress(pool, chain.key)).values()].filter((p) => p.state !== 'live' && sources.some((s) => s.name === p.name));
         if (joining.length > 0) {
           await catchUpSources(ctx, chain, sources, joining, checkpoint, head, shouldStop);
           ctx = undefined;
