@@ -1,10 +1,12 @@
 import { describe, expect, it, onTestFinished } from 'vitest';
 import type pg from 'pg';
-import type { Address } from 'viem';
-import { ledgerMigrations } from '../app/index.js';
+import type { Address, Hex } from 'viem';
+import { FACTORY, ledgerMigrations } from '../app/index.js';
+import { findDeployment } from '../../src/chain/evm/deployments.js';
 import { createTestDatabase } from '../harness/db.js';
-import { freshLedgerIndex, ledgerSnapshot, ledgerWorld, runLedgerIndexer } from '../harness/ledger-world.js';
-import { startRpcProxy } from '../harness/rpc-proxy.js';
+import { freshLedgerIndex, ledgerSnapshot, ledgerWorld, runLedgerIndexer, type LedgerWorld } from '../harness/ledger-world.js';
+import { startRpcProxy, type RecordedCall } from '../harness/rpc-proxy.js';
+import { until } from '../harness/until.js';
 
 type Snapshot = Awaited<ReturnType<typeof ledgerSnapshot>>;
 
@@ -210,5 +212,164 @@ describe('factory sources through reorgs', () => {
       ],
     });
     expect(await ledgerSnapshot(live.database.pool, newHead)).toEqual(await freshLedgerIndex(world.rpcUrl, world.deploymentsFile, newHead));
+  });
+});
+
+async function sourcesOf(pool: pg.Pool) {
+  return (await pool.query<{ name: string; state: string; synced_to: bigint | null }>('select name, state, synced_to from indexer_sources order by name')).rows;
+}
+
+async function checkpointOf(pool: pg.Pool): Promise<bigint> {
+  return (await pool.query<{ block_number: bigint }>('select block_number from indexer_checkpoints')).rows[0]!.block_number;
+}
+
+/** The block each recorded eth_getLogs asked about: its range, or the number of the block it named by hash; and its addresses. */
+async function logRequests(world: LedgerWorld, calls: RecordedCall[]) {
+  return Promise.all(
+    calls.map(async ({ params }) => {
+      const filter = (params as Array<{ address?: string[]; fromBlock?: string; toBlock?: string; blockHash?: Hex }>)[0]!;
+      const addresses = (filter.address ?? []).map((a) => a.toLowerCase());
+      if (filter.blockHash) {
+        const { number } = await world.publicClient.getBlock({ blockHash: filter.blockHash });
+        return { from: number, to: number, byHash: true, addresses };
+      }
+      return { from: BigInt(filter.fromBlock!), to: BigInt(filter.toBlock!), byHash: false, addresses };
+    }),
+  );
+}
+
+describe('a source added to the configuration of a running deployment', () => {
+  it('backfills only that source: its history from its start, the others’ not fetched again, only the projections that read it replayed', async () => {
+    const world = await ledgerWorld();
+    for (let i = 0; i < 8; i++) {
+      await world.write(`before-${i}`, BigInt(i));
+      const { child } = await world.createChild();
+      await world.ping(child, BigInt(i));
+    }
+    const node = await startRpcProxy(world.rpcUrl, { record: ['eth_getLogs'] });
+    onTestFinished(() => node.close());
+    const database = await sharedDatabase();
+    const options = { deploymentsFile: world.deploymentsFile, finalityDepth: 3, maxBlockRange: 4, database };
+    const first = await runLedgerIndexer(node.url, { ...options, app: { withoutFactory: true } });
+    await first.indexer.waitForBlock(await world.publicClient.getBlockNumber());
+    await first.close();
+    const indexed = await checkpointOf(database.pool);
+    expect((await database.pool.query('select count(*)::int as n from ledger_children')).rows[0].n).toBe(0);
+    expect(await sourcesOf(database.pool)).toEqual([{ name: 'ledger', state: 'live', synced_to: null }]);
+    // What the ledger's projection holds, row versions included: replaying it would rewrite every row.
+    const entries = async () => (await database.pool.query('select key, value::text, xmin::text, ctid::text from ledger_entries order by key')).rows;
+    const entriesBefore = await entries();
+    expect(entriesBefore).toHaveLength(8);
+
+    // The chain moves on while the deployment is stopped; then it starts with the factory and its children configured.
+    await world.write('after', 100n);
+    const late = await world.createChild();
+    await world.ping(late.child, 100n);
+    const asked = node.recorded().length;
+    const second = await runLedgerIndexer(node.url, options);
+    const head = await world.publicClient.getBlockNumber();
+    await second.indexer.waitForBlock(head);
+
+    const requests = await logRequests(world, node.recorded().slice(asked));
+    // The ledger's address is asked about only for blocks above what was indexed before.
+    const ledgerAsked = requests.filter((r) => r.addresses.includes(world.ledger.toLowerCase()));
+    expect(ledgerAsked.length).toBeGreaterThan(0);
+    expect(ledgerAsked.filter((r) => r.from <= indexed)).toEqual([]);
+    // The factory's history is fetched from the block that deployed it.
+    const factoryStart = BigInt(findDeployment(world.deploymentsFile, world.chain, FACTORY)!.blockNumber);
+    const factoryAsked = requests.filter((r) => r.addresses.includes(world.factory.toLowerCase()));
+    expect(factoryAsked.reduce((low, r) => (r.from < low ? r.from : low), head)).toBe(factoryStart);
+
+    expect(await sourcesOf(database.pool)).toEqual(['children', 'factory', 'ledger'].map((name) => ({ name, state: 'live', synced_to: null })));
+    // ledger_entries was not rebuilt: the same row versions, and the one new write.
+    const entriesAfter = await entries();
+    expect(entriesAfter.filter((e) => entriesBefore.some((b) => b.key === e.key))).toEqual(entriesBefore);
+    expect(entriesAfter).toHaveLength(9);
+    const state = await ledgerSnapshot(database.pool, head);
+    expect(state.children).toHaveLength(9);
+    expect(state.children.every((c) => c.pings === 1)).toBe(true);
+    expect(state).toEqual(await freshLedgerIndex(world.rpcUrl, world.deploymentsFile, head));
+  });
+
+  it('journals what the new source finds in unfinalized blocks, so that a later reorg of a child created there is undone', async () => {
+    const world = await ledgerWorld();
+    const old = await world.createChild();
+    await world.ping(old.child, 1n);
+    await world.mine(FINALITY);
+    const recent = await world.createChild();
+    await world.ping(recent.child, 2n);
+    await world.write('recent', 2n);
+    const node = await startRpcProxy(world.rpcUrl, { record: ['eth_getLogs'] });
+    onTestFinished(() => node.close());
+    const database = await sharedDatabase();
+    const options = { deploymentsFile: world.deploymentsFile, finalityDepth: FINALITY, database };
+    const first = await runLedgerIndexer(node.url, { ...options, app: { withoutFactory: true } });
+    const head = await world.publicClient.getBlockNumber();
+    await first.indexer.waitForBlock(head);
+    await first.close();
+
+    const asked = node.recorded().length;
+    const second = await runLedgerIndexer(node.url, options);
+    await until(async () => (await sourcesOf(database.pool)).every((s) => s.state === 'live') && (await sourcesOf(database.pool)).length === 3, 'the new sources to catch up');
+    // The unfinalized part of their history was read block by block and journaled.
+    const byHash = (await logRequests(world, node.recorded().slice(asked))).filter((r) => r.byHash && r.addresses.includes(world.factory.toLowerCase()));
+    expect(byHash.map((r) => r.from)).toContain(recent.block);
+    const journaled = async (table: string) =>
+      (await database.pool.query('select block_number from indexer_journal where table_name = $1 order by block_number', [table])).rows.map((r) => r.block_number);
+    expect(await journaled('indexer_children')).toEqual([recent.block]);
+    expect(await journaled('ledger_children')).toEqual([recent.block, recent.block + 1n]);
+    expect((await traces(database.pool, recent.child)).row).toEqual([{ created_block: recent.block, pings: 1, last_ping: '2' }]);
+
+    await world.reorg(Number(head - recent.block + 1n));
+    await world.mine(1);
+    const newHead = await world.publicClient.getBlockNumber();
+    await second.indexer.waitForBlock(newHead);
+    expect(await traces(database.pool, recent.child)).toEqual({ childSource: [], row: [], events: [] });
+    const state = await ledgerSnapshot(database.pool, newHead);
+    expect(state.children.map((c) => c.address)).toContain(old.child);
+    expect(state.children).toHaveLength(2);
+    expect(state).toEqual(await freshLedgerIndex(world.rpcUrl, world.deploymentsFile, newHead));
+  });
+
+  it('lets a reorg met while the new source reads unfinalized blocks be undone first, then finishes', async () => {
+    const world = await ledgerWorld();
+    await world.createChild();
+    await world.mine(4);
+    const doomed: Address[] = [];
+    for (let i = 0; i < 2 * FINALITY; i++) {
+      if (i % 4 === 0) doomed.push((await world.createChild()).child);
+      else await world.write(`w-${i}`, BigInt(i));
+    }
+    // A slow node: reading the unfinalized blocks one by one takes a while.
+    const node = await startRpcProxy(world.rpcUrl, { latencyMs: 40 });
+    onTestFinished(() => node.close());
+    const database = await sharedDatabase();
+    const options = { deploymentsFile: world.deploymentsFile, finalityDepth: 2 * FINALITY, database };
+    const first = await runLedgerIndexer(node.url, { ...options, app: { withoutFactory: true } });
+    const head = await world.publicClient.getBlockNumber();
+    await first.indexer.waitForBlock(head);
+    await first.close();
+
+    const second = await runLedgerIndexer(node.url, options);
+    const depth = 6;
+    // Once the new sources are well into the unfinalized blocks, but not yet at those the reorg replaces.
+    const progress = await until(
+      async () => (await sourcesOf(database.pool)).find((s) => s.name === 'children' && s.state === 'catching-up' && s.synced_to! >= head - BigInt(FINALITY)),
+      'the catch-up to reach the unfinalized blocks',
+      60_000,
+      10,
+    );
+    await world.reorg(depth);
+    expect(progress.synced_to!).toBeLessThan(head - BigInt(depth) + 1n);
+    // One more block, not enough to make the reorged blocks final: the indexer must settle the reorg itself.
+    await world.mine(1);
+    const newHead = await world.publicClient.getBlockNumber();
+    await second.indexer.waitForBlock(newHead, 30_000);
+    expect(await sourcesOf(database.pool)).toEqual(['children', 'factory', 'ledger'].map((name) => ({ name, state: 'live', synced_to: null })));
+    const state = await ledgerSnapshot(database.pool, newHead);
+    const reorgedOut = doomed.filter((c) => !state.children.some((row) => row.address === c));
+    expect(reorgedOut.length).toBeGreaterThan(0);
+    for (const child of reorgedOut) expect(await traces(database.pool, child)).toEqual({ childSource: [], row: [], events: [] });
+    expect(state).toEqual(await freshLedgerIndex(world.rpcUrl, world.deploymentsFile, newHead));
   });
 });
