@@ -30,7 +30,8 @@ export function openEvmReader(options: EvmReaderOptions, sources: Source[], chil
   const childBlocks = new Map(children.map((c) => [c.id, c.blockNumber]));
   let decode = createDecoder(resolved.owners);
   const addresses = () => [...resolved.owners.keys()] as Address[];
-  const range = new AdaptiveRange(1_000n, options.maxBlockRange);
+  // The first span tried is 1,000 blocks, or less where the configuration caps the span lower.
+  const range = new AdaptiveRange(options.maxBlockRange < 1_000n ? options.maxBlockRange : 1_000n, options.maxBlockRange);
 
   /**
    * The children that factory logs announce, added to what we read from here on.
