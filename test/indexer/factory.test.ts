@@ -45,8 +45,14 @@ describe('factory sources', () => {
     const sameBlock = await world.createCall();
     const sameBlockAt = await world.oneBlock([sameBlock.call, world.pingCall(sameBlock.child, 99n), world.writeCall('same', 1n)]);
 
-    const live = await runLedgerIndexer(world.rpcUrl, { deploymentsFile: world.deploymentsFile, finalityDepth: 2, maxBlockRange: 3, concurrency: 3 });
+    const node = await startRpcProxy(world.rpcUrl, { record: ['eth_getLogs'] });
+    onTestFinished(() => node.close());
+    const live = await runLedgerIndexer(node.url, { deploymentsFile: world.deploymentsFile, finalityDepth: 2, maxBlockRange: 3, concurrency: 3 });
     await live.indexer.waitForBlock(await world.publicClient.getBlockNumber());
+    // The backfill read the history in ranges of at most 3 blocks, each with its factory announcements first.
+    const ranges = (await logRequests(world, node.recorded())).filter((r) => !r.byHash);
+    expect(ranges.length).toBeGreaterThan(10);
+    expect(ranges.filter((r) => r.to - r.from + 1n > 3n)).toEqual([]);
     // Realtime: a child alone, a child pinged in its own block, pings of older children.
     const late = await world.createChild();
     await world.ping(late.child, 7n);
