@@ -3,10 +3,14 @@ import type pg from 'pg';
 import type { Address, Hex } from 'viem';
 import { FACTORY, ledgerMigrations } from '../app/index.js';
 import { findDeployment } from '../../src/chain/evm/deployments.js';
-import { createTestDatabase } from '../harness/db.js';
 import { freshLedgerIndex, ledgerSnapshot, ledgerWorld, runLedgerIndexer, type LedgerWorld } from '../harness/ledger-world.js';
 import { startRpcProxy, type RecordedCall } from '../harness/rpc-proxy.js';
 import { until } from '../harness/until.js';
+import { createEmptyDatabase, createTestDatabase } from '../harness/db.js';
+import { CLI_WITH_TS_CONFIG, RunningCli, scratchDir } from '../harness/cli.js';
+import { connectDatabase } from '../../src/db/client.js';
+import { packageRoot } from '../../src/runtime/paths.js';
+import { join } from 'node:path';
 
 type Snapshot = Awaited<ReturnType<typeof ledgerSnapshot>>;
 
@@ -379,3 +383,168 @@ describe('a source added to the configuration of a running deployment', () => {
     expect(state).toEqual(await freshLedgerIndex(world.rpcUrl, world.deploymentsFile, newHead));
   });
 });
+
+const ROUNDS = 15;
+const CRASH_FINALITY = 8;
+
+/**
+ * `ledgersync indexer` with the test app (its config file loaded through tsx), in a child
+ * process killed with SIGKILL at random moments of its start, backfill and realtime, while
+ * children are created and pinged and reorgs remove some creations, with the indexer running
+ * or down. At the end the state equals a fresh index, and no child whose creation was reorged
+ * out (and not created again) is left anywhere.
+ */
+describe('factory sources in an indexer killed at random moments', () => {
+  it(`ends equal to a fresh index after ${ROUNDS} SIGKILLs among child creations, pings and reorgs`, async () => {
+    const world = await ledgerWorld();
+    onTestFinished(() => world.stop());
+    type Tracked = { label: string; child: Address; block: bigint; gone: boolean };
+    const tracked: Tracked[] = [];
+    const create = async (label = `crash-${tracked.length}`) => {
+      const { child, block } = await world.createChild(label);
+      const known = tracked.find((t) => t.label === label);
+      if (known) Object.assign(known, { block, gone: false });
+      else tracked.push({ label, child, block, gone: false });
+    };
+    const pingOne = async (n: number) => {
+      const alive = tracked.filter((t) => !t.gone);
+      if (alive.length === 0) return create();
+      await world.ping(alive[Math.floor(Math.random() * alive.length)]!.child, BigInt(n));
+    };
+    // History for a backfill over many small ranges: children, pings, writes, empty stretches.
+    for (let i = 0; i < 20; i++) {
+      await create();
+      await pingOne(i);
+      await world.write(`history-${i % 5}`, BigInt(i));
+      await world.mine(5);
+    }
+
+    // One chain writer at a time: a reorg never lands while a transaction waits for its receipt.
+    let queue: Promise<unknown> = Promise.resolve();
+    const exclusive = <T>(work: () => Promise<T>): Promise<T> => {
+      const run = queue.then(work);
+      queue = run.catch(() => {});
+      return run;
+    };
+    const reorgs = { whileRunning: 0, whileDown: 0, childrenRemoved: 0 };
+    // Each reorg removes at least one child's creation and a ping of it in a later block (and whatever else was in its 2 to 6 blocks).
+    const reorgNow = () =>
+      exclusive(async () => {
+        await create();
+        await world.ping(tracked.at(-1)!.child, 0n);
+        const top = await world.publicClient.getBlockNumber();
+        const depth = 2 + Math.floor(Math.random() * (CRASH_FINALITY - 3));
+        await world.reorg(depth);
+        const removed = tracked.filter((t) => !t.gone && t.block > top - BigInt(depth));
+        for (const t of removed) t.gone = true;
+        reorgs.childrenRemoved += removed.length;
+      });
+    let producing = true;
+    let recreated = 0;
+    const producer = (async () => {
+      for (let n = 0; producing; n++) {
+        const draw = Math.random();
+        await exclusive(async () => {
+          const gone = tracked.find((t) => t.gone);
+          // A few children whose creation was reorged out are created again (same salt, same address).
+          if (draw < 0.05 && gone && recreated++ < 3) await create(gone.label);
+          else if (draw < 0.45) await create();
+          else if (draw < 0.85) await pingOne(n);
+          else await world.write(`live-${n % 7}`, BigInt(n));
+        });
+        await new Promise((r) => setTimeout(r, 250));
+      }
+    })();
+
+    // A slow node: a backfill spans several lives.
+    const node = await startRpcProxy(world.rpcUrl, { latencyMs: 20 });
+    onTestFinished(() => node.close());
+    const database = await createEmptyDatabase();
+    onTestFinished(() => database.drop());
+    const { pool, close } = connectDatabase(database.url, { max: 2 });
+    onTestFinished(close);
+    const env = {
+      DATABASE_URL: database.url,
+      RPC_URL: node.url,
+      DEPLOYMENTS_FILE: world.deploymentsFile,
+      FINALITY_DEPTH: String(CRASH_FINALITY),
+      INDEXER_MAX_BLOCK_RANGE: '3',
+      INDEXER_CONCURRENCY: '2',
+      INDEXER_POLL_INTERVAL_MS: '100',
+      LEDGERSYNC_CONFIG: join(packageRoot, 'test', 'app', 'ledgersync.config.ts'),
+      LOG_LEVEL: 'info',
+    };
+    // The built CLI, under tsx's loader so that it can import the TypeScript config file.
+    const script = CLI_WITH_TS_CONFIG;
+    const cwd = scratchDir();
+
+    const killedIn = { startUp: 0, backfill: 0, realtime: 0 };
+    for (let round = 0; round < ROUNDS; round++) {
+      const indexer = new RunningCli(['indexer'], { cwd, env, script });
+      if (round % 5 !== 4) {
+        // Not in its start-up (migrations, loading the config, opening the chain) but one round in five.
+        await until(() => indexer.output.includes('ledgersync is running') || indexer.child.exitCode !== null, `round ${round}: the indexer to start`, 60_000, 20);
+        expect(indexer.child.exitCode, indexer.output).toBeNull();
+      }
+      if (round >= ROUNDS / 3 && round % 5 !== 4) {
+        // Past the first rounds, once it follows the head, so that realtime is killed too however slow the machine is.
+        await until(async () => ((await checkpointIfAny(pool)) ?? -1n) >= (await world.publicClient.getBlockNumber()) - BigInt(CRASH_FINALITY), 'realtime', 30_000).catch(() => {});
+      }
+      await new Promise((r) => setTimeout(r, Math.random() * 1000));
+      if (round % 3 === 1) {
+        await reorgNow();
+        reorgs.whileRunning++;
+        await new Promise((r) => setTimeout(r, Math.random() * 1000));
+      }
+      const [checkpoint, head] = await Promise.all([checkpointIfAny(pool), world.publicClient.getBlockNumber()]);
+      const running = indexer.output.includes('ledgersync is running');
+      await indexer.kill();
+      if (!running) killedIn.startUp++;
+      else if (checkpoint !== undefined && checkpoint >= head - BigInt(CRASH_FINALITY)) killedIn.realtime++;
+      else killedIn.backfill++;
+      if (round % 3 === 2) {
+        await reorgNow();
+        reorgs.whileDown++;
+      }
+    }
+    producing = false;
+    await producer;
+    // A last reorg with the indexer running to the end.
+    const last = new RunningCli(['indexer'], { cwd, env, script });
+    await reorgNow();
+    reorgs.whileRunning++;
+    await world.mine(1);
+    const head = await world.publicClient.getBlockNumber();
+    await until(async () => (await checkpointIfAny(pool)) === head, `the indexer to reach ${head}`, 90_000).catch((error: Error) => {
+      throw new Error(`${error.message}\n${last.output.slice(-3000)}`);
+    });
+    expect(await last.stop('SIGTERM'), last.output.slice(-3000)).toBe(0);
+
+    // The CLI indexed the test app: all three sources, its children and their pings.
+    expect(await sourcesOf(pool)).toEqual(['children', 'factory', 'ledger'].map((name) => ({ name, state: 'live', synced_to: null })));
+    const state = await ledgerSnapshot(pool, head);
+    const alive = tracked.filter((t) => !t.gone);
+    expect(alive.every((t) => state.children.some((c) => c.address === t.child && c.created_block === t.block))).toBe(true);
+    expect(state.children.reduce((n, c) => n + Number(c.pings), 0)).toBeGreaterThan(20);
+    for (const t of tracked.filter((t) => t.gone)) expect({ child: t.child, ...(await traces(pool, t.child)) }).toEqual({ child: t.child, childSource: [], row: [], events: [] });
+    expect(state).toEqual(await freshLedgerIndex(world.rpcUrl, world.deploymentsFile, head));
+    // The kills and reorgs landed where they were meant to.
+    const landed = JSON.stringify({ killedIn, reorgs, children: tracked.length, gone: tracked.filter((t) => t.gone).length });
+    expect(killedIn.realtime, landed).toBeGreaterThanOrEqual(3);
+    expect(killedIn.backfill, landed).toBeGreaterThanOrEqual(3);
+    expect(killedIn.startUp, landed).toBeGreaterThanOrEqual(1);
+    expect(reorgs, landed).toMatchObject({ whileRunning: 6, whileDown: 5 });
+    expect(tracked.filter((t) => t.gone).length, landed).toBeGreaterThanOrEqual(8);
+  }, 300_000);
+});
+
+/** The checkpoint, or undefined before the first indexer life got as far as creating it (or migrating). */
+async function checkpointIfAny(pool: pg.Pool): Promise<bigint | undefined> {
+  try {
+    const { rows } = await pool.query<{ block_number: string }>('select block_number::text from indexer_checkpoints');
+    return rows[0] ? BigInt(rows[0].block_number) : undefined;
+  } catch (error) {
+    if ((error as { code?: string }).code === '42P01') return undefined;
+    throw error;
+  }
+}
