@@ -134,6 +134,8 @@ export async function startIndexer(
   const index = async (shouldStop: () => boolean) => {
     let ctx: ChainIndexer | undefined;
     let backoff = MIN_BACKOFF_MS;
+    // Where indexing stood at the last failure.
+    let failedAt: bigint | undefined;
     // What we hold is checked against the chain once on taking the lead (the chain may have
     // reorganised while no indexer ran), then before every backfill, before every try of sources
     // catching up, and whenever the head drops.
@@ -229,6 +231,10 @@ export async function startIndexer(
           haltLoggedAt = Date.now();
           continue;
         }
+        // Retries slow down while a step keeps failing where it failed before; one that got somewhere
+        // first (a backfill that committed ranges before an RPC error) is retried quickly again.
+        if (indexedBlock !== failedAt) backoff = MIN_BACKOFF_MS;
+        failedAt = indexedBlock;
         logger.warn({ err: (error as Error).message.split('\n')[0], details: (error as { details?: string }).details, retryInMs: backoff }, 'indexing step failed; retrying');
         await sleep(backoff, shouldStop);
         backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
