@@ -38,3 +38,21 @@ describe('indexer through a faulty RPC', () => {
     expect(Object.fromEntries(kinds.map((k) => [k, (injected[k] ?? 0) > 0]))).toEqual(Object.fromEntries(kinds.map((k) => [k, true])));
   }, 180_000);
 });
+
+/** A provider failing often but not always: progress between failures keeps the retries quick. */
+describe('indexer behind a provider that fails one request in three', () => {
+  it('retries quickly after each step that got somewhere, so a backfill keeps going at the pace the failures allow', async () => {
+    const world = await ledgerWorld();
+    for (let i = 0; i < 40; i++) await world.write(`key-${i % 8}`, BigInt(i));
+    // One block per eth_getLogs, one at a time: a third of them fail (some 30), most after others succeeded.
+    const proxy = await startRpcProxy(world.rpcUrl, { seed: 5, methods: ['eth_getLogs'], errorRate: 0.33 });
+    onTestFinished(() => proxy.close());
+    const ledgerOnly = { withoutFactory: true };
+    const live = await runLedgerIndexer(proxy.url, { deploymentsFile: world.deploymentsFile, finalityDepth: 2, maxBlockRange: 1, concurrency: 1, app: ledgerOnly });
+    const head = await world.publicClient.getBlockNumber();
+    // Backing off as if every failure repeated the one before (200 ms doubling to 10 s) would take minutes.
+    await live.indexer.waitForBlock(head, 40_000);
+    expect(proxy.stats().injected.error).toBeGreaterThanOrEqual(20);
+    expect(await ledgerSnapshot(live.database.pool, head)).toEqual(await freshLedgerIndex(world.rpcUrl, world.deploymentsFile, head, ledgerOnly));
+  });
+});
