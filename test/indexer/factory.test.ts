@@ -95,7 +95,7 @@ describe('factory sources', () => {
       await world.ping(child, BigInt(i));
     }
     // A node whose eth_getLogs fails often: a range (or block) can fail after its children were announced.
-    const node = await startRpcProxy(world.rpcUrl, { methods: ['eth_getLogs'], errorRate: 0.3, seed: 7 });
+    const node = await startRpcProxy(world.rpcUrl, { methods: ['eth_getLogs'], errorRate: 0.2, seed: 7 });
     onTestFinished(() => node.close());
     const database = await sharedDatabase();
     const first = await runLedgerIndexer(node.url, { deploymentsFile: world.deploymentsFile, finalityDepth: 2, maxBlockRange: 2, concurrency: 4, database });
