@@ -1,5 +1,6 @@
 import { createPublicClient, defineChain, http, webSocket, type Chain, type PublicClient } from 'viem';
-import { metered, RpcMeter } from './transport.js';
+import { metered } from './transport.js';
+import { RpcMeter } from '../../runtime/rpc-meter.js';
 
 export interface ChainConnection {
   chain: Chain;
