@@ -6,6 +6,8 @@
  * stays behind these interfaces.
  */
 
+import type { AddressSets } from './indexer/address-sets.js';
+
 /** A chain's stable name: `<family>:<id>`, e.g. `evm:31337`, `evm:100`, `sui:testnet`. What the database stores. */
 export type ChainKey = string;
 
@@ -55,6 +57,8 @@ export interface Source {
   spec: unknown;
   /** Another source this one is read through (a factory's children, through the factory's announcements). */
   readThrough?: string;
+  /** The address set (table address_sets) whose members this source follows, if it follows one. */
+  addressSet?: string;
 }
 
 /** A contract (or object) found at run time by a factory source, indexed from the block that created it. */
@@ -117,8 +121,10 @@ export interface ConnectedChain {
   /** Blocks on top of a block before it is final (see finality.ts). */
   finalityDepth: bigint;
   head(): Promise<bigint>;
-  /** Opens the reading side for these sources, with the children their factories created so far. */
-  openReader(sources: Source[], children: Child[]): OpenedReader;
+  /** Opens the reading side for these sources, with the children their factories created so far and the address sets they follow. */
+  openReader(sources: Source[], children: Child[], addressSets: AddressSets): OpenedReader;
+  /** An address in the one form this family compares (lower-case hex on EVM, the long form on Sui). */
+  normalizeAddress(address: string): string;
   /** Wakes a waiting indexer at each new head: a subscription where there is one, else polling. */
   watchHeads(pollIntervalMs: number): HeadWatcher;
   /** Something changed that may resolve sources which could not be (a deployments file written meanwhile). */

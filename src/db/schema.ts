@@ -62,7 +62,24 @@ export const events = pgTable(
     /** The family's raw payload (EVM: the topics, then the data), to decode again with another ABI. */
     raw: bytea('raw').notNull(),
   },
-  (t) => [primaryKey({ columns: [t.chain, t.blockHash, t.eventIndex] }), index('indexer_events_order').on(t.chain, t.blockNumber, t.eventIndex)],
+  // One position may be kept by two sources (a Sui transaction matching two filters): each stores it once.
+  (t) => [primaryKey({ columns: [t.chain, t.blockHash, t.eventIndex, t.source] }), index('indexer_events_order').on(t.chain, t.blockNumber, t.eventIndex)],
+);
+
+/**
+ * Sets of addresses that sources follow (a payments app's users), kept by the
+ * apps. Readers load a set once and follow its changes by notification
+ * (channel `ledgersync_address_sets`), so an address added a moment ago counts
+ * from the next block or checkpoint indexed.
+ */
+export const addressSets = pgTable(
+  'address_sets',
+  {
+    name: text('name').notNull(),
+    address: text('address').notNull(),
+    addedAt: timestamp('added_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.name, t.address] })],
 );
 
 /** Headers of the unfinalized window (and the checkpoint's), to detect reorgs by parent hash. */

@@ -75,6 +75,8 @@ export interface LedgerTestOptions {
   chain: ChainKey;
   /** Leave the factory and its children out (a deployment that adds them later). */
   withoutFactory?: boolean;
+  /** Keep only the writes by members of this address set. */
+  writersSet?: string;
 }
 
 export function ledgerTestApp(options: LedgerTestOptions): LedgersyncApp {
@@ -92,7 +94,10 @@ export function ledgerTestApp(options: LedgerTestOptions): LedgersyncApp {
       { name: LEDGER, chain, abi: testLedgerAbi, bytecode: testLedgerBytecode, constructorArgs: () => [] },
       { name: FACTORY, chain, abi: testFactoryAbi, bytecode: testFactoryBytecode, constructorArgs: () => [] },
     ],
-    sources: [evmSource({ name: 'ledger', chain, abi: testLedgerAbi, contract: LEDGER }), ...factory],
+    sources: [
+      evmSource({ name: 'ledger', chain, abi: testLedgerAbi, contract: LEDGER, ...(options.writersSet ? { addressSet: { name: options.writersSet, args: ['writer'] } } : {}) }),
+      ...factory,
+    ],
     projections: options.withoutFactory ? [entriesProjection] : [entriesProjection, childrenProjection],
     intents: ledgerIntents(chain),
   };

@@ -91,6 +91,13 @@ export async function ledgerWorld(options: { blockTime?: number; hardfork?: stri
     async write(label: string, value: bigint): Promise<bigint> {
       return wait(await wallet.writeContract({ address: ledger.address, abi: testLedgerAbi, functionName: 'write', args: [key(label), value], ...fees }));
     },
+    /** The address of anvil's dev account `index` (0 is the one the world writes with). */
+    devAccount: (index: number): Address => mnemonicToAccount(MNEMONIC, { addressIndex: index }).address.toLowerCase() as Address,
+    /** Writes as anvil's dev account `index`; returns its block. */
+    async writeAs(index: number, label: string, value: bigint): Promise<bigint> {
+      const writer = createWalletClient({ account: mnemonicToAccount(MNEMONIC, { addressIndex: index }), chain, transport });
+      return wait(await writer.writeContract({ address: ledger.address, abi: testLedgerAbi, functionName: 'write', args: [key(label), value], ...fees }));
+    },
     /** `count` writes in one transaction (as many events); returns its block. */
     async writeMany(prefix: string, count: number): Promise<bigint> {
       const keys = Array.from({ length: count }, (_, i) => key(`${prefix}-${i}`));

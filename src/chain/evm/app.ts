@@ -4,10 +4,17 @@ import type { IntentKind } from '../../core/relayer/types.js';
 import type { EvmSourceSpec } from './indexer/sources.js';
 import type { EvmIntentSpec } from './relayer/context.js';
 
-/** A source of contract events on an EVM chain: a contract recorded in the deployments file, or one at a known address. */
-export function evmSource(source: { name: string; chain: ChainKey; abi: Abi } & ({ contract: string } | { address: Address; startBlock: bigint })): Source {
-  const { name, chain, ...spec } = source;
-  return { name, chain, family: 'evm', spec: spec as EvmSourceSpec };
+/**
+ * A source of contract events on an EVM chain: a contract recorded in the
+ * deployments file, or one at a known address. With `addressSet`, only the
+ * events whose `args` name a member of that set (table address_sets), e.g. a
+ * token's Transfers from or to an app's users: `{ name: 'users', args: ['from', 'to'] }`.
+ */
+export function evmSource(
+  source: { name: string; chain: ChainKey; abi: Abi; addressSet?: { name: string; args: string[] } } & ({ contract: string } | { address: Address; startBlock: bigint }),
+): Source {
+  const { name, chain, addressSet, ...spec } = source;
+  return { name, chain, family: 'evm', spec: { ...spec, ...(addressSet ? { addressArgs: addressSet.args } : {}) } as EvmSourceSpec, ...(addressSet ? { addressSet: addressSet.name } : {}) };
 }
 
 /** Every contract a factory creates: its event `event` (of source `factory`) names each child in `parameter`. */

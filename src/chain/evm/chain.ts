@@ -66,12 +66,14 @@ export async function connectEvmChain(config: EvmChainConfig & { key: string }, 
     codec,
     finalityDepth: BigInt(config.finalityDepth),
     head: () => conn.publicClient.getBlockNumber({ cacheTime: 0 }),
-    openReader(sources, children) {
+    normalizeAddress: (address) => address.toLowerCase(),
+    openReader(sources, children, addressSets) {
       deploymentsSeen = modifiedAt(deploymentsFile);
       return openEvmReader(
         { chain: config.key, client: conn.publicClient, batchClient: conn.batchClient, deploymentsFile, concurrency: config.concurrency, maxBlockRange: BigInt(config.maxBlockRange) },
         sources,
         children,
+        addressSets,
       );
     },
     watchHeads: (pollIntervalMs) => watchHeads(conn, pollIntervalMs),

@@ -70,7 +70,7 @@ async function fetchHistory(
   // those are read along, but only what belongs to the new sources is stored.
   const reading = withDependencies(sources, names);
   const children = (await storedChildren(ctx.pool, ctx.chain)).filter((c) => reading.some((s) => s.name === c.source));
-  const { reader } = chain.openReader(reading, children);
+  const { reader } = chain.openReader(reading, children, ctx.addressSets);
   const mine = <T extends { source: string }>(items: T[]) => items.filter((item) => names.includes(item.source));
   const lastFinal = finalizedBlock(head, ctx.finalityDepth) < to ? finalizedBlock(head, ctx.finalityDepth) : to;
 

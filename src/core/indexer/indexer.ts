@@ -13,6 +13,7 @@ import { reportProgress } from './progress.js';
 import { installJournalTriggers } from './projections.js';
 import { indexNextBlock } from './realtime.js';
 import { verifyCheckpoint } from './reorg.js';
+import { noAddressSets, watchAddressSets, type AddressSets } from './address-sets.js';
 import { registerSources, sourceProgress } from './sources.js';
 import { haltChain, initCheckpoint, readCheckpoint, recordHead, storedChildren } from './store.js';
 import type { Projection } from './types.js';
@@ -53,6 +54,8 @@ export async function startIndexer(
   let lock: pg.PoolClient | undefined;
 
   const heads = chain.watchHeads(options.pollIntervalMs);
+  let addressSets: AddressSets = noAddressSets;
+  const setNames = [...new Set(sources.flatMap((s) => (s.addressSet ? [s.addressSet] : [])))];
   const indexedListeners = new Set<(block: bigint) => void>();
   let indexedBlock = -1n;
 
@@ -98,11 +101,26 @@ export async function startIndexer(
     metrics.leader(true);
     lockLost = false;
     lock!.on('error', onLockError);
-    await installJournalTriggers(pool, projections);
-    await index(() => stopped || lockLost);
+    let ready = false;
+    try {
+      await installJournalTriggers(pool, projections);
+      addressSets = await watchAddressSets(pool, setNames, chain.normalizeAddress, logger);
+      ready = true;
+    } catch (error) {
+      // PostgreSQL went away between the lock and the set-up: stand by again, and retry.
+      logger.warn({ err: (error as Error).message }, 'could not prepare indexing; retrying');
+    }
+    if (ready) {
+      try {
+        await index(() => stopped || lockLost);
+      } finally {
+        await addressSets.close();
+      }
+    }
     releaseLock();
     metrics.leader(false);
-    if (lockLost && !stopped) await lead();
+    if (!ready && !stopped) await sleep(STANDBY_RETRY_MS, () => stopped);
+    if ((lockLost || !ready) && !stopped) await lead();
   };
 
   /**
@@ -110,18 +128,19 @@ export async function startIndexer(
    * resolved yet left out (logged), and new ones registered to catch up.
    */
   const openLive = async (): Promise<ChainIndexer> => {
-    const opened = chain.openReader(sources, []);
+    const opened = chain.openReader(sources, [], addressSets);
     if (opened.unresolved.length > 0) logger.warn({ sources: opened.unresolved }, 'sources not resolvable yet (no deployment recorded?); indexing the others');
     const checkpoint = await readCheckpoint(pool, chain.key);
     await registerSources(pool, chain.key, opened.reader.starts, checkpoint?.blockNumber);
     const progress = await sourceProgress(pool, chain.key);
     const live = sources.filter((s) => opened.reader.starts.has(s.name) && progress.get(s.name)?.state === 'live');
     const children = (await storedChildren(pool, chain.key)).filter((c) => live.some((s) => s.name === c.source));
-    const { reader } = chain.openReader(live, children);
+    const { reader } = chain.openReader(live, children, addressSets);
     const starts = [...reader.starts.values()];
     return {
       chain: chain.key,
       reader,
+      addressSets,
       pool,
       startBlock: starts.reduce((low, s) => (s < low ? s : low), starts[0] ?? 0n),
       projections,

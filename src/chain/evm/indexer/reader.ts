@@ -1,9 +1,10 @@
 import type { Address, Block, Hex, PublicClient } from 'viem';
+import type { AddressSets } from '../../../core/indexer/address-sets.js';
 import { NodeBehindError, type Child, type ChainReader, type FetchedBatch, type OpenedReader, type Source, type StoredEvent } from '../../../core/chain.js';
 import { bloomMayContainAny } from './bloom.js';
 import { createDecoder, type RawLog } from './decode.js';
 import { AdaptiveRange, fetchHeaders, fetchLogs, getLogs, lower, toHeader } from './fetch.js';
-import { resolveSources, type FactoryWatch } from './sources.js';
+import { resolveSources, type EvmSourceSpec, type FactoryWatch } from './sources.js';
 
 export interface EvmReaderOptions {
   chain: string;
@@ -24,8 +25,9 @@ export interface EvmReaderOptions {
  * (or block), so that their children's events are fetched from the block that
  * created them, in the same batch.
  */
-export function openEvmReader(options: EvmReaderOptions, sources: Source[], children: Child[]): OpenedReader {
+export function openEvmReader(options: EvmReaderOptions, sources: Source[], children: Child[], addressSets: AddressSets): OpenedReader {
   const { client, chain } = options;
+  const followsSet = addressSetFilter(sources, addressSets);
   const resolved = resolveSources(sources, children, options.deploymentsFile, chain);
   const childBlocks = new Map(children.map((c) => [c.id, c.blockNumber]));
   let decode = createDecoder(resolved.owners);
@@ -102,7 +104,7 @@ export function openEvmReader(options: EvmReaderOptions, sources: Source[], chil
         if (shouldStop()) return;
         // Launch the next fetches before handing this batch over, so fetching overlaps its commit.
         while (inflight.length < options.concurrency && next <= to) await launch();
-        yield batch;
+        yield { ...batch, events: await followsSet(batch.events) };
       }
     },
     async next(height) {
@@ -118,7 +120,7 @@ export function openEvmReader(options: EvmReaderOptions, sources: Source[], chil
       if (found.length > 0 || bloomMayContainAny(block.logsBloom, addresses())) {
         // A node answering for a block hash it has since dropped may return nothing or stale data; the hash check guards it.
         const logs = onlyThisBlock(await getLogs(client, { address: addresses(), blockHash: header.hash as Hex }));
-        events = logs.map((log) => decode(log, chain, header.timestamp)).filter((e): e is StoredEvent => e !== undefined);
+        events = await followsSet(logs.map((log) => decode(log, chain, header.timestamp)).filter((e): e is StoredEvent => e !== undefined));
       }
       return { from: height, to: header, events, children: found };
     },
@@ -134,6 +136,25 @@ export function openEvmReader(options: EvmReaderOptions, sources: Source[], chil
     },
   };
   return { reader, unresolved: resolved.unresolved };
+}
+
+/**
+ * Drops the events of address-set sources that name no member in their
+ * address arguments. The sets are synced first (by the time a batch is handed
+ * over), so an address added a moment ago counts from this batch on.
+ */
+function addressSetFilter(sources: Source[], addressSets: AddressSets) {
+  const bySource = new Map(sources.flatMap((s) => (s.addressSet ? [[s.name, { set: s.addressSet, args: (s.spec as EvmSourceSpec).addressArgs ?? [] }] as const] : [])));
+  return async (events: StoredEvent[]): Promise<StoredEvent[]> => {
+    if (bySource.size === 0) return events;
+    await addressSets.sync();
+    return events.filter((event) => {
+      const follows = bySource.get(event.source);
+      if (!follows) return true;
+      const members = addressSets.members(follows.set);
+      return follows.args.some((arg) => typeof event.args[arg] === 'string' && members.has((event.args[arg] as string).toLowerCase()));
+    });
+  };
 }
 
 /** The block at a height; NodeBehindError when the node has none there yet. */

@@ -3,8 +3,13 @@ import type { Child, Source } from '../../../core/chain.js';
 import { findDeployment } from '../deployments.js';
 import type { LogOwner } from './decode.js';
 
-/** What an EVM source reads: a contract's events, or those of every contract a factory creates. */
-export type EvmSourceSpec =
+/**
+ * What an EVM source reads: a contract's events, or those of every contract a
+ * factory creates; with an address set (the source's `addressSet`), only the
+ * events one of whose `addressArgs` (e.g. ERC-20 Transfer's `from` and `to`)
+ * is a member.
+ */
+export type EvmSourceSpec = { addressArgs?: string[] } & (
   | {
       abi: Abi;
       /** The contract's name in the deployments file (address and creation block come from there)… */
@@ -20,7 +25,8 @@ export type EvmSourceSpec =
       abi: Abi;
       /** Every contract that `source`'s `event` announces in its `parameter` (an address), from the block that announced it. */
       factory: { source: string; event: string; parameter: string };
-    };
+    }
+);
 
 /** A factory: where its announcements come from, and the child source they feed. */
 export interface FactoryWatch {
