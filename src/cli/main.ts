@@ -64,6 +64,8 @@ program
       const stack = await openStack(config, logger, { checkContracts: false });
       try {
         for (const chain of stack.chains.values()) {
+          // Contracts are an EVM notion; Move packages are published with Sui's own tools.
+          if (chain.family !== 'evm') continue;
           const contracts = stack.project.apps.flatMap((app) => app.contracts ?? []).filter((c) => c.chain === chain.key);
           if (contracts.length === 0) continue;
           if (!chain.config.deployerPrivateKey) throw new Error(`DEPLOYER_PRIVATE_KEY is required to deploy to ${chain.key} (an embedded chain uses its dev account)`);

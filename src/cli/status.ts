@@ -1,5 +1,8 @@
 import type pg from 'pg';
 import type { Config } from '../config/index.js';
+import type { SuiChainConfig } from '../config/chains.js';
+import { connectSui } from '../chain/sui/client.js';
+import { latestCheckpoint } from '../chain/sui/indexer/checkpoints.js';
 import { connectDatabase } from '../db/client.js';
 import { embeddedPostgresUrl } from '../db/embedded.js';
 import { connectChain } from '../chain/evm/client.js';
@@ -44,7 +47,20 @@ export async function collectStatus(config: Config): Promise<Line[]> {
     }
   }
 
+  const indexerLine = (key: string, head: bigint, unit: string): Line => {
+    const indexer = indexers.get(key);
+    if (!indexer) return { name: 'indexer', ok: true, text: `${key} not indexed in this database yet` };
+    const age = indexer.seen ? `${Math.round((Date.now() - indexer.seen.getTime()) / 1000)} s ago` : 'never';
+    return indexer.halted
+      ? { name: 'indexer', ok: false, text: `${key} HALTED at ${unit} ${indexer.indexed}: ${indexer.halted}` }
+      : { name: 'indexer', ok: true, text: `${key} indexed to ${unit} ${indexer.indexed}, ${head - indexer.indexed} behind the head (last seen ${age})` };
+  };
+
   for (const configured of await chainsOf(config)) {
+    if (configured.family === 'sui') {
+      lines.push(...(await suiStatus(configured, indexerLine)));
+      continue;
+    }
     const rpcUrl = configured.endpoint.kind === 'rpc' ? configured.endpoint.rpcUrl : `http://127.0.0.1:${configured.endpoint.port}`;
     const embedded = configured.endpoint.kind === 'embedded' ? ' (embedded)' : '';
     try {
@@ -52,17 +68,7 @@ export async function collectStatus(config: Config): Promise<Line[]> {
       const key = `evm:${chain.chainId}`;
       const head = await chain.publicClient.getBlockNumber();
       lines.push({ name: 'chain', ok: true, text: `${key} at ${redactUrl(rpcUrl)}${embedded}, head ${head}` });
-      const indexer = indexers.get(key);
-      if (indexer) {
-        const age = indexer.seen ? `${Math.round((Date.now() - indexer.seen.getTime()) / 1000)} s ago` : 'never';
-        lines.push(
-          indexer.halted
-            ? { name: 'indexer', ok: false, text: `${key} HALTED at block ${indexer.indexed}: ${indexer.halted}` }
-            : { name: 'indexer', ok: true, text: `${key} indexed to block ${indexer.indexed}, ${head - indexer.indexed} behind the head (last seen ${age})` },
-        );
-      } else {
-        lines.push({ name: 'indexer', ok: true, text: `${key} not indexed in this database yet` });
-      }
+      lines.push(indexerLine(key, head, 'block'));
       const recorded = readDeployments(config.deploymentsFile)[key] ?? {};
       if (Object.keys(recorded).length === 0) lines.push({ name: 'contracts', ok: false, text: `none recorded for ${key} in ${config.deploymentsFile}` });
       for (const [name, deployment] of Object.entries(recorded)) {
@@ -74,6 +80,18 @@ export async function collectStatus(config: Config): Promise<Line[]> {
     }
   }
   return lines;
+}
+
+/** A Sui network: the node's latest checkpoint, and how far the indexer is behind it. */
+async function suiStatus(chain: SuiChainConfig, indexerLine: (key: string, head: bigint, unit: string) => Line): Promise<Line[]> {
+  const url = chain.endpoint.kind === 'grpc' ? chain.endpoint.url : `http://127.0.0.1:${chain.endpoint.port}`;
+  const embedded = chain.endpoint.kind === 'embedded' ? ' (embedded simulator)' : '';
+  try {
+    const head = await latestCheckpoint(connectSui(url, chain.key).client);
+    return [{ name: 'chain', ok: true, text: `${chain.key} at ${redactUrl(url)}${embedded}, latest checkpoint ${head}` }, indexerLine(chain.key, head, 'checkpoint')];
+  } catch (error) {
+    return [{ name: 'chain', ok: false, text: `${chain.key} at ${redactUrl(url)}${embedded}: ${firstLine(error)}` }];
+  }
 }
 
 /** The configured chains, from the project's config file when it lists them (keys not needed: each node is asked). */

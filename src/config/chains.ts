@@ -30,4 +30,27 @@ export interface EvmChainConfig {
   deployerPrivateKey: Hex | undefined;
 }
 
-export type ChainConfig = EvmChainConfig;
+/** A Sui signer: an Ed25519 key in Sui's bech32 form (`suiprivkey1…`, as `sui keytool export` prints it). */
+export type SuiSignerConfig = { kind: 'key'; privateKey: string; roles: string[] };
+
+/** One Sui network of the deployment. */
+export interface SuiChainConfig {
+  family: 'sui';
+  /** `sui:<network>`, the network as the node's GetServiceInfo names it (`sui:mainnet`, `sui:testnet`). */
+  key: ChainKey;
+  endpoint:
+    /** A full node's gRPC API (grpc-web over HTTP), e.g. https://fullnode.mainnet.sui.io:443… */
+    | { kind: 'grpc'; url: string }
+    /** …or the Sui simulator that ledgersync starts (no Sui node runs here; see the README). */
+    | { kind: 'embedded'; port: number; checkpointIntervalMs: number };
+  /** How often to ask for the latest checkpoint while the subscription is down. */
+  pollIntervalMs: number;
+  /** The most checkpoints, and transactions, in one indexer commit. */
+  batchCheckpoints: number;
+  batchTransactions: number;
+  signers: SuiSignerConfig[];
+  /** Gas: the budget of each transaction, and how many gas coins each signer keeps apart for concurrent sends. */
+  gas: { budget: bigint; poolSize: number };
+}
+
+export type ChainConfig = EvmChainConfig | SuiChainConfig;

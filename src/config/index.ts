@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { resolve } from 'node:path';
 import { existsSync } from 'node:fs';
 import dotenv from 'dotenv';
-import type { ChainConfig, EvmChainConfig, SignerSource } from './chains.js';
+import type { EvmChainConfig, SignerSource } from './chains.js';
 
 export type { ChainConfig, EvmChainConfig } from './chains.js';
 
@@ -161,7 +161,7 @@ function buildConfig(env: z.infer<typeof envSchema>, cwd: string) {
       ? ({ kind: 'url', url: env.DATABASE_URL } as const)
       : ({ kind: 'embedded', port: env.EMBEDDED_POSTGRES_PORT, dir: resolve(home, 'postgres') } as const),
     /** The chains of this deployment: from the environment (one chain), unless the config file lists them. */
-    chains: [chain] as ChainConfig[],
+    chains: [chain] as EvmChainConfig[],
     /**
      * The keys the environment gives (RELAYER_PRIVATE_KEY or keystores, DEPLOYER_PRIVATE_KEY), for the
      * chains the config file lists without their own. Unlike the environment's chain above, no dev key:

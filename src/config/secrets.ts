@@ -10,6 +10,11 @@ export function configSecrets(config: Config, chains: ChainConfig[] = []): strin
   const secrets: string[] = [];
   if (config.database.kind === 'url') secrets.push(...urlSecrets(config.database.url, { userIsSecret: false }));
   for (const chain of [...config.chains, ...chains]) {
+    if (chain.family === 'sui') {
+      if (chain.endpoint.kind === 'grpc') secrets.push(...urlSecrets(chain.endpoint.url, { userIsSecret: true }));
+      for (const signer of chain.signers) secrets.push(signer.privateKey);
+      continue;
+    }
     if (chain.endpoint.kind === 'rpc') {
       secrets.push(...urlSecrets(chain.endpoint.rpcUrl, { userIsSecret: true }));
       if (chain.endpoint.wsUrl) secrets.push(...urlSecrets(chain.endpoint.wsUrl, { userIsSecret: true }));

@@ -147,7 +147,7 @@ function workerTasks(engine: Record<string, Task>, apps: Stack['project']['apps'
 async function startConfiguredRelayers(stack: Stack) {
   const kinds = stack.project.apps.flatMap((app) => app.intents ?? []);
   const started = [];
-  for (const chain of stack.chains.values()) {
+  for (const chain of evmChains(stack)) {
     if (chain.config.signers.length === 0) {
       if (kinds.some((k) => k.chain === chain.key)) stack.logger.warn({ chain: chain.key }, 'no relayer key configured for this chain: the worker sends nothing there; intents wait in the outbox');
       continue;
@@ -169,10 +169,14 @@ async function startConfiguredRelayers(stack: Stack) {
   return started;
 }
 
+function evmChains(stack: Pick<Stack, 'chains'>): EvmChain[] {
+  return [...stack.chains.values()].filter((c): c is EvmChain => c.family === 'evm');
+}
+
 /** The outbox of this deployment: every chain's codec, and the signers it holds keys for. */
 export async function deploymentOutbox(stack: Pick<Stack, 'chains' | 'project'>): Promise<Outbox> {
   const chains = [];
-  for (const chain of stack.chains.values()) {
+  for (const chain of evmChains(stack)) {
     const signers = [];
     for (const source of chain.config.signers) signers.push({ address: (await loadSigner(source)).address.toLowerCase(), roles: source.roles });
     chains.push({ key: chain.key, codec: chain.codec, signers });
@@ -187,7 +191,7 @@ async function appContext(stack: Stack): Promise<(server: FastifyInstance) => Ap
   return appContextFor({
     pool: stack.database.pool,
     logger: stack.logger,
-    chains: [...stack.chains.values()],
+    chains: evmChains(stack),
     deploymentsFile: stack.config.deploymentsFile,
     outbox,
     readCacheEntries: http.readCacheEntries,

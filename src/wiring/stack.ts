@@ -1,13 +1,15 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { ChainKey } from '../core/chain.js';
-import type { ChainConfig, Config } from '../config/index.js';
+import type { ChainConfig, Config, EvmChainConfig } from '../config/index.js';
+import type { SuiChainConfig } from '../config/chains.js';
 import { loadProject, type Project } from './project.js';
 import { connectDatabase, type Database } from '../db/client.js';
 import { embeddedPostgresUrl, startEmbeddedPostgres, type RunningPostgres } from '../db/embedded.js';
 import { migrateDatabase } from '../db/migrate.js';
 import { startAnvil, type Anvil } from '../chain/evm/anvil.js';
 import { connectEvmChain, type EvmChain } from '../chain/evm/chain.js';
+import { connectSuiChain, type SuiChain } from '../chain/sui/chain.js';
 import { connectChain } from '../chain/evm/client.js';
 import { deployContracts } from '../chain/evm/deploy.js';
 import { findDeployment } from '../chain/evm/deployments.js';
@@ -15,13 +17,16 @@ import { claimHome, anvilPidFile, writePidFile, HomeInUseError } from '../runtim
 import type { Logger } from '../runtime/logger.js';
 import { redactUrl } from '../runtime/redact.js';
 
+/** A chain of the deployment, of whichever family. */
+export type DeploymentChain = EvmChain | SuiChain;
+
 /** The database and chains a process works against, the apps on them, and whatever it had to start for them. */
 export interface Stack {
   config: Config;
   logger: Logger;
   database: Database;
   project: Project;
-  chains: Map<ChainKey, EvmChain>;
+  chains: Map<ChainKey, DeploymentChain>;
   /** Stops what `openStack` started, in reverse order. */
   close(): Promise<void>;
 }
@@ -61,7 +66,7 @@ export async function openDatabaseOnly(config: Config, logger: Logger): Promise<
   }
 }
 
-async function open(config: Config, logger: Logger, withChains: boolean, options: { checkContracts?: boolean } = {}): Promise<Omit<Stack, 'chains'> & { chains?: Map<ChainKey, EvmChain> }> {
+async function open(config: Config, logger: Logger, withChains: boolean, options: { checkContracts?: boolean } = {}): Promise<Omit<Stack, 'chains'> & { chains?: Map<ChainKey, DeploymentChain> }> {
   const cleanups: Array<() => Promise<void> | void> = [];
   const close = async () => {
     for (const cleanup of cleanups.reverse()) {
@@ -80,9 +85,9 @@ async function open(config: Config, logger: Logger, withChains: boolean, options
     if (config.database.kind === 'embedded' || embeddedChains.length > 0) {
       cleanups.push(await claimHome(config.home));
     }
-    const [postgres, ...anvils] = await Promise.all([startPostgresIfEmbedded(config, logger), ...embeddedChains.map((chain, i) => startEmbeddedAnvil(config, chain, i, logger))]);
+    const [postgres, ...nodes] = await Promise.all([startPostgresIfEmbedded(config, logger), ...embeddedChains.map((chain, i) => startEmbeddedChain(config, chain, i, logger))]);
     if (postgres) cleanups.push(() => postgres.stop());
-    for (const anvil of anvils) cleanups.push(() => anvil.stop());
+    for (const node of nodes) cleanups.push(() => node.stop());
 
     const databaseUrl = config.database.kind === 'url' ? config.database.url : postgres!.url;
     const database = connectDatabase(databaseUrl);
@@ -91,10 +96,16 @@ async function open(config: Config, logger: Logger, withChains: boolean, options
     logger.info({ database: redactUrl(databaseUrl), apps: project.apps.map((a) => a.name) }, 'database ready');
     if (!withChains) return { config, logger, database, project, close };
 
-    const chains = new Map<ChainKey, EvmChain>();
+    const chains = new Map<ChainKey, DeploymentChain>();
     for (const chainConfig of project.chains) {
-      const anvil = anvils[embeddedChains.indexOf(chainConfig)];
-      const endpoint = chainConfig.endpoint.kind === 'rpc' ? chainConfig.endpoint : { rpcUrl: anvil!.rpcUrl, wsUrl: anvil!.wsUrl };
+      const node = nodes[embeddedChains.indexOf(chainConfig)];
+      if (chainConfig.family === 'sui') {
+        const url = chainConfig.endpoint.kind === 'grpc' ? chainConfig.endpoint.url : node!.rpcUrl;
+        chains.set(chainConfig.key, await connectSuiChain(chainConfig, url, logger));
+        logger.info({ chain: chainConfig.key, url: redactUrl(url) }, 'chain ready');
+        continue;
+      }
+      const endpoint = chainConfig.endpoint.kind === 'rpc' ? chainConfig.endpoint : { rpcUrl: node!.rpcUrl, wsUrl: node!.wsUrl };
       const chain = await connectEvmChain(chainConfig, endpoint, config.deploymentsFile);
       chains.set(chain.key, chain);
       logger.info({ chain: chain.key, rpc: redactUrl(endpoint.rpcUrl) }, 'chain ready');
@@ -109,6 +120,7 @@ async function open(config: Config, logger: Logger, withChains: boolean, options
 
 /** A chain configured without a key (RPC_URL without CHAIN_ID): the node says which it serves. */
 async function learnKey(chain: ChainConfig): Promise<ChainKey> {
+  if (chain.family === 'sui') return chain.key;
   if (chain.endpoint.kind !== 'rpc') return `evm:${chain.endpoint.chainId}`;
   return `evm:${(await connectChain(chain.endpoint.rpcUrl)).chainId}`;
 }
@@ -124,7 +136,13 @@ async function startPostgresIfEmbedded(config: Config, logger: Logger): Promise<
   return startEmbeddedPostgres({ dir: config.database.dir, port: config.database.port });
 }
 
-async function startEmbeddedAnvil(config: Config, chain: ChainConfig & { key: ChainKey }, index: number, logger: Logger): Promise<Anvil> {
+/** The node of an embedded chain: an anvil for EVM, the simulator for Sui. */
+async function startEmbeddedChain(config: Config, chain: ChainConfig & { key: ChainKey }, index: number, logger: Logger): Promise<{ rpcUrl: string; wsUrl?: string; stop(): Promise<void> }> {
+  if (chain.family === 'sui') return startEmbeddedSui(chain, logger);
+  return startEmbeddedAnvil(config, chain, index, logger);
+}
+
+async function startEmbeddedAnvil(config: Config, chain: EvmChainConfig & { key: ChainKey }, index: number, logger: Logger): Promise<Anvil> {
   if (chain.endpoint.kind !== 'embedded') throw new Error(`chain ${chain.key} is not embedded`);
   const { port, blockTime, chainId, hardfork, statePath } = chain.endpoint;
   logger.info({ chain: chain.key, port, blockTime, ...(hardfork ? { hardfork } : {}) }, 'starting embedded anvil');
@@ -164,4 +182,10 @@ async function ensureContracts(config: Config, project: Project, chain: EvmChain
       'contracts not deployed on this chain: run `ledgersync deploy` or record existing addresses in the deployments file',
     );
   }
+}
+
+/** The Sui simulator on this chain's port (the seam for `npm start` without a Sui node; see the README). */
+async function startEmbeddedSui(chain: SuiChainConfig & { key: ChainKey }, logger: Logger): Promise<{ rpcUrl: string; stop(): Promise<void> }> {
+  void logger;
+  throw new Error(`chain ${chain.key}: the embedded Sui simulator is not available in this build; give the chain a full node URL`);
 }
