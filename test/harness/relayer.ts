@@ -6,6 +6,7 @@ import { createLogger } from '../../src/runtime/logger.js';
 import { credentialIntents } from '../../src/apps/credentials/intents.js';
 import { createOutbox, type SubmitIntent } from '../../src/core/relayer/outbox.js';
 import { startRelayer, type RelayerOptions } from '../../src/core/relayer/relayer.js';
+import { fastRelayer } from './ledger-relayer.js';
 import type { IntentKind } from '../../src/core/relayer/types.js';
 import { connectTestChain, type TestChainOptions } from './evm.js';
 import { createTestDatabase } from './db.js';
@@ -17,15 +18,6 @@ import { blockProofCredentialVaultAbi } from '../../contracts/artifacts/BlockPro
 /** anvil's second dev account: the institution registered in the vault world, and the relayer's signer. */
 export const INSTITUTION_KEY: Hex = '0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d';
 const MNEMONIC = 'test test test test test test test test test test test junk';
-
-export const fastRelayer: RelayerOptions = {
-  finalityDepth: 1,
-  batchSize: 200,
-  stuckBlocks: 3,
-  rebroadcastMs: 500,
-  pollIntervalMs: 50,
-  maintainMs: 500,
-};
 
 /** The credentials app's intents on the test anvils (chain 31337). */
 export const credentialKinds = credentialIntents('evm:31337');
