@@ -8,12 +8,12 @@ import { intentRoutes } from '../../src/core/relayer/routes.js';
 import { credentialsApp } from '../../src/apps/credentials/index.js';
 import { createApiKey, revokeApiKey } from '../../src/http/api-keys.js';
 import { createOutbox } from '../../src/core/relayer/outbox.js';
-import { relayerWorld } from '../harness/relayer.js';
+import { credentialsRelayerWorld } from '../harness/credentials-relayer.js';
 import { until } from '../harness/until.js';
 
 describe('issuing and revoking through the API', () => {
   it('issues with an API key through the outbox, honours Idempotency-Key, and reads the result back once confirmed and indexed', async () => {
-    const w = await relayerWorld({ finalityDepth: 0 });
+    const w = await credentialsRelayerWorld({ finalityDepth: 0 });
     const logger = createLogger('silent');
     const indexed = await connectTestChain(w.world.rpcUrl, { deploymentsFile: w.world.deploymentsFile, finalityDepth: 2, pollIntervalMs: 50, concurrency: 2, maxBlockRange: 1000 });
     const app = credentialsApp({ chain: indexed.key });

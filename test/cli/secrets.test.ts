@@ -4,7 +4,7 @@ import { RunningCli, runCli, scratchDir, type CliResult } from '../harness/cli.j
 import { createEmptyDatabase } from '../harness/db.js';
 import { startRpcProxy, type FaultPlan } from '../harness/rpc-proxy.js';
 import { vaultWorld } from '../harness/vault-world.js';
-import { INSTITUTION_KEY } from '../harness/relayer.js';
+import { INSTITUTION_KEY } from '../harness/credentials-relayer.js';
 import { until } from '../harness/until.js';
 import { freePort } from '../../src/runtime/ports.js';
 

@@ -1,25 +1,27 @@
 /**
  * A worker process for crash tests of the relayer with an app whose handler
  * sometimes throws: the engine's own relayer (startRelayer, as `ledgersync
- * worker` runs it) with the credentials intents, where `credentials.issue` has an
- * `onConfirmed` that records the intent in `handled` and throws for intents whose
- * key is listed in `failing_keys`. Both tables belong to the test's database.
+ * worker` runs it) with the neutral test app's intents, where `ledger.write` has
+ * an `onConfirmed` that records the intent in `handled` and throws for intents
+ * whose key is listed in `failing_keys`. Both tables belong to the test's database.
  *
  * Run: node --import tsx test/harness/relayer-child.ts (env: DATABASE_URL, RPC_URL, DEPLOYMENTS_FILE, RELAYER_PRIVATE_KEY, FINALITY_DEPTH).
  */
 import type { Hex } from 'viem';
-import { credentialIntents } from '../../src/apps/credentials/intents.js';
 import { startRelayer } from '../../src/core/relayer/relayer.js';
 import { signerFromPrivateKey } from '../../src/chain/evm/relayer/signer.js';
 import type { IntentKind } from '../../src/core/relayer/types.js';
 import { connectTestChain } from './evm.js';
+import { ledgerIntents } from '../app/index.js';
 import { createLogger } from '../../src/runtime/logger.js';
 import { connectDatabase } from '../../src/db/client.js';
 
 const env = (name: string) => process.env[name] ?? (() => { throw new Error(`${name} is required`); })();
 
-const kinds: IntentKind[] = credentialIntents('evm:31337').map((kind) =>
-  kind.name !== 'credentials.issue'
+const { pool, close } = connectDatabase(env('DATABASE_URL'), { max: 6 });
+const chain = await connectTestChain(env('RPC_URL'), { deploymentsFile: env('DEPLOYMENTS_FILE'), finalityDepth: Number(env('FINALITY_DEPTH')) });
+const kinds: IntentKind[] = ledgerIntents(chain.key).map((kind) =>
+  kind.name !== 'ledger.write'
     ? kind
     : {
         ...kind,
@@ -31,8 +33,6 @@ const kinds: IntentKind[] = credentialIntents('evm:31337').map((kind) =>
       },
 );
 
-const { pool, close } = connectDatabase(env('DATABASE_URL'), { max: 6 });
-const chain = await connectTestChain(env('RPC_URL'), { deploymentsFile: env('DEPLOYMENTS_FILE'), finalityDepth: Number(env('FINALITY_DEPTH')) });
 const logger = createLogger('info');
 const relayer = await startRelayer(
   chain.key,

@@ -9,7 +9,7 @@ import { startIndexer } from '../../src/core/indexer/indexer.js';
 import { intentRoutes } from '../../src/core/relayer/routes.js';
 import { credentialsApp } from '../../src/apps/credentials/index.js';
 import { createApiKey, revokeApiKey } from '../../src/http/api-keys.js';
-import { relayerWorld } from '../harness/relayer.js';
+import { credentialsRelayerWorld } from '../harness/credentials-relayer.js';
 import { httpClient, rawExchange, type Answer, type Outgoing } from '../harness/http-client.js';
 import { requestsFor, routesOf, weightOf, type RouteUnderTest } from '../harness/generated-requests.js';
 
@@ -21,7 +21,7 @@ const STUDENT = '0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC';
  * database with institutions, credentials (one revoked), intents and API keys.
  */
 async function servedApi() {
-  const w = await relayerWorld({ finalityDepth: 0 });
+  const w = await credentialsRelayerWorld({ finalityDepth: 0 });
   const { pool } = w.database;
   const logger = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
   const indexed = await connectTestChain(w.world.rpcUrl, { deploymentsFile: w.world.deploymentsFile, finalityDepth: 2, pollIntervalMs: 50, concurrency: 2, maxBlockRange: 1000 });

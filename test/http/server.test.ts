@@ -17,7 +17,8 @@ describe('HTTP server', () => {
   const logger = createLogger('silent');
 
   beforeAll(async () => {
-    database = await createTestDatabase();
+    // The engine's tables alone: no app's.
+    database = await createTestDatabase([]);
     const chain = await connectTestChain(inject('rpcUrl'), { deploymentsFile: '/nonexistent' });
     server = await buildServer({ logger, readiness: engineReadiness({ database, chains: new Map([[chain.key, chain]]) }), version: '0.0.0-test' });
   });

@@ -3,13 +3,14 @@ import { buildServer } from '../../src/http/server.js';
 import { intentRoutes } from '../../src/core/relayer/routes.js';
 import { createLogger } from '../../src/runtime/logger.js';
 import { createApiKey } from '../../src/http/api-keys.js';
-import { relayerWorld } from '../harness/relayer.js';
+import { ledgerRelayerWorld } from '../harness/ledger-relayer.js';
 
 describe('GET /api/tx', () => {
   it('shows each intent with its hashes, receipt, events and error; lists with filters and cursors; rejects bad input with problem+json', async () => {
-    const w = await relayerWorld({ finalityDepth: 0 });
-    const first = w.issue('api-0');
-    await w.submit([first, w.issue('api-1'), w.issue('api-2'), { ...first, idempotencyKey: 'api-duplicate' }]);
+    const w = await ledgerRelayerWorld({ finalityDepth: 0 });
+    const first = w.writeOnce('api-0');
+    // The same writeOnce twice, under two idempotency keys: the ledger takes the first and refuses the second.
+    await w.submit([first, w.writeOnce('api-1'), w.writeOnce('api-2'), { ...first, idempotencyKey: 'api-duplicate' }]);
     await w.startRelayer();
     await w.settled();
     const server = await buildServer({ logger: createLogger('silent'), readiness: [], version: 'test', routes: [(app) => intentRoutes(app, w.database.pool)] });
@@ -26,19 +27,26 @@ describe('GET /api/tx', () => {
     const failed = (await get('/api/tx?state=failed')).json();
     expect(failed.items).toHaveLength(1);
     // Simulated before the original was mined, so sent; it reverted on chain, and the reason is decoded from a replay.
-    expect(failed.items[0]).toMatchObject({ idempotencyKey: 'api-duplicate', state: 'failed', error: { name: 'FingerprintAlreadyUsed' }, receipt: { status: 'reverted' } });
+    expect(failed.items[0]).toMatchObject({
+      idempotencyKey: 'api-duplicate',
+      state: 'failed',
+      error: { name: 'AlreadyWritten', args: [w.world.key('api-0')] },
+      receipt: { status: 'reverted' },
+    });
     expect(failed.items[0].sequence).not.toBeNull();
-    expect((await get('/api/tx?kind=credentials.revoke')).json().items).toEqual([]);
+    expect(await w.effects(['api-0', 'api-duplicate'])).toEqual([1, 0]);
+    expect((await get('/api/tx?kind=ledger.factory')).json().items).toEqual([]);
+    expect((await get('/api/tx?kind=ledger.write')).json().items).toHaveLength(4);
 
     const confirmed = list.items[1];
     const one = await get(`/api/tx/${confirmed.id}`);
     expect(one.statusCode).toBe(200);
     const body = one.json();
-    expect(body).toMatchObject({ id: confirmed.id, state: 'confirmed', kind: 'credentials.issue', functionName: 'issueCredential', chain: 'evm:31337', reorgs: 0 });
+    expect(body).toMatchObject({ id: confirmed.id, state: 'confirmed', kind: 'ledger.write', functionName: 'writeOnce', chain: 'evm:31337', reorgs: 0 });
     expect(body.transactions).toHaveLength(1);
     expect(body.transactions[0]).toMatchObject({ id: body.transactionId, status: 'mined', sequence: body.sequence });
     expect(body.receipt.status).toBe('success');
-    expect(body.events.find((e: { name: string }) => e.name === 'CredentialIssued').args.metadataURI).toBe('api-2');
+    expect(body.events.find((e: { name: string }) => e.name === 'Written').args).toEqual({ key: w.world.key('api-2'), value: '1', writer: w.account.address.toLowerCase() });
 
     for (const [url, status] of [
       ['/api/tx/999999', 404],
@@ -49,7 +57,7 @@ describe('GET /api/tx', () => {
       // Over PostgreSQL's bigint: a 400, not the database's error.
       ['/api/tx/9223372036854775808', 400],
       ['/api/tx?cursor=9999999999999999999', 400],
-      ['/api/tx?kind=credentials%00issue', 400],
+      ['/api/tx?kind=ledger%00write', 400],
       ['/api/tx?state=done', 400],
       ['/api/tx?limit=0', 400],
       ['/api/tx?limit=many', 400],
@@ -65,15 +73,16 @@ describe('GET /api/tx', () => {
   });
 
   it('needs an API key: 401 without one; a key reads only the intents it submitted (another key\'s is a 404), an admin key reads all', async () => {
-    const w = await relayerWorld();
+    const w = await ledgerRelayerWorld();
     const { pool } = w.database;
-    const alice = await createApiKey(pool, { roles: ['credentials.institution'], scope: { institution: (w.account.address).toLowerCase() } }, 'alice');
-    const bob = await createApiKey(pool, { roles: ['credentials.institution'], scope: { institution: (w.account.address).toLowerCase() } }, 'bob');
+    // The same role and scope: what a key reads follows the key, not its grant.
+    const alice = await createApiKey(pool, { roles: ['ledger.writer'], scope: { signer: w.account.address.toLowerCase() } }, 'alice');
+    const bob = await createApiKey(pool, { roles: ['ledger.writer'], scope: { signer: w.account.address.toLowerCase() } }, 'bob');
     const admin = await createApiKey(pool, { roles: ['admin'] }, 'operations');
     const [mine, theirs, nobodys] = await w.submit([
-      { ...w.issue('alice-1'), submittedBy: alice.id },
-      { ...w.issue('bob-1'), submittedBy: bob.id },
-      w.issue('from-the-app'),
+      { ...w.writeOnce('alice-1'), submittedBy: alice.id },
+      { ...w.writeOnce('bob-1'), submittedBy: bob.id },
+      w.writeOnce('from-the-app'),
     ]);
     const server = await buildServer({ logger: createLogger('silent'), readiness: [], version: 'test', routes: [(app) => intentRoutes(app, pool)] });
     const as = (key: string | undefined, url: string) => server.inject({ url, headers: key ? { authorization: `Bearer ${key}` } : {} });

@@ -1,7 +1,6 @@
-import { describe, expect, it, onTestFinished } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { RunningCli, scratchDir } from '../harness/cli.js';
-import { INSTITUTION_KEY, relayerWorld } from '../harness/relayer.js';
-import { startRpcProxy } from '../harness/rpc-proxy.js';
+import { RELAYER_KEY, ledgerRelayerWorld, type LedgerRelayerWorld } from '../harness/ledger-relayer.js';
 import { until } from '../harness/until.js';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -15,17 +14,17 @@ const FAILING = 50;
 /**
  * The relayer in a child process, killed with SIGKILL at random moments while
  * 500 intents are signed, stored, sent and confirmed, restarted each time, with
- * an app handler that throws for some intents: every intent has exactly one
- * effect on chain, the signer's nonces have no gap, the handler's effect happens
- * once per intent, and the failing ones succeed once the handler stops throwing.
+ * an app handler that throws for some intents: every intent (a writeOnce of its
+ * own key: sent twice, it would revert and spend a nonce, never make a second
+ * effect) has exactly one effect on chain, the signer's nonces have no gap, the
+ * handler's effect happens once per intent, and the failing ones succeed once the
+ * handler stops throwing.
  */
 describe('relayer killed at random moments', () => {
   it(`sends each of ${INTENTS} intents exactly once through ${KILLS} SIGKILLs, with a handler failing for ${FAILING} of them`, async () => {
-    const w = await relayerWorld({ blockTime: 0.5, finalityDepth: 2 });
-    await w.database.pool.query('create table handled (seq bigserial primary key, key text not null); create table failing_keys (key text primary key)');
     // A slow node stretches each step, so that kills land inside them.
-    const node = await startRpcProxy(w.world.rpcUrl, { latencyMs: 20 });
-    onTestFinished(() => node.close());
+    const w = await ledgerRelayerWorld({ blockTime: 0.5, finalityDepth: 2, node: { latencyMs: 20 } });
+    await w.database.pool.query('create table handled (seq bigserial primary key, key text not null); create table failing_keys (key text primary key)');
     const start = await w.nonceOnChain();
     const keys = Array.from({ length: INTENTS }, (_, i) => `crash-${i}`);
     const failing = keys.filter((_, i) => i % (INTENTS / FAILING) === 3);
@@ -33,12 +32,12 @@ describe('relayer killed at random moments', () => {
     // Intents keep arriving while the worker is killed and restarted, so every phase has some.
     const producer = (async () => {
       for (let i = 0; i < INTENTS; i += 10) {
-        await w.submit(keys.slice(i, i + 10).map(w.issue));
+        await w.submit(keys.slice(i, i + 10).map((k) => w.writeOnce(k)));
         await new Promise((r) => setTimeout(r, 350));
       }
     })();
 
-    const env = { DATABASE_URL: w.database.url, RPC_URL: node.url, DEPLOYMENTS_FILE: w.world.deploymentsFile, RELAYER_PRIVATE_KEY: INSTITUTION_KEY, FINALITY_DEPTH: '2' };
+    const env = { DATABASE_URL: w.database.url, RPC_URL: w.node!.url, DEPLOYMENTS_FILE: w.world.deploymentsFile, RELAYER_PRIVATE_KEY: RELAYER_KEY, FINALITY_DEPTH: '2' };
     const cwd = scratchDir();
     // tsx resolved from here: the child's working directory is a scratch directory.
     const script = ['--import', pathToFileURL(join(packageRoot, 'node_modules', 'tsx', 'dist', 'loader.mjs')).href, join(packageRoot, 'test', 'harness', 'relayer-child.ts')];
@@ -81,7 +80,7 @@ describe('relayer killed at random moments', () => {
     expect(killedWith.sent).toBeGreaterThanOrEqual(3);
     expect(killedWith.included).toBeGreaterThanOrEqual(3);
 
-    // Exactly one effect per intent, and none for anything else.
+    // Exactly one effect (Written event) per intent, and none for anything else.
     const effects = await w.effectsByKey();
     expect([...effects.keys()].sort()).toEqual([...keys].sort());
     expect([...effects.values()].every((n) => n === 1)).toBe(true);
@@ -96,7 +95,7 @@ describe('relayer killed at random moments', () => {
   }, 300_000);
 });
 
-async function stateCounts(w: Awaited<ReturnType<typeof relayerWorld>>): Promise<Record<string, number>> {
+async function stateCounts(w: LedgerRelayerWorld): Promise<Record<string, number>> {
   const { rows } = await w.database.pool.query<{ state: string; n: number }>('select state, count(*)::int as n from relayer_intents group by state');
   return Object.fromEntries(rows.map((r) => [r.state, r.n]));
 }

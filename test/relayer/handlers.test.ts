@@ -2,19 +2,19 @@ import { describe, expect, it, onTestFinished } from 'vitest';
 import { buildServer } from '../../src/http/server.js';
 import { intentRoutes } from '../../src/core/relayer/routes.js';
 import { createApiKey } from '../../src/http/api-keys.js';
-import { runCli, scratchDir } from '../harness/cli.js';
+import { join } from 'node:path';
+import { CLI_WITH_TS_CONFIG, runCli, scratchDir } from '../harness/cli.js';
 import type pg from 'pg';
-import type { IntentKind, SettledIntent } from '../../src/core/relayer/types.js';
+import type { SettledIntent } from '../../src/core/relayer/types.js';
 import type { RelayerContext } from '../../src/core/relayer/context.js';
 import { callHandlers, retryHandlers } from '../../src/core/relayer/handlers.js';
 import { relayerMetrics } from '../../src/core/relayer/metrics.js';
 import { metrics } from '../../src/runtime/metrics.js';
 import { createLogger } from '../../src/runtime/logger.js';
 import { inTransaction } from '../../src/db/transaction.js';
-import { credentialKinds, relayerWorld } from '../harness/relayer.js';
+import { packageRoot } from '../../src/runtime/paths.js';
+import { ledgerRelayerWorld, ledgerWriteKind } from '../harness/ledger-relayer.js';
 import { until } from '../harness/until.js';
-
-const issueKind = credentialKinds.find((k) => k.name === 'credentials.issue')!;
 
 /** An app whose handler records each call in its own table, in the relayer's transaction. */
 async function recordingTable(pool: pg.Pool): Promise<() => Promise<string[]>> {
@@ -30,19 +30,18 @@ const record = (hook: string) => async (intent: SettledIntent, client: pg.PoolCl
 describe('app handlers', () => {
   it('keeps confirming the signer’s other intents when a handler throws, and calls the failing one again until it succeeds', async () => {
     let broken = true;
-    const kind: IntentKind = {
-      ...issueKind,
+    const kind = ledgerWriteKind({
       async onConfirmed(intent, client) {
         // Its write happens, then it throws: the write must be rolled back with it.
         await record('onConfirmed')(intent, client);
         if (broken && intent.idempotencyKey.startsWith('bad')) throw new Error(`the app cannot handle ${intent.idempotencyKey}`);
       },
-    };
-    const w = await relayerWorld({ kinds: [kind] });
+    });
+    const w = await ledgerRelayerWorld({ kinds: [kind] });
     const handled = await recordingTable(w.database.pool);
     const start = await w.nonceOnChain();
     const keys = [...Array.from({ length: 8 }, (_, i) => `good-${i}`), ...Array.from({ length: 4 }, (_, i) => `bad-${i}`)];
-    await w.submit(keys.map(w.issue));
+    await w.submit(keys.map((k) => w.writeOnce(k)));
     await w.startRelayer();
 
     expect(await w.settled()).toEqual({ confirmed: 12 });
@@ -55,8 +54,13 @@ describe('app handlers', () => {
     }, 'the failing calls to be recorded');
     expect(owed.map((r) => [r.key, r.hook])).toEqual(keys.filter((k) => k.startsWith('bad')).map((k) => [k, 'onConfirmed']));
     expect(owed.every((r) => r.attempts >= 1 && r.error.message === `the app cannot handle ${r.key}`)).toBe(true);
-    expect(await metrics.metrics()).toMatch(/^ledgersync_relayer_handler_failures_total\{chain="evm:31337",kind="credentials.issue",hook="onConfirmed"\} [4-9]/m);
-    // Visible where operators look: the intent over HTTP, and `ledgersync status`.
+    expect(await metrics.metrics()).toMatch(/^ledgersync_relayer_handler_failures_total\{chain="evm:31337",kind="ledger.write",hook="onConfirmed"\} [4-9]/m);
+    // Visible where operators look: `ledgersync status` (of the test app's deployment, run meanwhile), and the intent over HTTP.
+    const status = runCli(['status'], {
+      cwd: scratchDir(),
+      script: CLI_WITH_TS_CONFIG,
+      env: { DATABASE_URL: w.database.url, RPC_URL: w.world.rpcUrl, DEPLOYMENTS_FILE: w.world.deploymentsFile, LEDGERSYNC_CONFIG: join(packageRoot, 'test', 'app', 'ledgersync.config.ts') },
+    });
     const server = await buildServer({ logger: createLogger('silent'), readiness: [], version: 'test', routes: [(app) => intentRoutes(app, w.database.pool)] });
     onTestFinished(() => server.close());
     const admin = await createApiKey(w.database.pool, { roles: ['admin'] }, 'operations');
@@ -64,13 +68,12 @@ describe('app handlers', () => {
     const shown = (await server.inject({ url: `/api/tx/${bad[0]!.id}`, headers: { authorization: `Bearer ${admin.key}` } })).json();
     expect(shown).toMatchObject({ state: 'confirmed', pendingHandlers: [{ hook: 'onConfirmed', error: { message: 'the app cannot handle bad-0' } }] });
     expect(shown.pendingHandlers[0].attempts).toBeGreaterThanOrEqual(1);
-    const status = await runCli(['status'], { cwd: scratchDir(), env: { DATABASE_URL: w.database.url, RPC_URL: w.world.rpcUrl } });
-    expect(status.stdout).toMatch(/relayer.*app handlers failing for 4 intents/);
 
     // The signer is not stalled: more intents go through while the failing calls wait.
-    await w.submit([w.issue('later')]);
+    await w.submit([w.writeOnce('later')]);
     expect(await w.settled()).toEqual({ confirmed: 13 });
     expect(await handled()).toContain('onConfirmed:later');
+    expect((await status).stdout).toMatch(/relayer.*app handlers failing for 4 intents/);
 
     broken = false;
     await until(async () => (await w.database.pool.query('select 1 from relayer_handler_calls')).rows.length === 0, 'the owed calls to succeed', 30_000);
@@ -83,17 +86,16 @@ describe('app handlers', () => {
 
   it('calls an intent’s hooks in the order they happened, a later one waiting behind a failing earlier one', async () => {
     let broken = true;
-    const kind: IntentKind = {
-      ...issueKind,
+    const kind = ledgerWriteKind({
       onConfirmed: record('onConfirmed'),
       async onReorged(intent, client) {
         await record('onReorged')(intent, client);
         if (broken) throw new Error('onReorged is broken');
       },
-    };
-    const w = await relayerWorld({ kinds: [kind] });
+    });
+    const w = await ledgerRelayerWorld({ kinds: [kind] });
     const handled = await recordingTable(w.database.pool);
-    const [first, second] = await w.submit([w.issue('first'), w.issue('second')]);
+    const [first, second] = await w.submit([w.writeOnce('first'), w.writeOnce('second')]);
     const ctx = {
       pool: w.database.pool,
       chain: w.evm.key,
@@ -135,15 +137,14 @@ describe('app handlers', () => {
 describe('tracking to finality', () => {
   it('counts no reorg and tells the app nothing but the confirmation when block reads fail for a while', async () => {
     const calls: string[] = [];
-    const kind: IntentKind = {
-      ...issueKind,
+    const kind = ledgerWriteKind({
       onConfirmed: async (intent) => void calls.push(`onConfirmed:${intent.idempotencyKey}`),
       onReorged: async (intent) => void calls.push(`onReorged:${intent.idempotencyKey}`),
-    };
-    const w = await relayerWorld({ kinds: [kind], finalityDepth: 3, node: {} });
+    });
+    const w = await ledgerRelayerWorld({ kinds: [kind], finalityDepth: 3, node: {} });
     await w.world.testClient.setIntervalMining({ interval: 0 });
     await w.world.testClient.setAutomine(true);
-    await w.submit([w.issue('flaky-reads')]);
+    await w.submit([w.writeOnce('flaky-reads')]);
     await w.startRelayer();
     const included = await until(async () => {
       const { rows } = await w.database.pool.query("select block_hash from relayer_intents where state = 'included'");
@@ -171,10 +172,10 @@ describe('tracking to finality', () => {
 
   it('confirms only once the block is FINALITY_DEPTH deep, so a reorg of that depth never takes back a confirmation', async () => {
     const depth = 3;
-    const w = await relayerWorld({ finalityDepth: depth });
+    const w = await ledgerRelayerWorld({ finalityDepth: depth });
     await w.world.testClient.setIntervalMining({ interval: 0 });
     await w.world.testClient.setAutomine(false);
-    await w.submit([w.issue('final')]);
+    await w.submit([w.writeOnce('final')]);
     await w.startRelayer();
     await until(async () => (await w.database.pool.query("select 1 from relayer_intents where state = 'broadcast'")).rows.length > 0, 'broadcast');
     await w.world.testClient.mine({ blocks: 1 });

@@ -45,7 +45,7 @@ describe('relayer on a legacy-gas chain (berlin, chain 100)', () => {
   });
 
   it('replaces a transaction outbid by higher gas prices at the same nonce with the gas price raised by the bump, and the replacement wins', async () => {
-    const w = await ledgerRelayerWorld({ hardfork: 'berlin', chainId: 100, finalityDepth: 1, gas: { type: 'legacy', maxFeePerGas: parseGwei('10'), bumpPercent: 15 } });
+    const w = await ledgerRelayerWorld({ hardfork: 'berlin', chainId: 100, blockTime: 0, finalityDepth: 1, gas: { type: 'legacy', maxFeePerGas: parseGwei('10'), bumpPercent: 15 } });
     await setChainGasPrice(w, parseGwei('2'));
     await w.world.testClient.setAutomine(false);
     await w.submit([w.write('stuck')]);
@@ -80,7 +80,7 @@ describe('relayer on a legacy-gas chain (berlin, chain 100)', () => {
 
   it('does not replace above the cap: the intent shows FeeCeiling, keeps its one transaction, and confirms when the market comes back', async () => {
     const cap = parseGwei('2.1');
-    const w = await ledgerRelayerWorld({ hardfork: 'berlin', chainId: 100, finalityDepth: 1, gas: { type: 'legacy', maxFeePerGas: cap, bumpPercent: 15 } });
+    const w = await ledgerRelayerWorld({ hardfork: 'berlin', chainId: 100, blockTime: 0, finalityDepth: 1, gas: { type: 'legacy', maxFeePerGas: cap, bumpPercent: 15 } });
     await setChainGasPrice(w, parseGwei('2'));
     await w.world.testClient.setAutomine(false);
     await w.submit([w.write('capped')]);

@@ -3,8 +3,12 @@ import { join } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
 import { Wallet } from '@ethereumjs/wallet';
 import { SignerKeyError, signerFromKeystore } from '../../src/chain/evm/relayer/signer.js';
-import { RunningCli, runCli, scratchDir } from '../harness/cli.js';
+import { CLI_WITH_TS_CONFIG, RunningCli, runCli, scratchDir } from '../harness/cli.js';
 import { createEmptyDatabase } from '../harness/db.js';
+import { packageRoot } from '../../src/runtime/paths.js';
+
+/** `ledgersync` running the neutral test app. */
+const LEDGER_APP = join(packageRoot, 'test', 'app', 'ledgersync.config.ts');
 
 const KEY = '8b3a350cf5c34c9194ca85829a2df0ec3153be0318b5e2d3348e872092edffba';
 const PASSWORD = 'correct horse battery staple';
@@ -36,14 +40,15 @@ describe('relayer signer from an encrypted keystore', () => {
     const { path, address } = await keystoreFile(cwd);
     const database = await createEmptyDatabase();
     try {
-      const env = { DATABASE_URL: database.url, RPC_URL: inject('rpcUrl'), RELAYER_KEYSTORE_FILE: path, RELAYER_KEYSTORE_PASSWORD: PASSWORD, LOG_LEVEL: 'info' };
-      const worker = new RunningCli(['worker'], { cwd, env });
+      const env = { LEDGERSYNC_CONFIG: LEDGER_APP, DATABASE_URL: database.url, RPC_URL: inject('rpcUrl'), RELAYER_KEYSTORE_FILE: path, RELAYER_KEYSTORE_PASSWORD: PASSWORD, LOG_LEVEL: 'info' };
+      const worker = new RunningCli(['worker'], { cwd, env, script: CLI_WITH_TS_CONFIG });
       const deadline = Date.now() + 30_000;
       while (!worker.output.includes('relayer started') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
       expect(worker.output).toContain(`"signer":"${address}"`);
+      expect(worker.output).toContain('"apps":["ledger"]');
       expect(await worker.stop('SIGTERM')).toBe(0);
 
-      const refused = await runCli(['worker'], { cwd, env: { ...env, RELAYER_KEYSTORE_PASSWORD: 'not the password' } });
+      const refused = await runCli(['worker'], { cwd, env: { ...env, RELAYER_KEYSTORE_PASSWORD: 'not the password' }, script: CLI_WITH_TS_CONFIG });
       expect(refused.code).toBe(1);
       expect(refused.stderr).toBe(`ledgersync: cannot decrypt the keystore ${path}: wrong password\n`);
       for (const output of [worker.output, refused.stdout, refused.stderr]) {
@@ -61,7 +66,11 @@ describe('relayer signer from an encrypted keystore', () => {
     const database = await createEmptyDatabase();
     try {
       const keys = [`0x${KEY}`, '0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d'];
-      const worker = new RunningCli(['worker'], { cwd, env: { DATABASE_URL: database.url, RPC_URL: inject('rpcUrl'), RELAYER_PRIVATE_KEY: keys.join(','), LOG_LEVEL: 'info' } });
+      const worker = new RunningCli(['worker'], {
+        cwd,
+        env: { LEDGERSYNC_CONFIG: LEDGER_APP, DATABASE_URL: database.url, RPC_URL: inject('rpcUrl'), RELAYER_PRIVATE_KEY: keys.join(','), LOG_LEVEL: 'info' },
+        script: CLI_WITH_TS_CONFIG,
+      });
       const deadline = Date.now() + 30_000;
       while ((worker.output.match(/relayer started/g) ?? []).length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
       expect(worker.output).toContain(`"signer":"${Wallet.fromPrivateKey(Buffer.from(KEY, 'hex')).getAddressString()}"`);

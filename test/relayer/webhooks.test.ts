@@ -4,7 +4,7 @@ import { describe, expect, it, onTestFinished } from 'vitest';
 import { startWorker } from '../../src/jobs/worker.js';
 import { createLogger } from '../../src/runtime/logger.js';
 import { registerWebhooks, verifyWebhook, webhookTask, WEBHOOK_TASK } from '../../src/core/relayer/webhooks.js';
-import { relayerWorld } from '../harness/relayer.js';
+import { ledgerRelayerWorld } from '../harness/ledger-relayer.js';
 
 const SECRET = 'a-test-secret-of-some-length';
 
@@ -30,7 +30,7 @@ async function endpoint(options: { failFirst?: number; alwaysFail?: boolean } = 
 
 describe('webhooks', () => {
   it('posts every state change of an intent, signed, retries a failing endpoint, and parks deliveries after the last try', async () => {
-    const w = await relayerWorld({ finalityDepth: 0 });
+    const w = await ledgerRelayerWorld({ finalityDepth: 0 });
     const flaky = await endpoint({ failFirst: 1 });
     const dead = await endpoint({ alwaysFail: true });
     await registerWebhooks(w.database.pool, { urls: [flaky.url], maxAttempts: 5 });
@@ -38,7 +38,7 @@ describe('webhooks', () => {
     const worker = await startWorker(w.database.url, createLogger('silent'), { tasks: { [WEBHOOK_TASK]: webhookTask(w.database.pool, { secret: SECRET, timeoutMs: 2_000 }) } }, { pollInterval: 100 });
     onTestFinished(() => worker.stop());
 
-    await w.submit([w.issue('hooked')]);
+    await w.submit([w.writeOnce('hooked')]);
     await w.startRelayer();
     await w.settled();
     const states = ['pending', 'signed', 'broadcast', 'included', 'confirmed'];
@@ -54,7 +54,7 @@ describe('webhooks', () => {
       expect(verifyWebhook(SECRET, r.signature, r.body.replace('hooked', 'forged'))).toBe(false);
     }
     const confirmed = events.find((e) => e.state === 'confirmed');
-    expect(confirmed).toMatchObject({ type: 'intent.state_changed', intent: { idempotencyKey: 'hooked', kind: 'credentials.issue' } });
+    expect(confirmed).toMatchObject({ type: 'intent.state_changed', intent: { idempotencyKey: 'hooked', kind: 'ledger.write', functionName: 'writeOnce', chain: 'evm:31337' } });
     expect(confirmed.intent.transactionId).toMatch(/^0x[0-9a-f]{64}$/);
 
     // The dead endpoint: two tries per delivery, then each is a dead letter.
@@ -71,9 +71,9 @@ describe('webhooks', () => {
   });
 
   it('queues nothing when no endpoint is registered', async () => {
-    const w = await relayerWorld({ finalityDepth: 0 });
+    const w = await ledgerRelayerWorld({ finalityDepth: 0 });
     await registerWebhooks(w.database.pool, { urls: [], maxAttempts: 5 });
-    await w.submit([w.issue('quiet')]);
+    await w.submit([w.writeOnce('quiet')]);
     const { rows } = await w.database.pool.query<{ n: number }>('select count(*)::int as n from graphile_worker.jobs');
     expect(rows[0]!.n).toBe(0);
   });
