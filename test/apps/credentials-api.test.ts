@@ -5,7 +5,7 @@ import { buildServer } from '../../src/http/server.js';
 import { createLogger } from '../../src/runtime/logger.js';
 import { credentialRoutes, documentFingerprint } from '../../src/apps/credentials/routes.js';
 import { nextFingerprint, vaultWorld } from '../harness/vault-world.js';
-import { runIndexer } from '../harness/indexer.js';
+import { runIndexer } from '../harness/credentials-indexer.js';
 import { until } from '../harness/until.js';
 
 describe('credentials API', () => {

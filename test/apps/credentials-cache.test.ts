@@ -5,7 +5,7 @@ import { createLogger } from '../../src/runtime/logger.js';
 import { credentialRoutes } from '../../src/apps/credentials/routes.js';
 import { PROJECTIONS_CHANNEL } from '../../src/core/indexer/store.js';
 import { vaultWorld } from '../harness/vault-world.js';
-import { runIndexer } from '../harness/indexer.js';
+import { runIndexer } from '../harness/credentials-indexer.js';
 import { startTcpProxy } from '../harness/tcp-proxy.js';
 import { until } from '../harness/until.js';
 import { testAppContext } from '../harness/app-context.js';

@@ -9,7 +9,7 @@ import { credentialsApp } from '../../src/apps/credentials/index.js';
 import { documentFingerprint } from '../../src/apps/credentials/routes.js';
 import { packageRoot } from '../../src/runtime/paths.js';
 import { vaultWorld } from '../harness/vault-world.js';
-import { runIndexer } from '../harness/indexer.js';
+import { runIndexer } from '../harness/credentials-indexer.js';
 import { testAppContext } from '../harness/app-context.js';
 import { scratchDir } from '../harness/cli.js';
 

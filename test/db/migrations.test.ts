@@ -12,7 +12,7 @@ import { credentialsApp } from '../../src/apps/credentials/index.js';
 import { ledgerTestApp } from '../app/index.js';
 import { scratchDir } from '../harness/cli.js';
 import { createEmptyDatabase } from '../harness/db.js';
-import { runIndexer } from '../harness/indexer.js';
+import { runIndexer } from '../harness/credentials-indexer.js';
 import { vaultWorld } from '../harness/vault-world.js';
 
 /**

@@ -8,6 +8,7 @@ import { startRelayer, type RelayerOptions } from '../../src/core/relayer/relaye
 import { inTransaction } from '../../src/db/transaction.js';
 import { connectTestChain } from './evm.js';
 import { createTestDatabase } from './db.js';
+import { credentialsMigrations } from './credentials-indexer.js';
 import { fastRelayer } from './ledger-relayer.js';
 import { vaultWorld } from './vault-world.js';
 
@@ -23,7 +24,7 @@ const MNEMONIC = 'test test test test test test test test test test test junk';
  */
 export async function credentialsRelayerWorld(options: { finalityDepth?: number } = {}) {
   const world = await vaultWorld({ blockTime: 0.2 });
-  const database = await createTestDatabase();
+  const database = await createTestDatabase(credentialsMigrations);
   onTestFinished(() => database.drop());
   const finalityDepth = options.finalityDepth ?? 1;
   const evm = await connectTestChain(world.rpcUrl, { deploymentsFile: world.deploymentsFile, finalityDepth });

@@ -26,7 +26,7 @@ export async function createEmptyDatabase(): Promise<{ url: string; drop(): Prom
 }
 
 /** A fresh database with the engine's migrations (and these apps') applied, for this test file alone. */
-export async function createTestDatabase(apps: AppMigrations[] = [{ name: 'credentials', migrations: 'src/apps/credentials/migrations' }]): Promise<Database & { url: string; drop(): Promise<void> }> {
+export async function createTestDatabase(apps: AppMigrations[] = []): Promise<Database & { url: string; drop(): Promise<void> }> {
   const empty = await createEmptyDatabase();
   const database = connectDatabase(empty.url);
   await migrateDatabase(database, apps);
