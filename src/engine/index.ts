@@ -9,6 +9,7 @@ export { defineConfig, evmChain, type ProjectDefinition, type EvmChainInput } fr
 export type { ChainKey, ChainEvent, JsonValue, Source } from '../core/chain.js';
 export type { Projection, ProjectionStore } from '../core/indexer/types.js';
 export { evmSource, evmFactorySource, evmIntent } from '../chain/evm/app.js';
+export { suiSource } from '../chain/sui/app.js';
 
 // What apps send: intents through the outbox, and their outcome.
 export type { IntentKind, SettledIntent, DecodedEvent, IntentError } from '../core/relayer/types.js';
