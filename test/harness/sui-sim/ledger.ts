@@ -100,6 +100,8 @@ export class SuiLedger extends EventEmitter<{ checkpoint: [number] }> {
       referenceGasPrice: this.referenceGasPrice,
       foreignPackages: [0, 1, 2, 3].map((k) => address('foreign-package', this.seed, k)),
     };
+    // Every open subscription waits on 'checkpoint': many listeners are the normal case.
+    this.setMaxListeners(0);
     this.makeCheckpoint(); // genesis
   }
 
@@ -217,7 +219,8 @@ export class SuiLedger extends EventEmitter<{ checkpoint: [number] }> {
       transactionsPerCheckpoint: plan.transactionsPerCheckpoint ?? 2,
       failureRate: plan.failureRate ?? 0.05,
     };
-    if (count < 1) throw new Error('emitCheckpoints: count must be at least 1');
+    if (!Number.isInteger(count) || count < 1) throw new Error('emitCheckpoints: count must be a positive integer');
+    if (!Number.isInteger(full.relevantEvery) || full.relevantEvery < 1) throw new Error('emitCheckpoints: relevantEvery must be a positive integer');
     const segment: Segment = { index: this.#segments.length, from: this.height + 1, to: this.height + count, plan: full, deposits: [] };
     const watched = new Set(full.addresses);
     // First pass: what watched addresses pay out in the segment, for the deposit that opens it.
@@ -281,10 +284,23 @@ export class SuiLedger extends EventEmitter<{ checkpoint: [number] }> {
     if (cached) return cached;
     const skeleton = this.#store.skeleton(seq);
     if (!skeleton) return undefined;
-    const users = this.#materialized.get(seq) ?? this.#generated(seq, skeleton.epoch);
-    const transactions = [this.#prologue(seq, skeleton.epoch), ...users];
-    if (skeleton.endOfEpoch) transactions.push(this.#systemTx('end-of-epoch', seq, transactions.length, skeleton.epoch));
-    const record: CheckpointRecord = { ...skeleton, timestampMs: this.timestampMs(seq), transactions };
+    // Transactions are made on first read: a summary-only read of generated traffic skips them.
+    let transactions: TxRecord[] | undefined;
+    const build = () => {
+      const users = this.#materialized.get(seq) ?? this.#generated(seq, skeleton.epoch);
+      const all = [this.#prologue(seq, skeleton.epoch), ...users];
+      if (skeleton.endOfEpoch) all.push(this.#systemTx('end-of-epoch', seq, all.length, skeleton.epoch));
+      return all;
+    };
+    const record: CheckpointRecord = Object.defineProperties(
+      { sequenceNumber: seq, epoch: skeleton.epoch, totalNetworkTransactions: skeleton.totalNetworkTransactions, endOfEpoch: skeleton.endOfEpoch, timestampMs: this.timestampMs(seq) } as CheckpointRecord,
+      {
+        digest: { get: () => skeleton.digest, enumerable: true },
+        previousDigest: { get: () => skeleton.previousDigest, enumerable: true },
+        contentDigest: { get: () => skeleton.contentDigest, enumerable: true },
+        transactions: { get: () => (transactions ??= build()), enumerable: true },
+      },
+    );
     this.#cache.set(seq, record);
     if (this.#cache.size > CACHE_SIZE) this.#cache.delete(this.#cache.keys().next().value!);
     return record;
