@@ -111,6 +111,7 @@ describe('sui simulator: ledger reads', () => {
     const genesis = await client.ledgerService.getCheckpoint({ checkpointId: { oneofKind: 'sequenceNumber', sequenceNumber: 0n } });
     expect(response.chainId).toBe(genesis.response.checkpoint?.digest);
     expect(await client.core.getChainIdentifier()).toEqual({ chainIdentifier: response.chainId });
+    expect(await client.getReferenceGasPrice()).toEqual({ referenceGasPrice: '1000' });
     expect(response).toMatchObject({ chain: 'localnet-sim', epoch: 0n, checkpointHeight: BigInt(sim.ledger.height), lowestAvailableCheckpoint: 0n });
     expect(Number(response.timestamp!.seconds) * 1000 + response.timestamp!.nanos / 1e6).toBe(sim.ledger.timestampMs(sim.ledger.height));
     sim.setFaults({ lag: 5 });
@@ -332,6 +333,8 @@ describe('sui simulator: state and transactions', () => {
       { coinType: SUI_TYPE, address: me, amount: (-(123_456n + charged)).toString() },
     ]));
     expect(done.checkpoint).toBeNull();
+    // Executed, so visible by digest at once, but not final before its checkpoint.
+    expect((await client.waitForTransaction({ digest: t.digest })).Transaction!.checkpoint).toBeNull();
     const seq = sim.ledger.makeCheckpoint();
     const fetched = await client.getTransaction({ digest: t.digest, include: { effects: true } });
     expect(fetched.Transaction!.checkpoint).toBe(String(seq));
