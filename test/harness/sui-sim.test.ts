@@ -545,7 +545,14 @@ describe('sui simulator: generated traffic', () => {
     expect(events).toEqual(truth.events.map((e) => `${e.checkpoint}/${e.transactionIndex}/${e.eventIndex}/${e.eventType}`));
     expect(changes).toEqual(truth.balanceChanges.map((b) => `${b.checkpoint}/${b.transactionIndex}/${b.address}/${b.coinType}/${b.amount}`));
     expect(truth.events.length).toBeGreaterThan(5);
-    expect(truth.transactions.some((t) => !t.success)).toBe(true);
+    // Aborted payments are served as failures with their abort, and emit nothing.
+    const failed = served.flatMap((c) => c.transactions.filter((t) => t.effects?.status?.success === false));
+    expect(failed.length).toBeGreaterThan(0);
+    expect(failed.length).toBe(truth.transactions.filter((t) => !t.success).length);
+    for (const tx of failed) {
+      expect(tx.effects!.status!.error!.errorDetails).toMatchObject({ oneofKind: 'abort', abort: { abortCode: 1n, location: { module: 'payments', functionName: 'pay' } } });
+      expect(tx.events?.events ?? []).toEqual([]);
+    }
     for (const address of watched) {
       for (const coinType of [SUI_TYPE, sim.ledger.cusdType]) {
         const sum = truth.balanceChanges.filter((b) => b.address === address && b.coinType === coinType).reduce((s, b) => s + b.amount, 0n);

@@ -44,7 +44,7 @@ export interface TruthQuery {
 }
 
 export interface Truth {
-  /** Transactions that emitted a relevant event, changed a watched balance or were sent by a watched address. */
+  /** Transactions that called one of `packages` (failed ones too), emitted a relevant event, changed a watched balance or were sent by a watched address. */
   transactions: { digest: string; checkpoint: number; index: number; sender: string; success: boolean }[];
   /** Events whose package (or type's address) is one of `packages`, in chain order. */
   events: (EventRecord & { checkpoint: number; transactionIndex: number; eventIndex: number; transactionDigest: string })[];
@@ -442,7 +442,7 @@ export class SuiLedger extends EventEmitter<{ checkpoint: [number] }> {
     for (let seq = query.from ?? 0; seq <= to; seq++) {
       const checkpoint = this.checkpoint(seq)!;
       checkpoint.transactions.forEach((tx, index) => {
-        let relevant = addresses.has(tx.sender);
+        let relevant = addresses.has(tx.sender) || tx.moveCalls.some((call) => packages.has(call.slice(0, call.indexOf('::'))));
         tx.events.forEach((event, eventIndex) => {
           if (!packages.has(event.packageId) && !packages.has(normalizeSuiAddress(event.eventType.slice(0, event.eventType.indexOf('::'))))) return;
           relevant = true;
