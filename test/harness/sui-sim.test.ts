@@ -474,6 +474,26 @@ describe('sui simulator: state and transactions', () => {
     expect((await execute(client, t)).Transaction!.status.success).toBe(true);
   });
 
+  it('resolves for build({ client }): objects by id, gas coins and budget picked by SimulateTransaction; an abort fails the build', async () => {
+    const carol = keypair(12);
+    sim.ledger.fund(carol.toSuiAddress(), SUI_TYPE, 3n * SUI);
+    const [cusd] = sim.ledger.fund(carol.toSuiAddress(), sim.ledger.cusdType, 9_000n);
+    const tx = new Transaction();
+    const [part] = tx.splitCoins(tx.object(cusd!.objectId), [4_000n]);
+    tx.moveCall({ target: `${sim.ledger.packageId}::payments::pay`, typeArguments: [sim.ledger.cusdType], arguments: [part!, tx.pure.address(stranger), tx.pure.string('built by the SDK')] });
+    const result = await client.signAndExecuteTransaction({ transaction: tx, signer: carol, include: { effects: true, events: true } });
+    expect(result.Transaction!.events!.map((e) => PaymentSent.parse(e.bcs).amount)).toEqual(['4000']);
+    const gasData = tx.getData().gasData;
+    expect(gasData.payment!.map((p) => p.objectId)).toEqual((await coinRefs(client, carol.toSuiAddress())).map((c) => c.objectId));
+    const used = result.Transaction!.effects!.gasUsed;
+    expect(BigInt(gasData.budget!)).toBe(BigInt(used.computationCost!) + BigInt(used.storageCost!));
+    expect(sim.stats().calls.SimulateTransaction).toBeGreaterThanOrEqual(1);
+
+    const failing = new Transaction();
+    failing.moveCall({ target: `${sim.ledger.packageId}::payments::abort_with`, arguments: [failing.pure.u64(5)] });
+    await expect(client.signAndExecuteTransaction({ transaction: failing, signer: carol })).rejects.toThrow(/abort code: 5/);
+  });
+
   it('faults: injected UNAVAILABLE and INTERNAL at their rates, latency, and a reply lost after execution', async () => {
     sim.setFaults({ seed: 3, methods: { GetServiceInfo: { unavailableRate: 0.3, internalRate: 0.2 } } });
     const codes: string[] = [];
