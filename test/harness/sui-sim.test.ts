@@ -556,13 +556,13 @@ describe('sui simulator: generated traffic', () => {
     for (const checkpoint of served) {
       checkpoint.transactions.forEach((tx, index) => {
         tx.events?.events.forEach((e, i) => {
-          if (e.packageId === sim.ledger.packageId) events.push(`${checkpoint.sequenceNumber}/${index}/${i}/${e.eventType}`);
+          if (e.packageId === sim.ledger.packageId) events.push(`${checkpoint.sequenceNumber}/${index}/${i}/${e.eventType}/${Buffer.from(e.contents!.value!).toString('base64')}`);
         });
         for (const b of tx.balanceChanges) if (watched.includes(b.address!)) changes.push(`${checkpoint.sequenceNumber}/${index}/${b.address}/${b.coinType}/${b.amount}`);
       });
     }
     const truth = sim.ledger.truth({ packages, addresses: watched, from: range.from, to: range.to });
-    expect(events).toEqual(truth.events.map((e) => `${e.checkpoint}/${e.transactionIndex}/${e.eventIndex}/${e.eventType}`));
+    expect(events).toEqual(truth.events.map((e) => `${e.checkpoint}/${e.transactionIndex}/${e.eventIndex}/${e.eventType}/${Buffer.from(e.bcs).toString('base64')}`));
     expect(changes).toEqual(truth.balanceChanges.map((b) => `${b.checkpoint}/${b.transactionIndex}/${b.address}/${b.coinType}/${b.amount}`));
     expect(truth.events.length).toBeGreaterThan(5);
     // Aborted payments are served as failures with their abort, and emit nothing.

@@ -11,16 +11,19 @@
  * executed, so that a relayer that ever signs two transactions on one coin is caught.)
  */
 import { EventEmitter } from 'node:events';
-import { GrpcTypes } from '@mysten/sui/grpc';
 import { normalizeSuiAddress } from '@mysten/sui/utils';
 import { admit, parseTransaction, type ChainView } from './admission.js';
 import { ChainStore } from './chain-store.js';
 import { Equivocation } from './errors.js';
 import { execute } from './execute.js';
 import { ObjectStore, objectDigest, type Coin } from './objects.js';
-import { NO_GAS, type CheckpointRecord, type EventRecord, type PlacedTx, type TxRecord } from './records.js';
+import type { CheckpointRecord, PlacedTx, TxRecord } from './records.js';
+import { fundingTransaction, systemTransaction } from './system-tx.js';
 import { balanceChanges, decodePosition, describe, positionalDigest, synthesize, touchesWatched, type Segment, type TrafficContext, type TrafficPlan } from './traffic.js';
-import { SUI_TYPE, ZERO_ADDRESS, address, coinObjectType, digest58, hash, normalizeType, timestampOf } from './util.js';
+import { groundTruth, type Truth, type TruthQuery } from './truth.js';
+import { address, digest58, hash, normalizeType } from './util.js';
+
+export type { Truth, TruthQuery };
 
 export interface LedgerOptions {
   /** Seeds every identifier and all generated traffic (default 1). */
@@ -33,23 +36,6 @@ export interface LedgerOptions {
   referenceGasPrice?: bigint;
   /** Packages that hold the simulated `payments` module (default: one, derived from the seed). */
   packages?: string[];
-}
-
-export interface TruthQuery {
-  packages?: string[];
-  addresses?: string[];
-  /** Inclusive checkpoint range; defaults: 0 and the current height. */
-  from?: number;
-  to?: number;
-}
-
-export interface Truth {
-  /** Transactions that called one of `packages` (failed ones too), emitted a relevant event, changed a watched balance or were sent by a watched address. */
-  transactions: { digest: string; checkpoint: number; index: number; sender: string; success: boolean }[];
-  /** Events whose package (or type's address) is one of `packages`, in chain order. */
-  events: (EventRecord & { checkpoint: number; transactionIndex: number; eventIndex: number; transactionDigest: string })[];
-  /** Balance changes of `addresses`, in chain order. */
-  balanceChanges: { checkpoint: number; transactionIndex: number; transactionDigest: string; address: string; coinType: string; amount: bigint }[];
 }
 
 const CACHE_SIZE = 256;
@@ -147,25 +133,7 @@ export class SuiLedger extends EventEmitter<{ checkpoint: [number] }> {
       return { objectId, coinType: type, balance, owner: to, version: 1n, digest: objectDigest(objectId, 1n, to, balance), previousTransaction: digest };
     });
     for (const coin of coins) this.objects.put(coin);
-    const tx: TxRecord = {
-      digest,
-      kind: 'programmable',
-      sender: this.faucet,
-      transaction: () => fundingTransaction(this.faucet, to, coins, this.referenceGasPrice),
-      signatures: [],
-      status: { success: true },
-      gas: NO_GAS,
-      changedObjects: () => coins.map((c) => ({ objectId: c.objectId, objectType: coinObjectType(c.coinType), output: { version: c.version, digest: c.digest, owner: c.owner }, operation: 'created' as const })),
-      dependencies: [],
-      lamport: 1n,
-      events: [],
-      balanceChanges: [
-        { address: this.faucet, coinType: type, amount: -amount },
-        { address: to, coinType: type, amount },
-      ],
-      moveCalls: [],
-      epoch: this.epoch,
-    };
+    const tx = fundingTransaction(digest, this.faucet, to, coins, this.referenceGasPrice, this.epoch);
     const placed = { tx };
     this.#pending.push(placed);
     this.#executed.set(digest, placed);
@@ -338,36 +306,7 @@ export class SuiLedger extends EventEmitter<{ checkpoint: [number] }> {
   }
 
   #systemTx(kind: 'prologue' | 'end-of-epoch', seq: number, index: number, epoch: number): TxRecord {
-    const timestamp = timestampOf(this.timestampMs(seq));
-    const Kind = GrpcTypes.TransactionKind_Kind;
-    const seed = this.seed;
-    let digest: string | undefined;
-    return {
-      get digest() {
-        return (digest ??= positionalDigest(seed, seq, index));
-      },
-      kind,
-      sender: ZERO_ADDRESS,
-      transaction: () => ({
-        version: 1,
-        sender: ZERO_ADDRESS,
-        gasPayment: { objects: [], owner: ZERO_ADDRESS, price: 1n, budget: 0n },
-        expiration: { kind: GrpcTypes.TransactionExpiration_TransactionExpirationKind.NONE },
-        kind:
-          kind === 'prologue'
-            ? { kind: Kind.CONSENSUS_COMMIT_PROLOGUE_V3, data: { oneofKind: 'consensusCommitPrologue', consensusCommitPrologue: { epoch: BigInt(epoch), round: BigInt(seq), commitTimestamp: timestamp } } }
-            : { kind: Kind.END_OF_EPOCH, data: { oneofKind: 'endOfEpoch', endOfEpoch: { transactions: [] } } },
-      }),
-      signatures: [],
-      status: { success: true },
-      gas: NO_GAS,
-      changedObjects: () => [],
-      dependencies: [],
-      events: [],
-      balanceChanges: [],
-      moveCalls: [],
-      epoch,
-    };
+    return systemTransaction(kind, () => positionalDigest(this.seed, seq, index), seq, epoch, this.timestampMs(seq));
   }
 
   // ---- transactions ----------------------------------------------------------------------
@@ -435,53 +374,7 @@ export class SuiLedger extends EventEmitter<{ checkpoint: [number] }> {
 
   /** What an indexer of `packages` and `addresses` must have stored for checkpoints from..to. */
   truth(query: TruthQuery): Truth {
-    const packages = new Set((query.packages ?? []).map((p) => normalizeSuiAddress(p)));
-    const addresses = new Set((query.addresses ?? []).map((a) => normalizeSuiAddress(a)));
-    const truth: Truth = { transactions: [], events: [], balanceChanges: [] };
-    const to = Math.min(query.to ?? this.height, this.height);
-    for (let seq = query.from ?? 0; seq <= to; seq++) {
-      const checkpoint = this.checkpoint(seq)!;
-      checkpoint.transactions.forEach((tx, index) => {
-        let relevant = addresses.has(tx.sender) || tx.moveCalls.some((call) => packages.has(call.slice(0, call.indexOf('::'))));
-        tx.events.forEach((event, eventIndex) => {
-          if (!packages.has(event.packageId) && !packages.has(normalizeSuiAddress(event.eventType.slice(0, event.eventType.indexOf('::'))))) return;
-          relevant = true;
-          truth.events.push({ ...event, checkpoint: seq, transactionIndex: index, eventIndex, transactionDigest: tx.digest });
-        });
-        for (const change of tx.balanceChanges) {
-          if (!addresses.has(change.address)) continue;
-          relevant = true;
-          truth.balanceChanges.push({ checkpoint: seq, transactionIndex: index, transactionDigest: tx.digest, ...change });
-        }
-        if (relevant) truth.transactions.push({ digest: tx.digest, checkpoint: seq, index, sender: tx.sender, success: tx.status.success });
-      });
-    }
-    return truth;
+    return groundTruth(query, this.height, (seq) => this.checkpoint(seq)!);
   }
 }
 
-function fundingTransaction(faucet: string, to: string, coins: Coin[], price: bigint): GrpcTypes.Transaction {
-  const { Input_InputKind: InputKind, Argument_ArgumentKind: ArgKind } = GrpcTypes;
-  const amounts = coins.map((c) => ({ kind: InputKind.PURE, pure: new Uint8Array(new BigUint64Array([c.balance]).buffer) }));
-  return {
-    version: 1,
-    sender: faucet,
-    gasPayment: { objects: [], owner: faucet, price, budget: 0n },
-    expiration: { kind: GrpcTypes.TransactionExpiration_TransactionExpirationKind.NONE },
-    kind: {
-      kind: GrpcTypes.TransactionKind_Kind.PROGRAMMABLE_TRANSACTION,
-      data: {
-        oneofKind: 'programmableTransaction',
-        programmableTransaction: {
-          inputs: [...amounts, { kind: InputKind.PURE, pure: Buffer.from(to.slice(2), 'hex') }],
-          commands: [
-            { command: { oneofKind: 'splitCoins', splitCoins: { coin: { kind: ArgKind.GAS }, amounts: amounts.map((_, i) => ({ kind: ArgKind.INPUT, input: i })) } } },
-            { command: { oneofKind: 'transferObjects', transferObjects: { objects: amounts.map((_, i) => ({ kind: ArgKind.RESULT, result: 0, subresult: i })), address: { kind: ArgKind.INPUT, input: amounts.length } } } },
-          ],
-        },
-      },
-    },
-  };
-}
-
-export { SUI_TYPE };
