@@ -44,7 +44,7 @@ export class SuiLedger extends EventEmitter<{ checkpoint: [number] }> {
   readonly seed: number;
   readonly chainName: string;
   readonly referenceGasPrice: bigint;
-  /** The first of `packages`: the package with the simulated `payments` module. */
+  /** The first of `packages` (each of them has the simulated `payments` module). */
   readonly packageId: string;
   readonly packages: readonly string[];
   /** A cUSD-like coin type, `0x…::cusd::CUSD`. */
