@@ -96,6 +96,11 @@ const envSchema = z.object({
 });
 
 /** The first account of anvil's default mnemonic: public knowledge, used only on embedded chains. */
+/**
+ * The embedded Sui simulator's funded dev key (sha256 of "ledgersync embedded sui dev key";
+ * address 0xb839e179…2a41): public like anvil's, so it never signs on a network reached by URL.
+ */
+export const SUI_DEV_KEY = 'suiprivkey1qplagkqeagvzfpa6crrf2udv23ujhfk0dvc39f4jz9axersh7u2aycaf726';
 export const ANVIL_DEV_KEY = '0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80';
 
 export type Config = ReturnType<typeof buildConfig>;

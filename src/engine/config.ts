@@ -1,6 +1,6 @@
 import type { Hex } from 'viem';
 import type { ChainKey } from '../core/chain.js';
-import type { EvmChainConfig, SignerConfig } from '../config/chains.js';
+import type { ChainConfig, EvmChainConfig, SignerConfig, SuiChainConfig } from '../config/chains.js';
 import type { LedgersyncApp } from './app.js';
 
 /** One EVM chain in `ledgersync.config.ts`; what is left out comes from the environment's settings. */
@@ -29,14 +29,16 @@ export interface ChainDefaults {
   /** anvil's first dev account: public, so an embedded chain's signer and deployer when the environment gives none, and never another chain's. */
   devKey: Hex;
   home: string;
-  /** Embedded chains take consecutive ports from the environment's ANVIL_PORT, in the order listed. */
+  /** Embedded chains take consecutive ports from the environment's ANVIL_PORT (Sui: from 9000), in the order listed. */
   index: number;
+  /** The Ed25519 key (`suiprivkey1…`) the embedded Sui simulator funds at start: public, so only ever an embedded network's signer. */
+  suiDevKey: string;
 }
 
 /** What a project's `ledgersync.config.ts` exports (default export). */
 export interface ProjectDefinition {
   /** The chains of this deployment; default: the one the environment describes (RPC_URL, or an embedded anvil). */
-  chains?: Array<(defaults: ChainDefaults) => EvmChainConfig>;
+  chains?: Array<(defaults: ChainDefaults) => ChainConfig>;
   /** The apps it runs, given the chains' keys in the order listed. */
   apps: LedgersyncApp[] | ((chains: ChainKey[]) => LedgersyncApp[]);
 }
@@ -79,6 +81,44 @@ export function evmChain(input: EvmChainInput): (defaults: ChainDefaults) => Evm
       // By this chain's endpoint, not the environment's: a chain reached by URL never signs with the public dev key.
       signers: signers ?? (keys.signers.length > 0 || !embedded ? keys.signers : [{ kind: 'key', privateKey: devKey, roles: ['default'] }]),
       deployerPrivateKey: input.deployerPrivateKey ?? keys.deployerPrivateKey ?? (embedded ? devKey : undefined),
+    };
+  };
+}
+
+/** One Sui network in `ledgersync.config.ts`. */
+export interface SuiChainInput {
+  /**
+   * A full node's gRPC URL (grpc-web over HTTP, e.g. `https://fullnode.mainnet.sui.io:443`) and the
+   * network it serves (`mainnet`, `testnet`: checked against the node at start)…
+   */
+  url?: string;
+  network?: string;
+  /** …or, with no URL, the Sui simulator that ledgersync starts (no Sui node runs here; docs/sui-simulator.md). */
+  embedded?: { port?: number; checkpointIntervalMs?: number };
+  pollIntervalMs?: number;
+  batchCheckpoints?: number;
+  batchTransactions?: number;
+  /** Ed25519 keys in Sui's bech32 form (`suiprivkey1…`); the first has the role `default`. Default on the simulator: its funded dev key. */
+  signers?: Array<{ privateKey: string; roles?: string[] }>;
+  /** Each transaction's gas budget in MIST, and how many gas coins each signer keeps for concurrent sends. */
+  gas?: { budget?: bigint; poolSize?: number };
+}
+
+/** A Sui network of the deployment: `sui:<network>`, `sui:localnet-sim` for the simulator. */
+export function suiChain(input: SuiChainInput): (defaults: ChainDefaults) => SuiChainConfig {
+  return ({ index, suiDevKey }) => {
+    if (input.url && !input.network) throw new Error('suiChain: give the network the node at url serves (network: "mainnet", "testnet", …)');
+    const signers = input.signers?.map((s, i) => ({ kind: 'key' as const, privateKey: s.privateKey, roles: s.roles ?? (i === 0 ? ['default'] : []) }));
+    return {
+      family: 'sui',
+      key: `sui:${input.url ? input.network! : (input.network ?? 'localnet-sim')}`,
+      endpoint: input.url ? { kind: 'grpc', url: input.url } : { kind: 'embedded', port: input.embedded?.port ?? 9000 + index, checkpointIntervalMs: input.embedded?.checkpointIntervalMs ?? 1000 },
+      pollIntervalMs: input.pollIntervalMs ?? 1000,
+      batchCheckpoints: input.batchCheckpoints ?? 500,
+      batchTransactions: input.batchTransactions ?? 5000,
+      // A node reached by URL never signs with the public dev key.
+      signers: signers ?? (input.url ? [] : [{ kind: 'key', privateKey: suiDevKey, roles: ['default'] }]),
+      gas: { budget: input.gas?.budget ?? 50_000_000n, poolSize: input.gas?.poolSize ?? 8 },
     };
   };
 }

@@ -5,7 +5,7 @@ import type { ChainKey } from '../core/chain.js';
 import type { LedgersyncApp } from '../engine/app.js';
 import type { ProjectDefinition } from '../engine/config.js';
 import { packageRoot } from '../runtime/paths.js';
-import { ANVIL_DEV_KEY, ConfigError, type ChainConfig, type Config } from '../config/index.js';
+import { ANVIL_DEV_KEY, SUI_DEV_KEY, ConfigError, type ChainConfig, type Config } from '../config/index.js';
 
 /** The deployment: its chains (keys known) and the apps on them. */
 export interface Project {
@@ -20,7 +20,7 @@ export interface Project {
  */
 export async function loadProject(config: Config, learnKey: (chain: ChainConfig) => Promise<ChainKey>): Promise<Project> {
   const definition = await importDefinition(config.configFile);
-  const listed = definition.chains?.map((make, index) => make({ chain: config.chains[0]!, keys: config.keys, devKey: ANVIL_DEV_KEY, home: config.home, index })) ?? config.chains;
+  const listed = definition.chains?.map((make, index) => make({ chain: config.chains[0]!, keys: config.keys, devKey: ANVIL_DEV_KEY, suiDevKey: SUI_DEV_KEY, home: config.home, index })) ?? config.chains;
   const chains: Project['chains'] = [];
   for (const chain of listed) chains.push({ ...chain, key: chain.key ?? (await learnKey(chain)) });
   const keys = chains.map((c) => c.key);

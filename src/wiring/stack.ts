@@ -10,6 +10,9 @@ import { migrateDatabase } from '../db/migrate.js';
 import { startAnvil, type Anvil } from '../chain/evm/anvil.js';
 import { connectEvmChain, type EvmChain } from '../chain/evm/chain.js';
 import { connectSuiChain, type SuiChain } from '../chain/sui/chain.js';
+import { startSuiSimulator, SUI_TYPE } from '../chain/sui/simulator/index.js';
+import { forgetChain } from '../core/indexer/forget.js';
+import { Ed25519Keypair } from '@mysten/sui/keypairs/ed25519';
 import { connectChain } from '../chain/evm/client.js';
 import { deployContracts } from '../chain/evm/deploy.js';
 import { findDeployment } from '../chain/evm/deployments.js';
@@ -95,6 +98,7 @@ async function open(config: Config, logger: Logger, withChains: boolean, options
     await migrateDatabase(database, project.apps);
     logger.info({ database: redactUrl(databaseUrl), apps: project.apps.map((a) => a.name) }, 'database ready');
     if (!withChains) return { config, logger, database, project, close };
+    await forgetPreviousSimulatorNetworks(database, project, logger);
 
     const chains = new Map<ChainKey, DeploymentChain>();
     for (const chainConfig of project.chains) {
@@ -184,8 +188,34 @@ async function ensureContracts(config: Config, project: Project, chain: EvmChain
   }
 }
 
-/** The Sui simulator on this chain's port (the seam for `npm start` without a Sui node; see the README). */
+/**
+ * The Sui simulator on this chain's port, its signers funded (docs/sui-simulator.md).
+ * Its ledger lives in memory: every start is a new network.
+ */
 async function startEmbeddedSui(chain: SuiChainConfig & { key: ChainKey }, logger: Logger): Promise<{ rpcUrl: string; stop(): Promise<void> }> {
-  void logger;
-  throw new Error(`chain ${chain.key}: the embedded Sui simulator is not available in this build; give the chain a full node URL`);
+  if (chain.endpoint.kind !== 'embedded') throw new Error(`chain ${chain.key} is not embedded`);
+  const { port, checkpointIntervalMs } = chain.endpoint;
+  logger.info({ chain: chain.key, port, checkpointIntervalMs }, 'starting the embedded Sui simulator (not a Sui node: see docs/sui-simulator.md)');
+  const simulator = await startSuiSimulator({ port, chainName: chain.key.slice('sui:'.length), autoCheckpointMs: checkpointIntervalMs });
+  for (const signer of chain.signers) simulator.ledger.fund(suiAddressOf(signer.privateKey), SUI_TYPE, SIMULATOR_FUNDING, 4);
+  simulator.ledger.makeCheckpoint();
+  return { rpcUrl: simulator.url, stop: () => simulator.close() };
+}
+
+/** What the simulator gives each signer at start: a million SUI, in MIST. */
+const SIMULATOR_FUNDING = 10n ** 15n;
+
+function suiAddressOf(privateKey: string): string {
+  return Ed25519Keypair.fromSecretKey(privateKey).toSuiAddress();
+}
+
+/** An embedded Sui network is new at every start: what was indexed from the previous one is forgotten. */
+async function forgetPreviousSimulatorNetworks(database: Database, project: Project, logger: Logger): Promise<void> {
+  for (const chain of project.chains) {
+    if (chain.family !== 'sui' || chain.endpoint.kind !== 'embedded') continue;
+    const onChain = project.apps.filter((app) => (app.sources ?? []).some((s) => s.chain === chain.key));
+    if (await forgetChain(database.pool, chain.key, onChain.flatMap((app) => app.projections ?? []))) {
+      logger.warn({ chain: chain.key }, 'the embedded Sui simulator starts a new network each time: forgot what was indexed from the previous one');
+    }
+  }
 }

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { buildServer } from '../../src/http/server.js';
-import { engineReadiness } from '../../src/wiring/roles.js';
+import { engineReadiness } from '../../src/wiring/readiness.js';
 import { createLogger } from '../../src/runtime/logger.js';
 import { connectTestChain } from '../harness/evm.js';
 import { startAnvil } from '../../src/chain/evm/anvil.js';

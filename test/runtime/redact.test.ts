@@ -65,7 +65,7 @@ describe('secrets in logs', () => {
   it("scrubs the secrets of a config file's chains too (keys and URLs the environment gives under names of their own)", () => {
     const config = loadConfig({ DATABASE_URL: 'postgres://u:pw@db/x' }, '/');
     const polygonKey: `0x${string}` = `0x${'7c'.repeat(32)}`;
-    const listed = evmChain({ id: 137, rpc: 'https://polygon.example/rpc?token=plainwordsecret42', signers: [{ privateKey: polygonKey }] })({ chain: config.chains[0]!, home: '/h', index: 0, keys: { signers: [], deployerPrivateKey: undefined }, devKey: `0x${'01'.repeat(32)}` as `0x${string}` });
+    const listed = evmChain({ id: 137, rpc: 'https://polygon.example/rpc?token=plainwordsecret42', signers: [{ privateKey: polygonKey }] })({ chain: config.chains[0]!, home: '/h', index: 0, keys: { signers: [], deployerPrivateKey: undefined }, devKey: `0x${'01'.repeat(32)}` as `0x${string}`, suiDevKey: 'suiprivkey1' });
     const scrub = createScrubber(configSecrets(config, [listed]));
     const line = `signing with ${polygonKey.slice(2)} for https://polygon.example/rpc?token=plainwordsecret42 failed`;
     expect(scrub(line)).not.toContain('7c7c7c7c');

@@ -87,7 +87,7 @@ export interface GrpcWebServer {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-export async function startGrpcWebServer(handlers: Handler[], faults: FaultInjector): Promise<GrpcWebServer> {
+export async function startGrpcWebServer(handlers: Handler[], faults: FaultInjector, port = 0): Promise<GrpcWebServer> {
   const routes = new Map(handlers.map((h) => [`/${h.method.service.typeName}/${h.method.name}`, h]));
   const calls: Record<string, number> = {};
   const sockets = new Set<Socket>();
@@ -143,11 +143,11 @@ export async function startGrpcWebServer(handlers: Handler[], faults: FaultInjec
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(0, '127.0.0.1', resolve);
+    server.listen(port, '127.0.0.1', resolve);
   });
-  const { port } = server.address() as AddressInfo;
+  const bound = (server.address() as AddressInfo).port;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `http://127.0.0.1:${bound}`,
     calls,
     close: async () => {
       for (const socket of sockets) socket.destroy();

@@ -7,7 +7,7 @@ import { RpcError, SuiGrpcClient, GrpcTypes } from '@mysten/sui/grpc';
 import { Ed25519Keypair } from '@mysten/sui/keypairs/ed25519';
 import { Transaction, TransactionDataBuilder } from '@mysten/sui/transactions';
 import { normalizeSuiAddress } from '@mysten/sui/utils';
-import { PaymentSent, SUI_TYPE, paymentSentType, startSuiSimulator, type SuiSimulator } from './sui-sim/index.js';
+import { PaymentSent, SUI_TYPE, paymentSentType, startSuiSimulator, type SuiSimulator } from '../../../src/chain/sui/simulator/index.js';
 
 const SUI = 1_000_000_000n;
 const PRICE = 1000;

@@ -1,6 +1,6 @@
 /**
- * A Sui test network on loopback: the grpc-web services the SDK's SuiGrpcClient calls, over a
- * deterministic in-memory ledger (see README.md for what it models and what it does not).
+ * A Sui test network on loopback (for tests, and `npm start` without a Sui node): the grpc-web services the SDK's SuiGrpcClient calls, over a
+ * deterministic in-memory ledger (see docs/sui-simulator.md for what it models and what it does not).
  *
  *   const sim = await startSuiSimulator({ seed: 7 });
  *   const client = new SuiGrpcClient({ network: 'localnet', baseUrl: sim.url });
@@ -35,6 +35,8 @@ export interface SuiSimulatorOptions extends LedgerOptions {
   subscriptionBuffer?: number;
   /** List* limits (defaults: 50 items, at most 1000, 10,000 checkpoints scanned a call). */
   queryLimits?: Partial<QueryLimits>;
+  /** The loopback port to listen on (default: any free one). */
+  port?: number;
 }
 
 export interface SimulatorStats {
@@ -61,6 +63,7 @@ export async function startSuiSimulator(options: SuiSimulatorOptions = {}): Prom
   const server = await startGrpcWebServer(
     [...ledgerService(ledger, faults, limits), ...stateService(ledger), ...executionService(ledger), ...subscriptionService(ledger, options.subscriptionBuffer ?? 1000)],
     faults,
+    options.port,
   );
   if (options.autoCheckpointMs) ledger.startAutoCheckpoints(options.autoCheckpointMs, options.autoTraffic);
   return {
