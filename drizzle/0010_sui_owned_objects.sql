@@ -10,9 +10,10 @@ CREATE TABLE "sui_owned_objects" (
 	"state" text DEFAULT 'free' NOT NULL,
 	"locked_by_transaction" text,
 	"locked_by_intent" bigint,
+	"locked_as" text,
 	"updated_at" timestamp with time zone DEFAULT now() NOT NULL,
 	CONSTRAINT "sui_owned_objects_chain_object_id_pk" PRIMARY KEY("chain","object_id"),
-	CONSTRAINT "sui_owned_objects_lock" CHECK (("sui_owned_objects"."state" = 'free') = ("sui_owned_objects"."locked_by_transaction" is null))
+	CONSTRAINT "sui_owned_objects_lock" CHECK (("sui_owned_objects"."state" = 'free') = ("sui_owned_objects"."locked_by_transaction" is null) and ("sui_owned_objects"."state" = 'free') = ("sui_owned_objects"."locked_as" is null))
 );
 --> statement-breakpoint
 CREATE INDEX "sui_owned_objects_signer" ON "sui_owned_objects" USING btree ("chain","signer","coin_type","state");--> statement-breakpoint

@@ -32,12 +32,14 @@ export const ownedObjects = pgTable(
     lockedByTransaction: text('locked_by_transaction'),
     /** Its intent; null for the family's own transactions (splitting and merging gas coins). */
     lockedByIntent: bigint('locked_by_intent', { mode: 'bigint' }),
+    /** What the transaction does with it: pays gas with it, splits coins it spends off it (`funds`), or passes it to a Move call. */
+    lockedAs: text('locked_as', { enum: ['gas', 'funds', 'object'] }),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [
     primaryKey({ columns: [t.chain, t.objectId] }),
     index('sui_owned_objects_signer').on(t.chain, t.signer, t.coinType, t.state),
     index('sui_owned_objects_transaction').on(t.lockedByTransaction),
-    check('sui_owned_objects_lock', sql`(${t.state} = 'free') = (${t.lockedByTransaction} is null)`),
+    check('sui_owned_objects_lock', sql`(${t.state} = 'free') = (${t.lockedByTransaction} is null) and (${t.state} = 'free') = (${t.lockedAs} is null)`),
   ],
 );
