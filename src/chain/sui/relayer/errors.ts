@@ -41,6 +41,11 @@ export function classifyRefusal(error: unknown): Refusal {
   return { permanent: false, error: { name: 'RpcError', message } };
 }
 
+/** The node's answer to an object version that is spent (or that it has not seen yet). */
+export function isSpentObject(message: string): boolean {
+  return /not available for consumption|could not find the referenced object/i.test(message);
+}
+
 /** Sui's answer to a second, different transaction on an object version already locked this epoch. */
 export function isEquivocation(message: string): boolean {
   return /equivocat/i.test(message);

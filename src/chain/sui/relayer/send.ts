@@ -1,18 +1,20 @@
 import type { SuiRelayerContext } from './context.js';
 import { applyEffects } from './effects.js';
 import { open } from './envelope.js';
-import { isEquivocation } from './errors.js';
+import { isEquivocation, isSpentObject } from './errors.js';
 import { rpcMessage } from './reads.js';
 
 /**
  * Executes stored bytes (ExecuteTransaction), each on its own: undefined when the
- * chain has it (executed now or before: the same bytes answer with their first
- * effects), else why not. Effects in the answer free the transaction's coins at
- * once. An equivocation cannot come from this relayer (it never signs twice on an
- * object version); if the chain reports one, someone else signed with this key:
- * said loudly, and the same bytes are tried after the core's backoff (the lock
- * ends with the epoch; if the other transaction spent the coin, observing reports
- * it as taken and the intent is signed again with another).
+ * chain has it or may have it, else why not. The same bytes answer with their
+ * first effects when sent again ("already executed" is success too), and effects
+ * in the answer free the transaction's coins at once. An object version the node
+ * calls spent or unknown means our transaction executed, or another spent the
+ * coin, or the node is behind: as EVM's "nonce too low", the intent counts as sent
+ * (its bytes go out again until settled) and observing finds out which.
+ * An equivocation cannot come from this relayer (it never signs twice on an
+ * object version); if the chain reports one, someone else signs with this key:
+ * said loudly, and observing finds the coin spent and signs the intent again.
  */
 export async function send(ctx: SuiRelayerContext, transactions: Array<{ id: string; raw: Uint8Array }>): Promise<Array<string | undefined>> {
   return Promise.all(transactions.map((t) => executeStored(ctx, t)));
@@ -32,9 +34,12 @@ export async function executeStored(ctx: SuiRelayerContext, stored: { id: string
     const message = rpcMessage(error);
     if (/already executed/i.test(message)) return undefined;
     if (isEquivocation(message)) {
-      ctx.logger.error({ transaction: stored.id, error: message }, 'Sui reports an equivocation on an object of this signer: another transaction was signed on the same object version (the key is used outside this relayer?); the object is locked until the epoch ends');
-      return `GasCoinEquivocated: ${message}`;
+      ctx.logger.error(
+        { transaction: stored.id, error: message },
+        'GasCoinEquivocated: Sui reports another transaction signed on an object version this one consumes (is the key used outside this relayer?); the object is locked until the epoch ends',
+      );
+      return undefined;
     }
-    return message;
+    return isSpentObject(message) ? undefined : message;
   }
 }
