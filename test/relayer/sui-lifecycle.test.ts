@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { TransactionDataBuilder } from '@mysten/sui/transactions';
 import { PaymentSent } from '../../src/chain/sui/simulator/index.js';
 import { SUI, recipient, suiRelayerWorld } from '../harness/sui-relayer.js';
+import { until } from '../harness/until.js';
 
 describe('sui relayer: lifecycle', () => {
   it('confirms a SUI transfer, a cUSD transfer and a Move call once checkpointed, each digest stored before it was sent', async () => {
@@ -46,6 +47,20 @@ describe('sui relayer: lifecycle', () => {
     expect(stored.every((o) => o.state === 'free')).toBe(true);
     expect(new Map(stored.map((o) => [o.object_id, o.version]))).toEqual(onChain);
     expect(w.equivocations).toEqual([]);
+  });
+
+  it('counts an executed transaction as included only once it is in a checkpoint', async () => {
+    const w = await suiRelayerWorld({ checkpointMs: 0 });
+    await w.startRelayer();
+    await w.submit([w.transfer('later', recipient(7), 1_000n)]);
+    const executed = await until(async () => (await w.transactionsOf('later')).find((t) => w.sim.ledger.pending().some((tx) => tx.digest === t.id)), 'the transfer to execute');
+    // Executed, its coin back in the pool, but in no checkpoint: not included, whatever the relayer looks at meanwhile.
+    await until(async () => (await w.objects()).every((o) => o.state === 'free'), 'the gas coin to come back');
+    await new Promise((r) => setTimeout(r, 500));
+    expect(await w.intent('later')).toMatchObject({ state: 'broadcast', block_number: null });
+    const checkpoint = w.sim.ledger.makeCheckpoint();
+    expect(await w.settled()).toEqual({ confirmed: 1 });
+    expect(await w.intent('later')).toMatchObject({ transaction_id: executed.id, block_number: BigInt(checkpoint), block_hash: w.sim.ledger.checkpoint(checkpoint)!.digest });
   });
 
   it('fails a Move abort at prepare, with its code and module, and signs nothing', async () => {
