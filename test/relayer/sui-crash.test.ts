@@ -47,7 +47,11 @@ describe('sui relayer: worker processes killed at random moments', () => {
     for (let i = 0; i < KILLS; i++) {
       // Intents arrive while workers die: a batch, then a kill at a random moment of its relaying.
       await w.submit(keys.slice(i * perKill, (i + 1) * perKill).map((k, j) => w.transfer(k, recipient(i * perKill + j), amount(i * perKill + j))));
-      await new Promise((r) => setTimeout(r, Math.random() * 400));
+      // A random moment inside a phase, taking turns: intents waiting, coins held by signed transactions, intents in flight.
+      const phase = ['pending', 'held', 'broadcast'][i % 3];
+      if (phase === 'held') await until(async () => (await w.objects()).some((o) => o.state === 'locked'), 'a coin held', 10_000, 2).catch(() => undefined);
+      if (phase === 'broadcast') await until(async () => (await stateCounts(w)).broadcast, 'an intent in flight', 10_000, 2).catch(() => undefined);
+      await new Promise((r) => setTimeout(r, Math.random() * 30));
       const victim = Math.floor(Math.random() * WORKERS);
       const states = await stateCounts(w);
       const held = (await w.objects()).filter((o) => o.state === 'locked').length;
