@@ -4,6 +4,6 @@ import { defineConfig } from 'drizzle-kit';
 // schema files; commit it. Each app has its own config and migrations (src/apps/<app>/drizzle.config.ts).
 export default defineConfig({
   dialect: 'postgresql',
-  schema: ['./src/db/schema.ts', './src/core/relayer/schema.ts', './src/chain/evm/schema.ts'],
+  schema: ['./src/db/schema.ts', './src/core/relayer/schema.ts', './src/chain/evm/schema.ts', './src/chain/sui/schema.ts'],
   out: './drizzle',
 });

@@ -9,7 +9,8 @@ export { defineConfig, evmChain, suiChain, type ProjectDefinition, type EvmChain
 export type { ChainKey, ChainEvent, JsonValue, Source } from '../core/chain.js';
 export type { Projection, ProjectionStore } from '../core/indexer/types.js';
 export { evmSource, evmFactorySource, evmIntent } from '../chain/evm/app.js';
-export { suiSource } from '../chain/sui/app.js';
+export { suiSource, suiIntent } from '../chain/sui/app.js';
+export type { SuiFunction, SuiParameter } from '../chain/sui/relayer/call.js';
 
 // What apps send: intents through the outbox, and their outcome.
 export type { IntentKind, SettledIntent, DecodedEvent, IntentError } from '../core/relayer/types.js';

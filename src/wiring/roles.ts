@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Task } from 'graphile-worker';
 import type { Address } from 'viem';
-import type { Stack } from './stack.js';
+import type { DeploymentChain, Stack } from './stack.js';
 import type { EvmChain } from '../chain/evm/chain.js';
 import type { AppContext, EvmChainReader } from '../engine/app.js';
 import type { ChainKey } from '../core/chain.js';
@@ -9,10 +9,15 @@ import { startIndexer } from '../core/indexer/indexer.js';
 import { PROJECTIONS_CHANNEL } from '../core/indexer/store.js';
 import { createOutbox, type Outbox } from '../core/relayer/outbox.js';
 import { startRelayer } from '../core/relayer/relayer.js';
+import type { TransactionLifecycle } from '../core/relayer/lifecycle.js';
+import type { IntentKind } from '../core/relayer/types.js';
 import { intentRoutes } from '../core/relayer/routes.js';
 import { registerWebhooks, webhookTask, WEBHOOK_TASK } from '../core/relayer/webhooks.js';
 import { findDeployment } from '../chain/evm/deployments.js';
 import { loadSigner } from '../chain/evm/relayer/signer.js';
+import { suiCodec } from '../chain/sui/relayer/codec.js';
+import { suiSignerLifecycle } from '../chain/sui/relayer/lifecycle.js';
+import { suiKeypair } from '../chain/sui/relayer/signer.js';
 import { CoherentCache } from '../db/coherent-cache.js';
 import { buildServer } from '../http/server.js';
 import { engineReadiness } from './readiness.js';
@@ -94,30 +99,38 @@ function workerTasks(engine: Record<string, Task>, apps: Stack['project']['apps'
   return tasks;
 }
 
-/** One relayer per chain and configured signer; a warning for chains with intents but no signer. */
+/** One relayer per chain and configured signer, of either family; a warning for chains with intents but no signer. */
 async function startConfiguredRelayers(stack: Stack) {
   const kinds = stack.project.apps.flatMap((app) => app.intents ?? []);
+  const { relayer } = stack.config;
   const started = [];
-  for (const chain of evmChains(stack)) {
+  for (const chain of stack.chains.values()) {
     if (chain.config.signers.length === 0) {
       if (kinds.some((k) => k.chain === chain.key)) stack.logger.warn({ chain: chain.key }, 'no relayer key configured for this chain: the worker sends nothing there; intents wait in the outbox');
       continue;
     }
-    const { relayer } = stack.config;
     const options = {
-      finalityDepth: chain.config.finalityDepth,
+      finalityDepth: Number(chain.finalityDepth),
       batchSize: relayer.batchSize,
       stuckBlocks: relayer.stuckBlocks,
       pollIntervalMs: relayer.pollIntervalMs,
       rebroadcastMs: 3_000,
       maintainMs: 5_000,
     };
-    for (const source of chain.config.signers) {
-      const account = await loadSigner(source);
-      started.push(await startRelayer(chain.key, stack.database.pool, chain.lifecycle(account, kinds, stack.database.pool, stack.logger), kinds, options, stack.logger));
-    }
+    for (const lifecycle of await lifecycles(stack, chain, kinds)) started.push(await startRelayer(chain.key, stack.database.pool, lifecycle, kinds, options, stack.logger));
   }
   return started;
+}
+
+/** The transaction lifecycle of each configured signer of a chain, by its family. */
+async function lifecycles(stack: Stack, chain: DeploymentChain, kinds: IntentKind[]): Promise<TransactionLifecycle[]> {
+  const { pool } = stack.database;
+  if (chain.family === 'sui') {
+    return chain.config.signers.map((signer) => suiSignerLifecycle({ chain: chain.key, conn: chain.conn, pool, privateKey: signer.privateKey, gas: chain.config.gas, logger: stack.logger }));
+  }
+  const found = [];
+  for (const source of chain.config.signers) found.push(chain.lifecycle(await loadSigner(source), kinds, pool, stack.logger));
+  return found;
 }
 
 function evmChains(stack: Pick<Stack, 'chains'>): EvmChain[] {
@@ -127,7 +140,11 @@ function evmChains(stack: Pick<Stack, 'chains'>): EvmChain[] {
 /** The outbox of this deployment: every chain's codec, and the signers it holds keys for. */
 export async function deploymentOutbox(stack: Pick<Stack, 'chains' | 'project'>): Promise<Outbox> {
   const chains = [];
-  for (const chain of evmChains(stack)) {
+  for (const chain of stack.chains.values()) {
+    if (chain.family === 'sui') {
+      chains.push({ key: chain.key, codec: suiCodec, signers: chain.config.signers.map((s) => ({ address: suiKeypair(s.privateKey).toSuiAddress(), roles: s.roles })) });
+      continue;
+    }
     const signers = [];
     for (const source of chain.config.signers) signers.push({ address: (await loadSigner(source)).address.toLowerCase(), roles: source.roles });
     chains.push({ key: chain.key, codec: chain.codec, signers });

@@ -86,9 +86,18 @@ export interface TransactionLifecycle {
   head(): Promise<bigint>;
   /** Makes the signer's bookkeeping match the chain at start (EVM: the next nonce). */
   start(): Promise<void>;
+  /**
+   * How many transactions it could sign now: the core claims no more pending intents
+   * than that (EVM: no limit; Sui: one per free gas coin).
+   */
+  capacity(): Promise<number>;
   /** Simulates and sizes each call. */
   prepare(intents: PendingIntent[]): Promise<Prepared[]>;
-  /** Takes sequence numbers (under a lock held by `client`'s transaction) and signs; nothing is sent. */
+  /**
+   * Takes sequence numbers (and whatever else the transactions consume, under locks held
+   * by `client`'s transaction) and signs; nothing is sent. One transaction per intent it
+   * can sign now; an intent left out (Sui: no free gas coin left) stays pending.
+   */
   sign(client: pg.PoolClient, ready: Array<{ intent: PendingIntent; feeLimit: bigint }>): Promise<SignedTransaction[]>;
   /** Sends stored bytes; per transaction, undefined when the node has it (now or already), else why not. */
   send(transactions: Array<{ id: string; raw: Uint8Array }>): Promise<Array<string | undefined>>;
@@ -96,8 +105,12 @@ export interface TransactionLifecycle {
   observe(intents: InFlightIntent[], head: bigint): Promise<Map<bigint, Observation>>;
   /** Why a mined transaction failed. */
   explainFailure(intent: InFlightIntent, blockNumber: bigint): Promise<IntentError>;
-  /** A replacement for a stuck transaction: same sequence, higher fees; undefined when the fee ceiling forbids it. */
-  replace(intent: InFlightIntent): Promise<SignedTransaction | undefined>;
+  /**
+   * A replacement for a transaction not included after `stuckBlocks` (same sequence,
+   * higher fees), or why there is none (a fee ceiling; a chain without replacement):
+   * the intent then waits, its bytes sent again.
+   */
+  replace(intent: InFlightIntent, head: bigint): Promise<{ replacement: SignedTransaction } | { waiting: IntentError }>;
   /** After a sequence number was taken by someone else: hand out numbers from where the chain is. */
   resync(client: pg.PoolClient): Promise<void>;
   /** Housekeeping between passes (EVM: fill holes in the signer's nonces). */

@@ -20,7 +20,6 @@ import {
   sendFailed,
   storeTransactions,
 } from './intents.js';
-import type { IntentError } from './types.js';
 import { isFinal } from '../finality.js';
 import { inTransaction } from '../../db/transaction.js';
 
@@ -33,7 +32,9 @@ import { inTransaction } from '../../db/transaction.js';
  */
 export async function prepareIntents(ctx: RelayerContext): Promise<number> {
   return inTransaction(ctx.pool, async (client) => {
-    const pending = await claimPending(client, ctx.chain, ctx.signer, ctx.batchSize);
+    const capacity = await ctx.lifecycle.capacity();
+    if (capacity <= 0) return 0;
+    const pending = await claimPending(client, ctx.chain, ctx.signer, Math.min(ctx.batchSize, capacity));
     if (pending.length === 0) return 0;
     const prepared = await ctx.lifecycle.prepare(pending);
     const reverted = prepared.flatMap((p) => (p.outcome === 'reverted' ? [{ id: p.intent.id, error: p.error }] : []));
@@ -46,7 +47,9 @@ export async function prepareIntents(ctx: RelayerContext): Promise<number> {
       const signed = await ctx.lifecycle.sign(client, ready);
       await storeTransactions(client, ctx.chain, ctx.signer, signed);
       ctx.metrics.signed(signed.length);
-      await markSigned(client, ready.map(({ intent, feeLimit }, i) => ({ id: intent.id, sequence: signed[i]!.sequence, feeLimit })));
+      // An intent the family could not sign now (no free gas coin on Sui) stays pending, untouched.
+      const byIntent = new Map(signed.map((t) => [t.intentId, t]));
+      await markSigned(client, ready.flatMap(({ intent, feeLimit }) => (byIntent.has(intent.id) ? [{ id: intent.id, sequence: byIntent.get(intent.id)!.sequence, feeLimit }] : [])));
     }
     return pending.length;
   });
@@ -161,14 +164,14 @@ async function sequenceTaken(ctx: RelayerContext, client: PoolClient, intent: In
   await ctx.lifecycle.resync(client);
 }
 
-/** Signs the same call at the same sequence number with fees raised by at least the bump, within the ceiling. */
+/** Signs the same call at the same sequence number with higher fees, when the family can; else notes why it waits. */
 async function replaceStuck(ctx: RelayerContext, client: PoolClient, intent: InFlightIntent, head: bigint): Promise<void> {
-  const replacement = await ctx.lifecycle.replace(intent);
-  if (!replacement) {
-    const error: IntentError = { name: 'FeeCeiling', message: `not included after ${head - intent.sentAtBlock!} blocks, and a higher fee would cross the ceiling` };
-    await noteWaiting(client, intent.id, error);
+  const outcome = await ctx.lifecycle.replace(intent, head);
+  if ('waiting' in outcome) {
+    await noteWaiting(client, intent.id, outcome.waiting);
     return;
   }
+  const { replacement } = outcome;
   await storeTransactions(client, ctx.chain, ctx.signer, [replacement]);
   ctx.metrics.signed(1);
   await replaced(client, intent.id, head);

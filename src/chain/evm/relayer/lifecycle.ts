@@ -23,6 +23,8 @@ export function evmLifecycle(ctx: EvmRelayerContext): TransactionLifecycle {
       const next = await resyncNonce(ctx);
       ctx.logger.info({ nextNonce: next.toString() }, 'signer nonce in step with the chain');
     },
+    // Nonces are numbers, never short: as many as there are intents.
+    capacity: async () => Number.POSITIVE_INFINITY,
     prepare: (intents) => simulate(ctx, intents),
     async sign(client, ready) {
       const fees = await currentFees(ctx.conn.publicClient, ctx.fees);
@@ -36,12 +38,12 @@ export function evmLifecycle(ctx: EvmRelayerContext): TransactionLifecycle {
     send: (transactions) => sendRaw(ctx, transactions),
     observe: (intents) => observe(ctx, intents),
     explainFailure: (intent, blockNumber) => explainFailure(ctx, intent, blockNumber),
-    async replace(intent) {
+    async replace(intent, head) {
       const last = intent.transactions.at(-1)!;
       const fees = bumpFees(feesFromJson(last.fees), await currentFees(ctx.conn.publicClient, ctx.fees), ctx.fees);
-      if (!fees) return undefined;
+      if (!fees) return { waiting: { name: 'FeeCeiling', message: `not included after ${head - intent.sentAtBlock!} blocks, and a higher fee would cross the ceiling` } };
       const call = { intentId: intent.id, nonce: intent.sequence, to: intent.target as Address, data: intent.payload as Hex, value: BigInt(intent.value), gas: BigInt(intent.feeLimit) };
-      return signCall(ctx, call, fees);
+      return { replacement: await signCall(ctx, call, fees) };
     },
     resync: async (client) => void (await resyncNonce(ctx, client)),
     maintain: async () => void (await fillNonceGaps(ctx)),

@@ -1,0 +1,45 @@
+import type { SuiRelayerContext } from './context.js';
+import { applyEffects } from './effects.js';
+import { open } from './envelope.js';
+import { isEquivocation, isSpentObject } from './errors.js';
+import { rpcMessage } from './reads.js';
+
+/**
+ * Executes stored bytes (ExecuteTransaction), each on its own: undefined when the
+ * chain has it or may have it, else why not. The same bytes answer with their
+ * first effects when sent again ("already executed" is success too), and effects
+ * in the answer free the transaction's coins at once. An object version the node
+ * calls spent or unknown means our transaction executed, or another spent the
+ * coin, or the node is behind: as EVM's "nonce too low", the intent counts as sent
+ * (its bytes go out again until settled) and observing finds out which.
+ * An equivocation cannot come from this relayer (it never signs twice on an
+ * object version); if the chain reports one, someone else signs with this key:
+ * said loudly, and observing finds the coin spent and signs the intent again.
+ */
+export async function send(ctx: SuiRelayerContext, transactions: Array<{ id: string; raw: Uint8Array }>): Promise<Array<string | undefined>> {
+  return Promise.all(transactions.map((t) => executeStored(ctx, t)));
+}
+
+export async function executeStored(ctx: SuiRelayerContext, stored: { id: string; raw: Uint8Array }): Promise<string | undefined> {
+  const { transaction, signatures } = open(stored.raw);
+  try {
+    const { response } = await ctx.client.transactionExecutionService.executeTransaction({
+      transaction: { bcs: { value: transaction } },
+      signatures: signatures.map((value) => ({ bcs: { value }, signature: { oneofKind: undefined } })),
+      readMask: { paths: ['effects'] },
+    });
+    if (response.transaction?.effects) await applyEffects(ctx.pool, ctx, response.transaction.effects);
+    return undefined;
+  } catch (error) {
+    const message = rpcMessage(error);
+    if (/already executed/i.test(message)) return undefined;
+    if (isEquivocation(message)) {
+      ctx.logger.error(
+        { transaction: stored.id, error: message },
+        'GasCoinEquivocated: Sui reports another transaction signed on an object version this one consumes (is the key used outside this relayer?); the object is locked until the epoch ends',
+      );
+      return undefined;
+    }
+    return isSpentObject(message) ? undefined : message;
+  }
+}
