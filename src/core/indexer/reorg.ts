@@ -21,6 +21,8 @@ export class DeepReorgError extends Error {
  * is behind: NodeBehindError, and nothing is touched.
  */
 export async function verifyCheckpoint(ctx: ChainIndexer, checkpoint: Checkpoint, head: bigint): Promise<Checkpoint> {
+  // Indexing from genesis starts below block 0: there is no block there to compare, and nothing held to undo.
+  if (checkpoint.blockNumber < 0n) return checkpoint;
   const height = checkpoint.blockNumber <= head ? checkpoint.blockNumber : head;
   const held = await heldHash(ctx, checkpoint, height);
   const canonical = await ctx.reader.block(height);
