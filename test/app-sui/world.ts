@@ -231,7 +231,8 @@ export async function tables(pool: pg.Pool): Promise<Record<string, string[]>> {
   for (const [table, columns] of Object.entries({
     indexer_events: 'chain, block_number, block_hash, block_timestamp, transaction_id, transaction_index, event_index, source, emitter, name, args, raw',
     indexer_checkpoints: 'chain, block_number, block_hash, block_timestamp, halted_reason',
-    indexer_sources: 'chain, name, state, synced_to',
+    indexer_blocks: 'chain, number, hash, parent_hash, timestamp',
+    indexer_sources: 'chain, name, start_block, state, synced_to',
     sui_transactions: '*',
     sui_payments: '*',
     sui_balances: '*',
