@@ -45,20 +45,25 @@ export async function removeWallets(pool: pg.Pool, addresses: string[]): Promise
   await pool.query('delete from address_sets where name = $1 and address = any($2)', [WALLETS, addresses]);
 }
 
-/** The Sui test app indexed in this process (its chain's gRPC calls counted by `chain.conn.meter`). */
-export async function indexSui(url: string, pool: pg.Pool, packageId: string, options: { batchCheckpoints?: number; logger?: Logger } = {}): Promise<{ chain: SuiChain; indexer: RunningIndexer; stop(): Promise<void> }> {
-  const logger = options.logger ?? createLogger('silent');
+/** The simulator at `url` as the engine connects to a Sui chain (its gRPC calls counted by `chain.conn.meter`). */
+export function connectSimulator(url: string, logger: Logger = createLogger('silent')): Promise<SuiChain> {
   const config: SuiChainConfig = {
     family: 'sui',
     key: SUI_CHAIN,
     endpoint: { kind: 'grpc', url },
     pollIntervalMs: 100,
-    batchCheckpoints: options.batchCheckpoints ?? 500,
+    batchCheckpoints: 500,
     batchTransactions: 5000,
     signers: [],
     gas: { budget: 50_000_000n, poolSize: 1 },
   };
-  const chain = await connectSuiChain(config, url, logger);
+  return connectSuiChain(config, url, logger);
+}
+
+/** The Sui test app indexed in this process, through a chain of its own. */
+export async function indexSui(url: string, pool: pg.Pool, packageId: string, options: { logger?: Logger } = {}): Promise<{ chain: SuiChain; indexer: RunningIndexer; stop(): Promise<void> }> {
+  const logger = options.logger ?? createLogger('silent');
+  const chain = await connectSimulator(url, logger);
   const app = suiTestApp({ chain: chain.key, packages: [packageId] });
   const indexer = await startIndexer(chain, pool, app.sources!, app.projections!, { pollIntervalMs: 100 }, logger);
   let stopped = false;

@@ -219,9 +219,10 @@ export async function startIndexer(
           const following = ctx.finalityDepth === 0n && finalized - from < FOLLOWING_BLOCKS;
           const progress = following ? silentProgress : reportProgress(logger, { label: 'backfill', total: Number(finalized - from + 1n), unit: 'blocks' });
           try {
-            await backfill(ctx, from, finalized, ({ block, events }) => {
+            // The lag in seconds moves with every commit: a chain without reorgs is followed through here.
+            await backfill(ctx, from, finalized, ({ block, timestamp, events }) => {
               progress.update(Number(block - from + 1n), events);
-              reportIndexed(block, null);
+              reportIndexed(block, timestamp);
             }, shouldStop);
           } finally {
             progress.stop();
