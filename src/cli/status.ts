@@ -47,13 +47,14 @@ export async function collectStatus(config: Config): Promise<Line[]> {
     }
   }
 
-  const indexerLine = (key: string, head: bigint, unit: string): Line => {
+  /** `head` undefined: the node did not answer, so only where the indexer stands is known. */
+  const indexerLine = (key: string, head: bigint | undefined, words: IndexerWords): Line => {
     const indexer = indexers.get(key);
     if (!indexer) return { name: 'indexer', ok: true, text: `${key} not indexed in this database yet` };
     const age = indexer.seen ? `${Math.round((Date.now() - indexer.seen.getTime()) / 1000)} s ago` : 'never';
     return indexer.halted
-      ? { name: 'indexer', ok: false, text: `${key} HALTED at ${unit} ${indexer.indexed}: ${indexer.halted}` }
-      : { name: 'indexer', ok: true, text: `${key} indexed to ${unit} ${indexer.indexed}, ${head - indexer.indexed} behind the head (last seen ${age})` };
+      ? { name: 'indexer', ok: false, text: `${key} HALTED at ${words.unit} ${indexer.indexed}: ${indexer.halted}` }
+      : { name: 'indexer', ok: true, text: `${key} indexed to ${words.unit} ${indexer.indexed}${head === undefined ? '' : words.progress(indexer.indexed, head)} (last seen ${age})` };
   };
 
   for (const configured of await chainsOf(config)) {
@@ -68,7 +69,7 @@ export async function collectStatus(config: Config): Promise<Line[]> {
       const key = `evm:${chain.chainId}`;
       const head = await chain.publicClient.getBlockNumber();
       lines.push({ name: 'chain', ok: true, text: `${key} at ${redactUrl(rpcUrl)}${embedded}, head ${head}` });
-      lines.push(indexerLine(key, head, 'block'));
+      lines.push(indexerLine(key, head, EVM_WORDS));
       const recorded = readDeployments(config.deploymentsFile)[key] ?? {};
       if (Object.keys(recorded).length === 0) lines.push({ name: 'contracts', ok: false, text: `none recorded for ${key} in ${config.deploymentsFile}` });
       for (const [name, deployment] of Object.entries(recorded)) {
@@ -82,17 +83,30 @@ export async function collectStatus(config: Config): Promise<Line[]> {
   return lines;
 }
 
+/** How the indexer line speaks of a family's blocks: what it indexed, and how far behind the chain that is. */
+interface IndexerWords {
+  unit: string;
+  progress(indexed: bigint, head: bigint): string;
+}
+
+const EVM_WORDS: IndexerWords = { unit: 'block', progress: (indexed, head) => `, ${head - indexed} behind the head` };
+const SUI_WORDS: IndexerWords = { unit: 'checkpoint', progress: (indexed, head) => ` of ${head}, lag ${head - indexed} checkpoint${head - indexed === 1n ? '' : 's'}` };
+
 /** A Sui network: the node's latest checkpoint, and how far the indexer is behind it. */
-async function suiStatus(chain: SuiChainConfig, indexerLine: (key: string, head: bigint, unit: string) => Line): Promise<Line[]> {
+async function suiStatus(chain: SuiChainConfig, indexerLine: (key: string, head: bigint | undefined, words: IndexerWords) => Line): Promise<Line[]> {
   const url = chain.endpoint.kind === 'grpc' ? chain.endpoint.url : `http://127.0.0.1:${chain.endpoint.port}`;
-  const embedded = chain.endpoint.kind === 'embedded' ? ' (embedded simulator)' : '';
+  const embedded = chain.endpoint.kind === 'embedded';
+  const where = `${chain.key} at ${redactUrl(url)}${embedded ? ' (embedded simulator)' : ''}`;
   try {
     const head = await latestCheckpoint(connectSui(url, chain.key).client);
-    return [{ name: 'chain', ok: true, text: `${chain.key} at ${redactUrl(url)}${embedded}, latest checkpoint ${head}` }, indexerLine(chain.key, head, 'checkpoint')];
+    return [{ name: 'chain', ok: true, text: `${where}, latest checkpoint ${head}` }, indexerLine(chain.key, head, SUI_WORDS)];
   } catch (error) {
-    return [{ name: 'chain', ok: false, text: `${chain.key} at ${redactUrl(url)}${embedded}: ${firstLine(error)}` }];
+    // The key does not come from the node: where its indexer stands is known all the same.
+    const why = embedded ? `not answering (${firstLine(error)}): it runs only while ledgersync start does` : firstLine(error);
+    return [{ name: 'chain', ok: false, text: `${where}: ${why}` }, indexerLine(chain.key, undefined, SUI_WORDS)];
   }
 }
+
 
 /** The configured chains, from the project's config file when it lists them (keys not needed: each node is asked). */
 async function chainsOf(config: Config) {

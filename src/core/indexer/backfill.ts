@@ -3,6 +3,8 @@ import { commitBlocks } from './commit.js';
 
 export interface BackfillProgress {
   block: bigint;
+  /** The last block's timestamp (Unix seconds). */
+  timestamp: bigint;
   events: number;
 }
 
@@ -18,6 +20,6 @@ export async function backfill(ctx: ChainIndexer, from: bigint, to: bigint, onCo
     if (shouldStop()) return;
     await commitBlocks(ctx, { ...batch, checkpoint, finalized: batch.to.number, journal: false });
     checkpoint = batch.to.number;
-    onCommit({ block: checkpoint, events: batch.events.length });
+    onCommit({ block: checkpoint, timestamp: batch.to.timestamp, events: batch.events.length });
   }
 }

@@ -1,4 +1,4 @@
-import { DeepReorgError } from './reorg.js';
+import { ChainMismatchError, DeepReorgError } from './reorg.js';
 
 /** A projection's `apply` threw: the batch is rolled back, and the projection and blocks are named. */
 export class ProjectionFailedError extends Error {
@@ -30,7 +30,7 @@ const TRANSIENT_SQLSTATE = /^(08|40|53|57|58|XX|55P03)/;
  * an operator.
  */
 export function haltReason(error: unknown): string | undefined {
-  if (error instanceof DeepReorgError) return error.message;
+  if (error instanceof DeepReorgError || error instanceof ChainMismatchError) return error.message;
   if (error instanceof ProjectionFailedError) return isTransient(error.cause) ? undefined : error.message;
   const code = sqlState(error);
   if (code && !TRANSIENT_SQLSTATE.test(code)) return `PostgreSQL refused the indexer's write (SQLSTATE ${code}): ${(error as Error).message.split('\n')[0]}`;

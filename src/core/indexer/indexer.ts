@@ -33,6 +33,9 @@ const STANDBY_RETRY_MS = 2_000;
 const MIN_BACKOFF_MS = 200;
 const MAX_BACKOFF_MS = 10_000;
 const HALT_REMINDER_MS = 5 * 60_000;
+/** On a chain without reorgs, a backfill shorter than this is the indexer following the head. */
+const FOLLOWING_BLOCKS = 100n;
+const silentProgress = { update: () => {}, stop: () => {} };
 
 /**
  * The indexer of one chain: its sources (from every app on it) into the raw
@@ -212,11 +215,14 @@ export async function startIndexer(
         }
         if (checkpoint.blockNumber < finalized) {
           const from = checkpoint.blockNumber + 1n;
-          const progress = reportProgress(logger, { label: 'backfill', total: Number(finalized - from + 1n), unit: 'blocks' });
+          // A chain without reorgs follows its head through here too: a few blocks behind it is following, not long work to report.
+          const following = ctx.finalityDepth === 0n && finalized - from < FOLLOWING_BLOCKS;
+          const progress = following ? silentProgress : reportProgress(logger, { label: 'backfill', total: Number(finalized - from + 1n), unit: 'blocks' });
           try {
-            await backfill(ctx, from, finalized, ({ block, events }) => {
+            // The lag in seconds moves with every commit: a chain without reorgs is followed through here.
+            await backfill(ctx, from, finalized, ({ block, timestamp, events }) => {
               progress.update(Number(block - from + 1n), events);
-              reportIndexed(block, null);
+              reportIndexed(block, timestamp);
             }, shouldStop);
           } finally {
             progress.stop();

@@ -10,6 +10,17 @@ export class DeepReorgError extends Error {
 }
 
 /**
+ * A chain without reorgs (finality depth 0: Sui) serves at our checkpoint's
+ * height another block than the one we indexed. Its blocks never change, so the
+ * node serves another network than the one indexed (a local network started
+ * again, a URL pointed elsewhere), or the chain was wrongly configured as final
+ * at depth 0. Indexing of the chain halts; nothing is rolled back.
+ */
+export class ChainMismatchError extends Error {
+  override name = 'ChainMismatchError';
+}
+
+/**
  * Checks what we hold against the chain before going on from it: on a start, before
  * a backfill (the checkpoint may be a block stored while unfinalized, and the chain
  * may have reorganised while we were down, cut off or locked out), and when the node
@@ -21,12 +32,20 @@ export class DeepReorgError extends Error {
  * is behind: NodeBehindError, and nothing is touched.
  */
 export async function verifyCheckpoint(ctx: ChainIndexer, checkpoint: Checkpoint, head: bigint): Promise<Checkpoint> {
+  // Indexing from genesis starts below block 0: there is no block there to compare, and nothing held to undo.
+  if (checkpoint.blockNumber < 0n) return checkpoint;
   const height = checkpoint.blockNumber <= head ? checkpoint.blockNumber : head;
   const held = await heldHash(ctx, checkpoint, height);
   const canonical = await ctx.reader.block(height);
   if (held === undefined || canonical.hash === held) {
     if (height < checkpoint.blockNumber) throw new NodeBehindError(`the node's head ${head} is below the checkpoint ${checkpoint.blockNumber}; waiting for it to catch up`);
     return checkpoint;
+  }
+  if (ctx.finalityDepth === 0n) {
+    throw new ChainMismatchError(
+      `chain ${ctx.chain} serves ${canonical.hash} at block ${height} where ${held} was indexed. At finality depth 0 a block never changes once served: ` +
+        'the node serves another network than the one indexed here (or the chain is not final at depth 0). Indexing stopped; nothing was rolled back',
+    );
   }
   return rollBackToAncestor(ctx, checkpoint, height);
 }

@@ -7,6 +7,8 @@ import type { SuiFilter } from './filter.js';
  * What the indexer asks a full node for of each checkpoint: its header, and of
  * every transaction what filters and projections use (sender, Move calls,
  * status, gas, events, balance changes). Proto field names, as Sui's read masks take them.
+ * Of a transaction's kind only the commands: its inputs (pure arguments, object
+ * references) are most of its size and nothing here reads them.
  */
 export const CHECKPOINT_MASK = [
   'sequence_number',
@@ -15,7 +17,7 @@ export const CHECKPOINT_MASK = [
   'summary.timestamp',
   'transactions.digest',
   'transactions.transaction.sender',
-  'transactions.transaction.kind',
+  'transactions.transaction.kind.programmable_transaction.commands',
   'transactions.effects.status',
   'transactions.effects.gas_used',
   'transactions.events.events',
