@@ -5,3 +5,4 @@ export { blockProofCredentialVaultAbi, blockProofCredentialVaultBytecode } from 
 export { testChildAbi, testChildBytecode } from './TestChild.js';
 export { testFactoryAbi, testFactoryBytecode } from './TestFactory.js';
 export { testLedgerAbi, testLedgerBytecode } from './TestLedger.js';
+export { testTokenAbi, testTokenBytecode } from './TestToken.js';
