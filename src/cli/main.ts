@@ -160,6 +160,9 @@ async function run(roles: Role[]): Promise<void> {
     }
     logger.info({ roles, ms: Date.now() - started, api: roles.includes('api') ? `http://${config.http.host}:${config.http.port}` : undefined }, 'ledgersync is running');
   } catch (error) {
+    // A signal came during start-up: shutdown is closing what had started, which is why the role
+    // still starting (a relayer preparing its gas coins, say) failed. Ctrl-C then exits 0, not 1.
+    if (stopping) return;
     for (const role of running.reverse()) await role.stop().catch(() => {});
     await stack?.close();
     fail(error, config);
