@@ -169,6 +169,9 @@ async function appContext(stack: Stack): Promise<(server: FastifyInstance) => Ap
   });
 }
 
+/** How long a contract missing from the deployments file is taken as still missing. */
+const DEPLOYMENT_RECHECK_MS = 1_000;
+
 /** The context apps' routes get, from its parts (the api role's, or a test's). */
 export function appContextFor(options: {
   pool: Stack['database']['pool'];
@@ -183,16 +186,22 @@ export function appContextFor(options: {
 }): (server: FastifyInstance) => AppContext {
   const readers = new Map<ChainKey, EvmChainReader>(options.chains.map((c) => [c.key, { key: c.key, chainId: c.conn.chainId, client: c.conn.publicClient }]));
   const known = new Map<string, Address>();
+  const lastMiss = new Map<string, number>();
   return (server) => ({
     pool: options.pool,
     logger: options.logger,
     chains: readers,
     outbox: options.outbox,
-    // A chain fallback is impossible before the contract is deployed: read the file until it is there, then keep it.
+    // A chain fallback is impossible before the contract is deployed: read the file until it is there
+    // (at most once a second, so that requests never queue on file reads), then keep it.
     deployment(chain, contract) {
       const key = `${chain}/${contract}`;
-      const address = known.get(key) ?? findDeployment(options.deploymentsFile, chain, contract)?.address;
+      const found = known.get(key);
+      if (found) return found;
+      if (Date.now() - (lastMiss.get(key) ?? -Infinity) < DEPLOYMENT_RECHECK_MS) return undefined;
+      const address = findDeployment(options.deploymentsFile, chain, contract)?.address;
       if (address) known.set(key, address);
+      else lastMiss.set(key, Date.now());
       return address;
     },
     async cache<V>(projections: string[]) {

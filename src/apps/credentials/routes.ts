@@ -44,7 +44,7 @@ export async function credentialRoutes(app: FastifyInstance, context: AppContext
   const memory = await context.cache<CredentialFacts>(['credentials', 'institutions']);
   const indexed = (id: string) => memory.get(id, () => cachedCredential(pool, chainKey, id));
 
-  const lookUp = (id: string) => findCredential(chain, vault(), id, indexed);
+  const lookUp = (id: string) => findCredential(chain, vault, id, indexed);
 
   app.get(
     '/api/credentials',

@@ -111,9 +111,13 @@ export async function chainCredential(chain: EvmChainReader, vault: Address, id:
 /** Cache first (`cached`); the chain only for a credential the indexer has not reached. */
 export async function findCredential(
   chain: EvmChainReader,
-  vault: Address | undefined,
+  vault: () => Address | undefined,
   id: string,
   cached: (id: string) => Promise<CredentialFacts | undefined>,
 ): Promise<CredentialFacts | undefined> {
-  return (await cached(id)) ?? (vault ? chainCredential(chain, vault, id) : undefined);
+  const indexed = await cached(id);
+  if (indexed) return indexed;
+  // Only a miss needs the vault's address (looked up in the deployments file until it is there).
+  const address = vault();
+  return address ? chainCredential(chain, address, id) : undefined;
 }

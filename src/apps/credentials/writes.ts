@@ -118,7 +118,7 @@ export async function credentialWriteRoutes(app: FastifyInstance, context: AppCo
     async (request, reply) => {
       const { id } = idParams.parse(request.params);
       const { reason } = revokeBody.parse(request.body);
-      const credential = await findCredential(chain, vault(), id, (id) => cachedCredential(pool, chainKey, id));
+      const credential = await findCredential(chain, vault, id, (id) => cachedCredential(pool, chainKey, id));
       if (!credential) return sendProblem(request, reply, 404, `credential ${id} does not exist`);
       const institution = institutionOf(request)!;
       if (credential.institution !== institution) return sendProblem(request, reply, 403, `credential ${id} was issued by another institution`);
