@@ -18,7 +18,8 @@ import {IssuerRegistry} from "./IssuerRegistry.sol";
 ///
 ///      Roles: the admin (DEFAULT_ADMIN_ROLE) manages roles; PLATFORM_ROLE creates campaigns and is
 ///      also the platform of every campaign (recording investments and refunds) and of the
-///      {ShareCertificate} (minting), asked at every call.
+///      {ShareCertificate} (minting), asked at every call. The platform account given at
+///      construction holds it first; the admin grants it to others or revokes it.
 contract CampaignFactory is AccessControl, ICampaignFactory {
     // ---------------------------------------------------------------------------------------------
     // Roles
@@ -33,6 +34,8 @@ contract CampaignFactory is AccessControl, ICampaignFactory {
 
     /// @notice The constructor was given the zero address as admin.
     error InvalidAdmin();
+    /// @notice The constructor was given the zero address as platform.
+    error InvalidPlatform();
     /// @notice The constructor was given the zero address as a registry.
     error InvalidRegistry();
     /// @notice The campaign reference is zero.
@@ -87,13 +90,16 @@ contract CampaignFactory is AccessControl, ICampaignFactory {
     // Construction
     // ---------------------------------------------------------------------------------------------
 
-    /// @param admin Account that receives DEFAULT_ADMIN_ROLE (grants PLATFORM_ROLE).
+    /// @param admin Account that receives DEFAULT_ADMIN_ROLE (grants and revokes PLATFORM_ROLE).
+    /// @param platform The platform account: receives PLATFORM_ROLE (may be the admin).
     /// @param issuers The issuer registry consulted by {createCampaign}.
     /// @param investors The investor registry consulted by campaigns and certificates.
-    constructor(address admin, IssuerRegistry issuers, InvestorRegistry investors) {
+    constructor(address admin, address platform, IssuerRegistry issuers, InvestorRegistry investors) {
         if (admin == address(0)) revert InvalidAdmin();
+        if (platform == address(0)) revert InvalidPlatform();
         if (address(issuers) == address(0) || address(investors) == address(0)) revert InvalidRegistry();
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
+        _grantRole(PLATFORM_ROLE, platform);
         issuerRegistry = issuers;
         investorRegistry = investors;
         _campaignCodeHash = keccak256(type(Campaign).creationCode);

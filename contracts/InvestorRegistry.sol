@@ -9,7 +9,8 @@ import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 ///         country: checked off chain, only its hash is stored). Campaigns record investments only
 ///         from verified investors, and share certificates move only to verified investors.
 /// @dev The admin (DEFAULT_ADMIN_ROLE) manages roles only; verifying and revoking need
-///      VERIFIER_ROLE. Verifying an investor who is verified already replaces the claim hash
+///      VERIFIER_ROLE, given to a first verifier at construction and granted or revoked by the
+///      admin afterwards. Verifying an investor who is verified already replaces the claim hash
 ///      (a renewed claim); setting the same hash again changes nothing but is not refused, so a
 ///      retried verification is harmless.
 contract InvestorRegistry is AccessControl {
@@ -26,6 +27,8 @@ contract InvestorRegistry is AccessControl {
 
     /// @notice The constructor was given the zero address as admin.
     error InvalidAdmin();
+    /// @notice The constructor was given the zero address as verifier.
+    error InvalidVerifier();
     /// @notice The investor is the zero address.
     error InvalidInvestor();
     /// @notice The claim hash is zero (zero means "not verified").
@@ -59,10 +62,13 @@ contract InvestorRegistry is AccessControl {
     // Construction
     // ---------------------------------------------------------------------------------------------
 
-    /// @param admin Account that receives DEFAULT_ADMIN_ROLE (grants VERIFIER_ROLE).
-    constructor(address admin) {
+    /// @param admin Account that receives DEFAULT_ADMIN_ROLE (grants and revokes VERIFIER_ROLE).
+    /// @param verifier Account that receives VERIFIER_ROLE (may be the admin).
+    constructor(address admin, address verifier) {
         if (admin == address(0)) revert InvalidAdmin();
+        if (verifier == address(0)) revert InvalidVerifier();
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
+        _grantRole(VERIFIER_ROLE, verifier);
     }
 
     // ---------------------------------------------------------------------------------------------

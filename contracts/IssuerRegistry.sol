@@ -9,7 +9,8 @@ import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 ///         check done off chain) and the IPFS location of its documents, and may later revoke it.
 ///         The {CampaignFactory} creates campaigns only for registered issuers.
 /// @dev The admin (DEFAULT_ADMIN_ROLE) manages roles only; registering and revoking need
-///      REGISTRAR_ROLE. A revoked issuer may be registered again (a reinstated company); a
+///      REGISTRAR_ROLE, given to a first registrar at construction (so a deployment needs no
+///      further transaction) and granted or revoked by the admin afterwards. A revoked issuer may be registered again (a reinstated company); a
 ///      registered one may not, so a retried registration reverts with {IssuerAlreadyRegistered}
 ///      instead of registering twice.
 contract IssuerRegistry is AccessControl {
@@ -46,6 +47,8 @@ contract IssuerRegistry is AccessControl {
 
     /// @notice The constructor was given the zero address as admin.
     error InvalidAdmin();
+    /// @notice The constructor was given the zero address as registrar.
+    error InvalidRegistrar();
     /// @notice The issuer is the zero address.
     error InvalidIssuer();
     /// @notice The verifiable credential hash is zero.
@@ -82,10 +85,13 @@ contract IssuerRegistry is AccessControl {
     // Construction
     // ---------------------------------------------------------------------------------------------
 
-    /// @param admin Account that receives DEFAULT_ADMIN_ROLE (grants REGISTRAR_ROLE).
-    constructor(address admin) {
+    /// @param admin Account that receives DEFAULT_ADMIN_ROLE (grants and revokes REGISTRAR_ROLE).
+    /// @param registrar Account that receives REGISTRAR_ROLE (may be the admin).
+    constructor(address admin, address registrar) {
         if (admin == address(0)) revert InvalidAdmin();
+        if (registrar == address(0)) revert InvalidRegistrar();
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
+        _grantRole(REGISTRAR_ROLE, registrar);
     }
 
     // ---------------------------------------------------------------------------------------------

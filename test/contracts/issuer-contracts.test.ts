@@ -191,16 +191,16 @@ async function deployPlatform(env: Env) {
   );
   const deployed = async (hash: Hex) => getAddress((await mined(hash)).contractAddress!);
   const issuers = await deployed(
-    await admin.wallet.deployContract({ abi: issuerRegistryAbi, bytecode: issuerRegistryBytecode, args: [admin.address], ...fees }),
+    await admin.wallet.deployContract({ abi: issuerRegistryAbi, bytecode: issuerRegistryBytecode, args: [admin.address, registrar.address], ...fees }),
   );
   const investors = await deployed(
-    await admin.wallet.deployContract({ abi: investorRegistryAbi, bytecode: investorRegistryBytecode, args: [admin.address], ...fees }),
+    await admin.wallet.deployContract({ abi: investorRegistryAbi, bytecode: investorRegistryBytecode, args: [admin.address, verifier.address], ...fees }),
   );
   const factory = await deployed(
     await admin.wallet.deployContract({
       abi: campaignFactoryAbi,
       bytecode: campaignFactoryBytecode,
-      args: [admin.address, issuers, investors],
+      args: [admin.address, platform.address, issuers, investors],
       ...fees,
     }),
   );
@@ -358,10 +358,8 @@ async function deployPlatform(env: Env) {
   const balanceOf = (who: Address) =>
     publicClient.readContract({ address: certificates, abi: shareCertificateAbi, functionName: 'balanceOf', args: [who] });
 
-  // The starting cast: roles granted, one registered issuer, three verified investors.
-  await grant.registrar(registrar.address);
-  await grant.verifier(verifier.address);
-  await grant.platform(platform.address);
+  // The starting cast (the constructors gave the registrar, verifier and platform their roles):
+  // one registered issuer, three verified investors.
   await registerIssuer(registrar, issuer.address);
   for (const [who, label] of [
     [alice, 'alice'],
@@ -529,6 +527,13 @@ describe('issuer platform contracts', () => {
         ...who.map((a) => publicClient.readContract({ address: p.factory, abi: campaignFactoryAbi, functionName: 'hasRole', args: [DEFAULT_ADMIN_ROLE, a] })),
       ]);
       expect(admins).toEqual([true, false, false, true, false, false, true, false, false]);
+      // Each operational role went to the account the constructor named, not to the admin.
+      const roles = await Promise.all([
+        ...[p.registrar.address, p.admin.address].map((a) => publicClient.readContract({ address: p.issuers, abi: issuerRegistryAbi, functionName: 'hasRole', args: [REGISTRAR_ROLE, a] })),
+        ...[p.verifier.address, p.admin.address].map((a) => publicClient.readContract({ address: p.investors, abi: investorRegistryAbi, functionName: 'hasRole', args: [VERIFIER_ROLE, a] })),
+        ...[p.platform.address, p.admin.address].map((a) => publicClient.readContract({ address: p.factory, abi: campaignFactoryAbi, functionName: 'hasRole', args: [PLATFORM_ROLE, a] })),
+      ]);
+      expect(roles).toEqual([true, false, true, false, true, false]);
       expect(await publicClient.readContract({ address: p.issuers, abi: issuerRegistryAbi, functionName: 'REGISTRAR_ROLE' })).toBe(REGISTRAR_ROLE);
       expect(await publicClient.readContract({ address: p.investors, abi: investorRegistryAbi, functionName: 'VERIFIER_ROLE' })).toBe(VERIFIER_ROLE);
       expect(await publicClient.readContract({ address: p.factory, abi: campaignFactoryAbi, functionName: 'PLATFORM_ROLE' })).toBe(PLATFORM_ROLE);
@@ -539,29 +544,20 @@ describe('issuer platform contracts', () => {
       expect(await p.isPlatform(p.admin.address)).toBe(false);
     });
 
-    it('constructors reject zero addresses: InvalidAdmin(), InvalidRegistry(), InvalidFactory()', async () => {
+    it('constructors reject zero addresses: InvalidAdmin(), InvalidRegistrar(), InvalidVerifier(), InvalidPlatform(), InvalidRegistry(), InvalidFactory()', async () => {
       const someone = randomAddress();
+      const issuerRegistry = (args: readonly [Address, Address]) => encodeDeployData({ abi: issuerRegistryAbi, bytecode: issuerRegistryBytecode, args });
+      const investorRegistry = (args: readonly [Address, Address]) => encodeDeployData({ abi: investorRegistryAbi, bytecode: investorRegistryBytecode, args });
+      const factory = (args: readonly [Address, Address, Address, Address]) => encodeDeployData({ abi: campaignFactoryAbi, bytecode: campaignFactoryBytecode, args });
       const cases: Array<[ContractName, Abi, Hex, string]> = [
-        ['IssuerRegistry', issuerRegistryAbi, encodeDeployData({ abi: issuerRegistryAbi, bytecode: issuerRegistryBytecode, args: [zeroAddress] }), 'InvalidAdmin'],
-        ['InvestorRegistry', investorRegistryAbi, encodeDeployData({ abi: investorRegistryAbi, bytecode: investorRegistryBytecode, args: [zeroAddress] }), 'InvalidAdmin'],
-        [
-          'CampaignFactory',
-          campaignFactoryAbi,
-          encodeDeployData({ abi: campaignFactoryAbi, bytecode: campaignFactoryBytecode, args: [zeroAddress, p.issuers, p.investors] }),
-          'InvalidAdmin',
-        ],
-        [
-          'CampaignFactory',
-          campaignFactoryAbi,
-          encodeDeployData({ abi: campaignFactoryAbi, bytecode: campaignFactoryBytecode, args: [someone, zeroAddress, p.investors] }),
-          'InvalidRegistry',
-        ],
-        [
-          'CampaignFactory',
-          campaignFactoryAbi,
-          encodeDeployData({ abi: campaignFactoryAbi, bytecode: campaignFactoryBytecode, args: [someone, p.issuers, zeroAddress] }),
-          'InvalidRegistry',
-        ],
+        ['IssuerRegistry', issuerRegistryAbi, issuerRegistry([zeroAddress, someone]), 'InvalidAdmin'],
+        ['IssuerRegistry', issuerRegistryAbi, issuerRegistry([someone, zeroAddress]), 'InvalidRegistrar'],
+        ['InvestorRegistry', investorRegistryAbi, investorRegistry([zeroAddress, someone]), 'InvalidAdmin'],
+        ['InvestorRegistry', investorRegistryAbi, investorRegistry([someone, zeroAddress]), 'InvalidVerifier'],
+        ['CampaignFactory', campaignFactoryAbi, factory([zeroAddress, someone, p.issuers, p.investors]), 'InvalidAdmin'],
+        ['CampaignFactory', campaignFactoryAbi, factory([someone, zeroAddress, p.issuers, p.investors]), 'InvalidPlatform'],
+        ['CampaignFactory', campaignFactoryAbi, factory([someone, someone, zeroAddress, p.investors]), 'InvalidRegistry'],
+        ['CampaignFactory', campaignFactoryAbi, factory([someone, someone, p.issuers, zeroAddress]), 'InvalidRegistry'],
         ['ShareCertificate', shareCertificateAbi, encodeDeployData({ abi: shareCertificateAbi, bytecode: shareCertificateBytecode, args: [zeroAddress] }), 'InvalidFactory'],
       ];
       for (const [name, abi, data, errorName] of cases) {
@@ -648,6 +644,9 @@ describe('issuer platform contracts', () => {
         await expectRevert(p.simRevokeIssuer(caller, p.issuer.address), 'AccessControlUnauthorizedAccount', [caller.address, REGISTRAR_ROLE]);
       }
       expect(await p.isRegisteredIssuer(p.issuer.address)).toBe(true);
+      // The admin grants the role: a second registrar may register.
+      await p.grant.registrar(p.stranger.address);
+      await p.registerIssuer(p.stranger, randomAddress());
     });
 
     it('rejects InvalidIssuer() and InvalidVcHash(); a retried registration reverts with IssuerAlreadyRegistered(issuer)', async () => {
@@ -702,6 +701,9 @@ describe('issuer platform contracts', () => {
         await expectRevert(p.simRevokeInvestor(caller, p.bob.address), 'AccessControlUnauthorizedAccount', [caller.address, VERIFIER_ROLE]);
       }
       expect(await p.isVerified(p.bob.address)).toBe(true);
+      // The admin grants the role: a second verifier may verify.
+      await p.grant.verifier(p.stranger.address);
+      await p.verifyInvestor(p.stranger, p.stranger.address, claim('stranger'));
     });
 
     it('rejects InvalidInvestor() and InvalidClaimHash()', async () => {
@@ -1185,14 +1187,15 @@ describe('issuer platform contracts', () => {
 
   it('every custom error the five contracts declare is asserted above, by name and arguments', () => {
     const expected: Record<ContractName, string[]> = {
-      IssuerRegistry: ['AccessControlUnauthorizedAccount', 'InvalidAdmin', 'InvalidIssuer', 'InvalidVcHash', 'IssuerAlreadyRegistered', 'IssuerNotRegistered'],
-      InvestorRegistry: ['AccessControlUnauthorizedAccount', 'InvalidAdmin', 'InvalidClaimHash', 'InvalidInvestor', 'InvestorNotVerified'],
+      IssuerRegistry: ['AccessControlUnauthorizedAccount', 'InvalidAdmin', 'InvalidRegistrar', 'InvalidIssuer', 'InvalidVcHash', 'IssuerAlreadyRegistered', 'IssuerNotRegistered'],
+      InvestorRegistry: ['AccessControlUnauthorizedAccount', 'InvalidAdmin', 'InvalidVerifier', 'InvalidClaimHash', 'InvalidInvestor', 'InvestorNotVerified'],
       CampaignFactory: [
         'AccessControlUnauthorizedAccount',
         'CampaignExists',
         'InvalidAdmin',
         'InvalidAmounts',
         'InvalidDeadline',
+        'InvalidPlatform',
         'InvalidReference',
         'InvalidRegistry',
         'IssuerNotRegistered',
@@ -1229,7 +1232,7 @@ describe('issuer platform contracts', () => {
         .map((item) => (item as { name: string }).name)
         .filter((error) => error !== 'AccessControlBadConfirmation' && !error.startsWith('ERC721'))
         .sort();
-      expect([name, declared]).toEqual([name, expected[name]]);
+      expect([name, declared]).toEqual([name, [...expected[name]].sort()]);
       const missing = expected[name].filter((error) => !asserted.has(`${name}.${error}`));
       expect([name, missing]).toEqual([name, []]);
     }
