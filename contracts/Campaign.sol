@@ -262,6 +262,12 @@ contract Campaign {
         return status == Status.Open && block.timestamp < deadline;
     }
 
+    /// @notice Whether `account` is the platform (holds the factory's PLATFORM_ROLE) now.
+    /// @param account Any address.
+    function isPlatform(address account) external view returns (bool) {
+        return factory.isPlatform(account);
+    }
+
     /// @notice The investment recorded under `investmentReference`; all zero if there is none.
     /// @param investmentReference The platform's id of the investment.
     function investment(bytes32 investmentReference) external view returns (Investment memory) {

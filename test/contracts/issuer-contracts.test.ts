@@ -186,9 +186,10 @@ interface Terms {
 
 async function deployPlatform(env: Env) {
   const { publicClient, fees, mined, minedReverted } = env;
-  const [admin, registrar, verifier, platform, issuer, alice, bob, carol, stranger] = await Promise.all(
-    Array.from({ length: 9 }, () => env.newAccount()),
-  );
+  const fresh = env.newAccount;
+  const [admin, registrar, verifier, platform, issuer, alice, bob, carol, stranger] = await Promise.all([
+    fresh(), fresh(), fresh(), fresh(), fresh(), fresh(), fresh(), fresh(), fresh(),
+  ]);
   const deployed = async (hash: Hex) => getAddress((await mined(hash)).contractAddress!);
   const issuers = await deployed(
     await admin.wallet.deployContract({ abi: issuerRegistryAbi, bytecode: issuerRegistryBytecode, args: [admin.address, registrar.address], ...fees }),
@@ -750,6 +751,8 @@ describe('issuer platform contracts', () => {
         target: await readContract({ ...at, functionName: 'target' }),
         minimum: await readContract({ ...at, functionName: 'minimum' }),
         campaignReference: await readContract({ ...at, functionName: 'campaignReference' }),
+        platform: await readContract({ ...at, functionName: 'isPlatform', args: [p.platform.address] }),
+        admin: await readContract({ ...at, functionName: 'isPlatform', args: [p.admin.address] }),
       }).toEqual({
         factory: p.factory,
         investorRegistry: p.investors,
@@ -758,6 +761,8 @@ describe('issuer platform contracts', () => {
         target: 5_000_000n,
         minimum: 1_000_000n,
         campaignReference: t.campaignReference,
+        platform: true,
+        admin: false,
       });
       expect(await p.state(campaign)).toEqual({ status: Status.Open, raised: 0n, isOpen: true, investmentCount: 0n, refundedCount: 0n });
       // The terms are handed over only during createCampaign.
