@@ -1,7 +1,11 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
-import {ERC721} from "@openzeppelin/contracts/token/ERC721/ERC721.sol";
+import {IERC721} from "@openzeppelin/contracts/token/ERC721/IERC721.sol";
+import {IERC721Metadata} from "@openzeppelin/contracts/token/ERC721/extensions/IERC721Metadata.sol";
+import {ERC721Utils} from "@openzeppelin/contracts/token/ERC721/utils/ERC721Utils.sol";
+import {IERC165, ERC165} from "@openzeppelin/contracts/utils/introspection/ERC165.sol";
+import {IERC721Errors} from "@openzeppelin/contracts/interfaces/draft-IERC6093.sol";
 import {Campaign} from "./Campaign.sol";
 import {CampaignFactory} from "./CampaignFactory.sol";
 
@@ -16,9 +20,14 @@ import {CampaignFactory} from "./CampaignFactory.sol";
 ///      {CertificateMinted}, which names the campaign and investment the token stands for.
 ///
 ///      The platform is whoever holds the factory's PLATFORM_ROLE now, asked at every call; this
-///      contract has no roles of its own. Only campaigns of that factory are accepted. Minting uses
-///      `_mint`, not `_safeMint`: no callback into the investor's wallet.
-contract ShareCertificate is ERC721 {
+///      contract has no roles of its own. Only campaigns of that factory are accepted. Minting
+///      makes no callback into the investor's wallet (no `onERC721Received` on mint).
+///
+///      The ERC-721 logic is OpenZeppelin 5's `ERC721` (MIT), reduced: OpenZeppelin 5.7's `ERC721`
+///      imports `Strings`, whose `Bytes` uses MCOPY and does not compile for the `paris` EVM that
+///      Polygon Edge needs. Certificates have no token URI (`tokenURI` answers "" for a certificate
+///      that exists); everything else behaves as OpenZeppelin's, with its errors (IERC721Errors).
+contract ShareCertificate is ERC165, IERC721, IERC721Metadata, IERC721Errors {
     // ---------------------------------------------------------------------------------------------
     // Types
     // ---------------------------------------------------------------------------------------------
@@ -77,12 +86,17 @@ contract ShareCertificate is ERC721 {
 
     mapping(uint256 tokenId => Certificate) private _certificates;
 
+    mapping(uint256 tokenId => address) private _owners;
+    mapping(address owner => uint256) private _balances;
+    mapping(uint256 tokenId => address) private _tokenApprovals;
+    mapping(address owner => mapping(address operator => bool)) private _operatorApprovals;
+
     // ---------------------------------------------------------------------------------------------
     // Construction
     // ---------------------------------------------------------------------------------------------
 
     /// @param factory_ The campaign factory (non-zero).
-    constructor(CampaignFactory factory_) ERC721("Issuer Platform Share Certificate", "SHARE") {
+    constructor(CampaignFactory factory_) {
         if (address(factory_) == address(0)) revert InvalidFactory();
         factory = factory_;
     }
@@ -121,7 +135,7 @@ contract ShareCertificate is ERC721 {
 
         _certificates[tokenId] = Certificate({campaign: campaign, investmentReference: investmentReference});
         ++certificatesMinted[campaign];
-        _mint(investor, tokenId);
+        _update(investor, tokenId, address(0));
         emit CertificateMinted(tokenId, campaign, investmentReference, investor);
     }
 
@@ -144,15 +158,120 @@ contract ShareCertificate is ERC721 {
     }
 
     // ---------------------------------------------------------------------------------------------
+    // ERC-721
+    // ---------------------------------------------------------------------------------------------
+
+    /// @inheritdoc IERC165
+    function supportsInterface(bytes4 interfaceId) public view override(ERC165, IERC165) returns (bool) {
+        return interfaceId == type(IERC721).interfaceId || interfaceId == type(IERC721Metadata).interfaceId
+            || super.supportsInterface(interfaceId);
+    }
+
+    /// @inheritdoc IERC721Metadata
+    function name() external pure returns (string memory) {
+        return "Issuer Platform Share Certificate";
+    }
+
+    /// @inheritdoc IERC721Metadata
+    function symbol() external pure returns (string memory) {
+        return "SHARE";
+    }
+
+    /// @inheritdoc IERC721Metadata
+    /// @dev Always "" for a certificate that exists: what it stands for is {certificate}.
+    function tokenURI(uint256 tokenId) external view returns (string memory) {
+        _requireOwned(tokenId);
+        return "";
+    }
+
+    /// @inheritdoc IERC721
+    function balanceOf(address owner) external view returns (uint256) {
+        if (owner == address(0)) revert ERC721InvalidOwner(address(0));
+        return _balances[owner];
+    }
+
+    /// @inheritdoc IERC721
+    function ownerOf(uint256 tokenId) external view returns (address) {
+        return _requireOwned(tokenId);
+    }
+
+    /// @inheritdoc IERC721
+    function approve(address to, uint256 tokenId) external {
+        address owner = _requireOwned(tokenId);
+        if (owner != msg.sender && !_operatorApprovals[owner][msg.sender]) revert ERC721InvalidApprover(msg.sender);
+        _tokenApprovals[tokenId] = to;
+        emit Approval(owner, to, tokenId);
+    }
+
+    /// @inheritdoc IERC721
+    function getApproved(uint256 tokenId) external view returns (address) {
+        _requireOwned(tokenId);
+        return _tokenApprovals[tokenId];
+    }
+
+    /// @inheritdoc IERC721
+    function setApprovalForAll(address operator, bool approved) external {
+        if (operator == address(0)) revert ERC721InvalidOperator(operator);
+        _operatorApprovals[msg.sender][operator] = approved;
+        emit ApprovalForAll(msg.sender, operator, approved);
+    }
+
+    /// @inheritdoc IERC721
+    function isApprovedForAll(address owner, address operator) external view returns (bool) {
+        return _operatorApprovals[owner][operator];
+    }
+
+    /// @inheritdoc IERC721
+    function transferFrom(address from, address to, uint256 tokenId) public {
+        if (to == address(0)) revert ERC721InvalidReceiver(address(0));
+        address previousOwner = _update(to, tokenId, msg.sender);
+        if (previousOwner != from) revert ERC721IncorrectOwner(from, tokenId, previousOwner);
+    }
+
+    /// @inheritdoc IERC721
+    function safeTransferFrom(address from, address to, uint256 tokenId) external {
+        safeTransferFrom(from, to, tokenId, "");
+    }
+
+    /// @inheritdoc IERC721
+    function safeTransferFrom(address from, address to, uint256 tokenId, bytes memory data) public {
+        transferFrom(from, to, tokenId);
+        ERC721Utils.checkOnERC721Received(msg.sender, from, to, tokenId, data);
+    }
+
+    // ---------------------------------------------------------------------------------------------
     // Internals
     // ---------------------------------------------------------------------------------------------
 
-    /// @dev Transfers between holders (not mints) need a verified recipient (RecipientNotVerified);
-    ///      ERC-721's own checks (ownership, approval) come first.
-    function _update(address to, uint256 tokenId, address auth) internal override returns (address from) {
-        from = super._update(to, tokenId, auth);
-        if (from != address(0) && to != address(0) && !factory.investorRegistry().isVerified(to)) {
-            revert RecipientNotVerified(to);
+    function _requireOwned(uint256 tokenId) private view returns (address owner) {
+        owner = _owners[tokenId];
+        if (owner == address(0)) revert ERC721NonexistentToken(tokenId);
+    }
+
+    /// @dev Moves `tokenId` to `to` (a mint if it has no owner), emitting {Transfer}. With a non-zero
+    ///      `auth`, checks first that `auth` owns the token or is approved for it (OpenZeppelin's
+    ///      errors). A transfer between holders (not a mint) needs a verified recipient
+    ///      (RecipientNotVerified). Returns the previous owner.
+    function _update(address to, uint256 tokenId, address auth) private returns (address from) {
+        from = _owners[tokenId];
+        if (auth != address(0)) {
+            bool authorized = from == auth || _operatorApprovals[from][auth] || _tokenApprovals[tokenId] == auth;
+            if (!authorized) {
+                if (from == address(0)) revert ERC721NonexistentToken(tokenId);
+                revert ERC721InsufficientApproval(auth, tokenId);
+            }
         }
+        if (from != address(0)) {
+            if (!factory.investorRegistry().isVerified(to)) revert RecipientNotVerified(to);
+            delete _tokenApprovals[tokenId];
+            unchecked {
+                --_balances[from];
+            }
+        }
+        unchecked {
+            ++_balances[to];
+        }
+        _owners[tokenId] = to;
+        emit Transfer(from, to, tokenId);
     }
 }
