@@ -2,6 +2,11 @@
 
 export { benchCredentialEmitterAbi, benchCredentialEmitterBytecode } from './BenchCredentialEmitter.js';
 export { blockProofCredentialVaultAbi, blockProofCredentialVaultBytecode } from './BlockProofCredentialVault.js';
+export { campaignAbi, campaignBytecode } from './Campaign.js';
+export { campaignFactoryAbi, campaignFactoryBytecode } from './CampaignFactory.js';
+export { investorRegistryAbi, investorRegistryBytecode } from './InvestorRegistry.js';
+export { issuerRegistryAbi, issuerRegistryBytecode } from './IssuerRegistry.js';
+export { shareCertificateAbi, shareCertificateBytecode } from './ShareCertificate.js';
 export { testChildAbi, testChildBytecode } from './TestChild.js';
 export { testFactoryAbi, testFactoryBytecode } from './TestFactory.js';
 export { testLedgerAbi, testLedgerBytecode } from './TestLedger.js';
