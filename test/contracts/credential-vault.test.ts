@@ -1,7 +1,6 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import {
   BaseError,
-  ContractFunctionRevertedError,
   decodeErrorResult,
   encodeDeployData,
   keccak256,
@@ -15,6 +14,7 @@ import {
 } from 'viem';
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import { testChain } from '../harness/chain.js';
+import { expectRevert } from '../harness/reverts.js';
 import {
   blockProofCredentialVaultAbi as abi,
   blockProofCredentialVaultBytecode as bytecode,
@@ -36,25 +36,6 @@ const REASON_FRAUD = keccak256(toHex('fraud'));
 
 const fp = (label: string): Hex => keccak256(toHex(`diploma:${label}`));
 const randomAddress = (): Address => privateKeyToAccount(generatePrivateKey()).address;
-
-/**
- * Asserts that `promise` rejects with a contract revert decoded as `errorName` (and, if given,
- * exactly these `args`). Walks viem's error chain to the ContractFunctionRevertedError.
- */
-async function expectRevert(promise: Promise<unknown>, errorName: string, args?: readonly unknown[]): Promise<void> {
-  let caught: unknown;
-  try {
-    await promise;
-  } catch (err) {
-    caught = err;
-  }
-  expect(caught, `expected a revert with ${errorName}`).toBeInstanceOf(BaseError);
-  const reverted = (caught as BaseError).walk((e) => e instanceof ContractFunctionRevertedError);
-  expect(reverted, `no ContractFunctionRevertedError in: ${String(caught)}`).toBeInstanceOf(ContractFunctionRevertedError);
-  const data = (reverted as ContractFunctionRevertedError).data;
-  expect(data?.errorName).toBe(errorName);
-  if (args !== undefined) expect(data?.args ?? []).toEqual(args);
-}
 
 async function mined(hash: Hex): Promise<TransactionReceipt> {
   const receipt = await publicClient.waitForTransactionReceipt({ hash });

@@ -2,7 +2,6 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   BaseError,
   ContractFunctionExecutionError,
-  ContractFunctionRevertedError,
   createPublicClient,
   createTestClient,
   createWalletClient,
@@ -27,6 +26,7 @@ import {
 } from 'viem';
 import { foundry } from 'viem/chains';
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
+import { expectRevert as expectContractRevert, revertData } from '../harness/reverts.js';
 import { startAnvil, type Anvil } from '../../src/chain/evm/anvil.js';
 import { freePort } from '../../src/runtime/ports.js';
 import { issuerRegistryAbi, issuerRegistryBytecode } from '../../contracts/artifacts/IssuerRegistry.js';
@@ -85,35 +85,11 @@ function contractNamed(abi: unknown): ContractName {
   return found!;
 }
 
-/**
- * Asserts that `promise` rejects with a contract revert decoded as `errorName` (and, if given,
- * exactly these `args`). Walks viem's error chain to the ContractFunctionRevertedError.
- */
+/** expectRevert (test/harness/reverts.ts), also noting which contract's error was asserted. */
 async function expectRevert(promise: Promise<unknown>, errorName: string, args?: readonly unknown[]): Promise<void> {
-  let caught: unknown;
-  try {
-    await promise;
-  } catch (err) {
-    caught = err;
-  }
-  expect(caught, `expected a revert with ${errorName}`).toBeInstanceOf(BaseError);
-  const reverted = (caught as BaseError).walk((e) => e instanceof ContractFunctionRevertedError);
-  expect(reverted, `no ContractFunctionRevertedError in: ${String(caught)}`).toBeInstanceOf(ContractFunctionRevertedError);
-  const data = (reverted as ContractFunctionRevertedError).data;
-  expect(data?.errorName).toBe(errorName);
-  if (args !== undefined) expect(data?.args ?? []).toEqual(args);
-  const execution = (caught as BaseError).walk((e) => e instanceof ContractFunctionExecutionError);
+  const caught = await expectContractRevert(promise, errorName, args);
+  const execution = caught.walk((e) => e instanceof ContractFunctionExecutionError);
   asserted.add(`${contractNamed((execution as ContractFunctionExecutionError | null)?.abi)}.${errorName}`);
-}
-
-/** The raw revert data somewhere in viem's error chain (for a constructor, which has no function to decode against). */
-function revertData(err: unknown): Hex {
-  expect(err).toBeInstanceOf(BaseError);
-  const withData = (err as BaseError).walk(
-    (e) => typeof (e as { data?: unknown }).data === 'string' && (e as { data: string }).data.startsWith('0x'),
-  ) as (Error & { data: Hex }) | null;
-  expect(withData, `no revert data in: ${String(err)}`).not.toBeNull();
-  return withData!.data;
 }
 
 // -------------------------------------------------------------------------------------------------

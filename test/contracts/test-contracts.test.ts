@@ -1,7 +1,6 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import {
   BaseError,
-  ContractFunctionRevertedError,
   decodeErrorResult,
   getAddress,
   getContractAddress,
@@ -14,6 +13,7 @@ import {
   type TransactionReceipt,
 } from 'viem';
 import { testChain } from '../harness/chain.js';
+import { expectRevert, revertData } from '../harness/reverts.js';
 import { testLedgerAbi, testLedgerBytecode } from '../../contracts/artifacts/TestLedger.js';
 import { testFactoryAbi, testFactoryBytecode } from '../../contracts/artifacts/TestFactory.js';
 import { testChildAbi, testChildBytecode } from '../../contracts/artifacts/TestChild.js';
@@ -25,35 +25,6 @@ type Actor = Awaited<ReturnType<typeof newAccount>>;
 const key = (label: string): Hex => keccak256(toHex(`key:${label}`));
 const salt = (label: string): Hex => keccak256(toHex(`salt:${label}`));
 const same = (a: string, b: string) => expect(a.toLowerCase()).toBe(b.toLowerCase());
-
-/**
- * Asserts that `promise` rejects with a contract revert decoded as `errorName` (and, if given,
- * exactly these `args`). Walks viem's error chain to the ContractFunctionRevertedError.
- */
-async function expectRevert(promise: Promise<unknown>, errorName: string, args?: readonly unknown[]): Promise<void> {
-  let caught: unknown;
-  try {
-    await promise;
-  } catch (err) {
-    caught = err;
-  }
-  expect(caught, `expected a revert with ${errorName}`).toBeInstanceOf(BaseError);
-  const reverted = (caught as BaseError).walk((e) => e instanceof ContractFunctionRevertedError);
-  expect(reverted, `no ContractFunctionRevertedError in: ${String(caught)}`).toBeInstanceOf(ContractFunctionRevertedError);
-  const data = (reverted as ContractFunctionRevertedError).data;
-  expect(data?.errorName).toBe(errorName);
-  if (args !== undefined) expect(data?.args ?? []).toEqual(args);
-}
-
-/** The raw revert data somewhere in viem's error chain (for calls made without an ABI). */
-function revertData(err: unknown): Hex {
-  expect(err).toBeInstanceOf(BaseError);
-  const withData = (err as BaseError).walk(
-    (e) => typeof (e as { data?: unknown }).data === 'string' && (e as { data: string }).data.startsWith('0x'),
-  ) as (Error & { data: Hex }) | null;
-  expect(withData, `no revert data in: ${String(err)}`).not.toBeNull();
-  return withData!.data;
-}
 
 async function mined(hash: Hex): Promise<TransactionReceipt> {
   const receipt = await publicClient.waitForTransactionReceipt({ hash });

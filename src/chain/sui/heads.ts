@@ -1,5 +1,6 @@
 import type { GrpcTypes, SuiGrpcClient } from '@mysten/sui/grpc';
 import type { HeadWatcher } from '../../core/chain.js';
+import { headSignal } from '../../core/head-signal.js';
 import { CHECKPOINT_MASK } from './indexer/decode.js';
 
 /** How many of the latest checkpoints the subscription keeps for the reader. */
@@ -22,8 +23,7 @@ export interface RecentCheckpoints {
  */
 export function followCheckpoints(client: SuiGrpcClient, pollIntervalMs: number, onError: (error: Error) => void): HeadWatcher & { recent: RecentCheckpoints } {
   const kept = new Map<bigint, GrpcTypes.Checkpoint>();
-  let wake: (() => void) | undefined;
-  let missed = false;
+  const signal = headSignal(pollIntervalMs);
   let closed = false;
   let abort: AbortController | undefined;
 
@@ -39,8 +39,7 @@ export function followCheckpoints(client: SuiGrpcClient, pollIntervalMs: number,
           delay = RESUBSCRIBE_MIN_MS;
           kept.set(checkpoint.sequenceNumber, checkpoint);
           if (kept.size > KEPT) kept.delete(kept.keys().next().value!);
-          if (wake) wake();
-          else missed = true;
+          signal.notify();
         }
       } catch (error) {
         if (closed) return;
@@ -55,27 +54,11 @@ export function followCheckpoints(client: SuiGrpcClient, pollIntervalMs: number,
   return {
     recent: { get: (sequence) => kept.get(sequence) },
     /** Resolves on the next checkpoint, or after the poll interval (the fallback while the stream is down). */
-    next(shouldStop) {
-      if (missed) {
-        missed = false;
-        return Promise.resolve();
-      }
-      return new Promise((resolve) => {
-        const timer = setTimeout(done, pollIntervalMs);
-        const check = setInterval(() => shouldStop() && done(), 100);
-        wake = done;
-        function done() {
-          clearTimeout(timer);
-          clearInterval(check);
-          wake = undefined;
-          resolve();
-        }
-      });
-    },
+    next: signal.next,
     close() {
       closed = true;
       abort?.abort();
-      wake?.();
+      signal.release();
     },
   };
 }
