@@ -9,6 +9,7 @@ import { openStack, openDatabaseOnly } from '../wiring/stack.js';
 import { startRole, type Role, type RunningRole } from '../wiring/roles.js';
 import { version } from '../runtime/version.js';
 import { deployContracts } from '../chain/evm/deploy.js';
+import { signerAddresses } from '../chain/evm/relayer/signer.js';
 import { loadProject, type Project } from '../wiring/project.js';
 import { collectStatus } from './status.js';
 import { reindex } from './reindex.js';
@@ -69,7 +70,7 @@ program
           const contracts = stack.project.apps.flatMap((app) => app.contracts ?? []).filter((c) => c.chain === chain.key);
           if (contracts.length === 0) continue;
           if (!chain.config.deployerPrivateKey) throw new Error(`DEPLOYER_PRIVATE_KEY is required to deploy to ${chain.key} (an embedded chain uses its dev account)`);
-          const outcomes = await deployContracts(chain.conn, { privateKey: chain.config.deployerPrivateKey, deploymentsFile: config.deploymentsFile, contracts, force: options.force ?? false, logger });
+          const outcomes = await deployContracts(chain.conn, { privateKey: chain.config.deployerPrivateKey, deploymentsFile: config.deploymentsFile, contracts, force: options.force ?? false, signers: await signerAddresses(chain.config.signers), logger });
           for (const o of outcomes) console.log(`${o.name} ${o.action} at ${o.deployment.address} (chain ${chain.key}, block ${o.deployment.blockNumber})`);
         }
         console.log(`recorded in ${config.deploymentsFile}`);

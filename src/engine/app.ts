@@ -45,13 +45,23 @@ export interface LedgersyncApp {
   sources?: Source[];
   projections?: Projection[];
   intents?: IntentKind[];
-  /** graphile-worker tasks, by name; names are best prefixed with the app's (`credentials.reconcile`). */
-  tasks?: Record<string, Task>;
+  /**
+   * graphile-worker tasks, by name; names are best prefixed with the app's (`credentials.reconcile`).
+   * A function of the worker's ports when tasks write through the outbox.
+   */
+  tasks?: Record<string, Task> | ((ports: TaskPorts) => Record<string, Task>);
   schedules?: Schedule[];
   /** Its own `ledgersync` subcommands (e.g. managing API keys). */
   commands?: (program: Command, context: CommandContext) => void;
   /** Its HTTP routes, served by the api role. */
   routes?: (app: FastifyInstance, context: AppContext) => Promise<void>;
+}
+
+/** What an app's tasks may use: the database, the outbox, a logger. */
+export interface TaskPorts {
+  pool: pg.Pool;
+  outbox: Outbox;
+  logger: Logger;
 }
 
 export interface CommandContext {

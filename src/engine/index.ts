@@ -2,7 +2,7 @@
  * The engine as apps see it: everything an app may use, and the only module of
  * the engine an app imports (test/layering.test.ts holds every app to that).
  */
-export type { LedgersyncApp, AppContext, CommandContext, ContractDefinition, Schedule, EvmChainReader } from './app.js';
+export type { LedgersyncApp, AppContext, CommandContext, ContractDefinition, Schedule, EvmChainReader, TaskPorts } from './app.js';
 export { defineConfig, evmChain, suiChain, type ProjectDefinition, type EvmChainInput, type SuiChainInput } from './config.js';
 
 // What chains give: events, keyed by chain.
@@ -13,7 +13,7 @@ export { suiSource, suiIntent } from '../chain/sui/app.js';
 export type { SuiFunction, SuiParameter } from '../chain/sui/relayer/call.js';
 
 // What apps send: intents through the outbox, and their outcome.
-export type { IntentKind, SettledIntent, DecodedEvent, IntentError } from '../core/relayer/types.js';
+export type { IntentKind, IntentPorts, SettledIntent, DecodedEvent, IntentError } from '../core/relayer/types.js';
 export { IntentRejectedError, IdempotencyConflictError, type Outbox, type SubmitIntent, type SubmittedIntent } from '../core/relayer/outbox.js';
 
 // HTTP: problem+json, zod schemas, input checks, API keys, write routes.

@@ -3,7 +3,7 @@ import type { Task } from 'graphile-worker';
 import type { Address } from 'viem';
 import type { DeploymentChain, Stack } from './stack.js';
 import type { EvmChain } from '../chain/evm/chain.js';
-import type { AppContext, EvmChainReader } from '../engine/app.js';
+import type { AppContext, EvmChainReader, TaskPorts } from '../engine/app.js';
 import type { ChainKey } from '../core/chain.js';
 import { startIndexer } from '../core/indexer/indexer.js';
 import { PROJECTIONS_CHANNEL } from '../core/indexer/store.js';
@@ -14,7 +14,7 @@ import type { IntentKind } from '../core/relayer/types.js';
 import { intentRoutes } from '../core/relayer/routes.js';
 import { registerWebhooks, webhookTask, WEBHOOK_TASK } from '../core/relayer/webhooks.js';
 import { findDeployment } from '../chain/evm/deployments.js';
-import { loadSigner } from '../chain/evm/relayer/signer.js';
+import { loadSigner, signerAddresses } from '../chain/evm/relayer/signer.js';
 import { suiCodec } from '../chain/sui/relayer/codec.js';
 import { suiSignerLifecycle } from '../chain/sui/relayer/lifecycle.js';
 import { suiKeypair } from '../chain/sui/relayer/signer.js';
@@ -64,8 +64,9 @@ export async function startRole(stack: Stack, role: Role): Promise<RunningRole> 
       const { webhooks } = stack.config;
       // The configuration is the list of endpoints: a worker started without WEBHOOK_URLS stops deliveries.
       await registerWebhooks(stack.database.pool, webhooks);
+      const ports = { pool: stack.database.pool, outbox: await deploymentOutbox(stack), logger: stack.logger };
       const worker = await startWorker(stack.database.url, stack.logger, {
-        tasks: workerTasks({ [WEBHOOK_TASK]: webhookTask(stack.database.pool, webhooks) }, apps),
+        tasks: workerTasks({ [WEBHOOK_TASK]: webhookTask(stack.database.pool, webhooks) }, apps, ports),
         schedules: apps.flatMap((a) => (a.schedules ?? []).map((s) => ({ ...s, owner: `app ${a.name}` }))),
       });
       const relayers = await startConfiguredRelayers(stack);
@@ -85,11 +86,12 @@ export async function startRole(stack: Stack, role: Role): Promise<RunningRole> 
  * twice is refused: one task would silently replace the other (an app's the
  * engine's webhook deliveries, or a later app's an earlier one's).
  */
-function workerTasks(engine: Record<string, Task>, apps: Stack['project']['apps']): Record<string, Task> {
+function workerTasks(engine: Record<string, Task>, apps: Stack['project']['apps'], ports: TaskPorts): Record<string, Task> {
   const tasks = { ...engine };
   const owners = new Map(Object.keys(engine).map((name) => [name, 'the engine']));
   for (const app of apps) {
-    for (const [name, task] of Object.entries(app.tasks ?? {})) {
+    const own = typeof app.tasks === 'function' ? app.tasks(ports) : (app.tasks ?? {});
+    for (const [name, task] of Object.entries(own)) {
       const owner = owners.get(name);
       if (owner) throw new Error(`task ${name} is registered by both ${owner} and app ${app.name}`);
       owners.set(name, `app ${app.name}`);
@@ -103,6 +105,7 @@ function workerTasks(engine: Record<string, Task>, apps: Stack['project']['apps'
 async function startConfiguredRelayers(stack: Stack) {
   const kinds = stack.project.apps.flatMap((app) => app.intents ?? []);
   const { relayer } = stack.config;
+  const outbox = await deploymentOutbox(stack);
   const started = [];
   for (const chain of stack.chains.values()) {
     if (chain.config.signers.length === 0) {
@@ -116,6 +119,7 @@ async function startConfiguredRelayers(stack: Stack) {
       pollIntervalMs: relayer.pollIntervalMs,
       rebroadcastMs: 3_000,
       maintainMs: 5_000,
+      outbox,
     };
     for (const lifecycle of await lifecycles(stack, chain, kinds)) started.push(await startRelayer(chain.key, stack.database.pool, lifecycle, kinds, options, stack.logger));
   }
@@ -145,8 +149,7 @@ export async function deploymentOutbox(stack: Pick<Stack, 'chains' | 'project'>)
       chains.push({ key: chain.key, codec: suiCodec, signers: chain.config.signers.map((s) => ({ address: suiKeypair(s.privateKey).toSuiAddress(), roles: s.roles })) });
       continue;
     }
-    const signers = [];
-    for (const source of chain.config.signers) signers.push({ address: (await loadSigner(source)).address.toLowerCase(), roles: source.roles });
+    const signers = (await signerAddresses(chain.config.signers)).map((s) => ({ address: s.address.toLowerCase(), roles: s.roles }));
     chains.push({ key: chain.key, codec: chain.codec, signers });
   }
   return createOutbox({ chains, kinds: stack.project.apps.flatMap((app) => app.intents ?? []) });

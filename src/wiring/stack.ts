@@ -15,6 +15,7 @@ import { forgetChain } from '../core/indexer/forget.js';
 import { Ed25519Keypair } from '@mysten/sui/keypairs/ed25519';
 import { connectChain } from '../chain/evm/client.js';
 import { deployContracts } from '../chain/evm/deploy.js';
+import { signerAddresses } from '../chain/evm/relayer/signer.js';
 import { findDeployment } from '../chain/evm/deployments.js';
 import { claimHome, anvilPidFile, writePidFile, HomeInUseError } from '../runtime/home-lock.js';
 import type { Logger } from '../runtime/logger.js';
@@ -176,7 +177,7 @@ async function startEmbeddedAnvil(config: Config, chain: EvmChainConfig & { key:
 async function ensureContracts(config: Config, project: Project, chain: EvmChain, logger: Logger): Promise<void> {
   const contracts = project.apps.flatMap((app) => app.contracts ?? []).filter((c) => c.chain === chain.key);
   if (chain.config.endpoint.kind === 'embedded') {
-    await deployContracts(chain.conn, { privateKey: chain.config.deployerPrivateKey!, deploymentsFile: config.deploymentsFile, contracts, logger });
+    await deployContracts(chain.conn, { privateKey: chain.config.deployerPrivateKey!, deploymentsFile: config.deploymentsFile, contracts, signers: await signerAddresses(chain.config.signers), logger });
     return;
   }
   const missing = contracts.filter((c) => !findDeployment(config.deploymentsFile, chain.key, c.name));

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { createOutbox } from '../../src/core/relayer/outbox.js';
 import { bcs } from '@mysten/sui/bcs';
 import { Transaction, TransactionDataBuilder } from '@mysten/sui/transactions';
 import { fromBase64, normalizeSuiAddress } from '@mysten/sui/utils';
@@ -131,6 +132,7 @@ describe('sui relayer: gas coin pool', () => {
       lifecycle,
       signer: w.signer,
       kinds: new Map(w.kinds.map((k) => [k.name, k])),
+      ports: { outbox: createOutbox({ chains: [], kinds: [] }) },
       finalityDepth: 0n,
       batchSize: 10,
       stuckBlocks: 10,

@@ -12,7 +12,17 @@ export interface ContractDefinition {
   chain: ChainKey;
   abi: Abi;
   bytecode: Hex;
-  constructorArgs(context: { deployer: Address }): readonly unknown[];
+  constructorArgs(context: DeployContext): readonly unknown[];
+}
+
+/** What a contract's constructor arguments may depend on. */
+export interface DeployContext {
+  /** The account deploying it. */
+  deployer: Address;
+  /** The address of a contract listed before it (deployed in this run or kept): registries a factory is built on. */
+  deployed(name: string): Address;
+  /** The address of this chain's signer with `role` (the relayer key that will call it, e.g. a platform role). */
+  signer(role: string): Address;
 }
 
 export interface DeployOptions {
@@ -21,6 +31,8 @@ export interface DeployOptions {
   contracts: ContractDefinition[];
   /** Deploy again even where a deployment with code on chain is recorded. */
   force?: boolean;
+  /** The chain's relayer signers, for constructor arguments that name one. */
+  signers?: Array<{ address: Address; roles: string[] }>;
   logger?: Logger;
 }
 
@@ -42,11 +54,26 @@ export async function deployContracts(conn: ChainConnection, options: DeployOpti
   // A chain without a base fee (no EIP-1559, as Polygon Edge without London) takes legacy transactions only.
   const latest = await conn.publicClient.getBlock({ blockTag: 'latest' });
   const fees = latest.baseFeePerGas === null || latest.baseFeePerGas === undefined ? { type: 'legacy' as const } : {};
+  const addresses = new Map<string, Address>();
+  const context: DeployContext = {
+    deployer: account.address,
+    deployed(name) {
+      const address = addresses.get(name);
+      if (!address) throw new Error(`a constructor needs ${name} on ${chain}, which is not listed before it (listed so far: ${[...addresses.keys()].join(', ') || 'none'})`);
+      return address;
+    },
+    signer(role) {
+      const signer = options.signers?.find((s) => s.roles.includes(role));
+      if (!signer) throw new Error(`a constructor needs the signer with role ${role} on ${chain}, and none is configured`);
+      return getAddress(signer.address);
+    },
+  };
 
   for (const contract of options.contracts) {
     const recorded = findDeployment(options.deploymentsFile, chain, contract.name);
     if (recorded && !options.force && (await hasCode(conn, recorded.address))) {
       outcomes.push({ name: contract.name, action: 'kept', deployment: recorded });
+      addresses.set(contract.name, recorded.address);
       continue;
     }
     if (recorded && !options.force) {
@@ -55,7 +82,7 @@ export async function deployContracts(conn: ChainConnection, options: DeployOpti
     const hash = await wallet.deployContract({
       abi: contract.abi,
       bytecode: contract.bytecode,
-      args: contract.constructorArgs({ deployer: account.address }) as unknown[],
+      args: contract.constructorArgs(context) as unknown[],
       ...fees,
     });
     const receipt = await conn.publicClient.waitForTransactionReceipt({ hash, pollingInterval: 250 });
@@ -69,6 +96,7 @@ export async function deployContracts(conn: ChainConnection, options: DeployOpti
       deployedAt: new Date().toISOString(),
     };
     recordDeployment(options.deploymentsFile, chain, contract.name, deployment);
+    addresses.set(contract.name, deployment.address);
     options.logger?.info({ contract: contract.name, address: deployment.address, block: deployment.blockNumber }, 'contract deployed');
     outcomes.push({ name: contract.name, action: 'deployed', deployment });
   }

@@ -2,7 +2,7 @@ import type pg from 'pg';
 import type { ChainKey } from '../chain.js';
 import type { Logger } from '../../runtime/logger.js';
 import type { TransactionLifecycle } from './lifecycle.js';
-import type { IntentKind } from './types.js';
+import type { IntentKind, IntentPorts } from './types.js';
 import type { RelayerMetrics } from './metrics.js';
 
 /** What every relayer step works with: one chain, one signer, its family's lifecycle. */
@@ -23,4 +23,6 @@ export interface RelayerContext {
   rebroadcastMs: number;
   logger: Logger;
   metrics: RelayerMetrics;
+  /** What app handlers get besides their transaction. */
+  ports: IntentPorts;
 }

@@ -107,7 +107,7 @@ async function invokeAlone(client: pg.PoolClient, ctx: RelayerContext, intent: S
 }
 
 async function invoke(client: pg.PoolClient, ctx: RelayerContext, intent: SettledIntent, hook: HandlerHook): Promise<void> {
-  await handlerOf(ctx, intent, hook)?.(intent, client);
+  await handlerOf(ctx, intent, hook)?.(intent, client, ctx.ports);
 }
 
 function handlerOf(ctx: RelayerContext, intent: SettledIntent, hook: HandlerHook) {

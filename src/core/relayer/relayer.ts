@@ -5,7 +5,7 @@ import type { RelayerContext } from './context.js';
 import { retryHandlers } from './handlers.js';
 import type { TransactionLifecycle } from './lifecycle.js';
 import { relayerMetrics } from './metrics.js';
-import { INTENTS_CHANNEL } from './outbox.js';
+import { INTENTS_CHANNEL, type Outbox } from './outbox.js';
 import { prepareIntents, sendIntents, trackIntents } from './steps.js';
 import type { IntentKind } from './types.js';
 import { inTransaction } from '../../db/transaction.js';
@@ -20,7 +20,15 @@ export interface RelayerOptions {
   pollIntervalMs: number;
   /** How often the family's housekeeping runs (EVM: compare the signer's nonces with the chain and fill gaps). */
   maintainMs: number;
+  /** For handlers whose outcome leads to further writes (a deployment confirmed: record the investments); without it, such a handler fails and is retried. */
+  outbox?: Outbox;
 }
+
+/** The outbox of a relayer started without one (some tests): using it is an error the handler retry reports. */
+const outboxMissing: Outbox = {
+  signers: () => [],
+  submit: () => Promise.reject(new Error('this relayer was started without an outbox: handlers cannot submit intents')),
+};
 
 export interface RunningRelayer {
   signer: string;
@@ -56,6 +64,7 @@ export async function startRelayer(
     rebroadcastMs: options.rebroadcastMs,
     logger,
     metrics: relayerMetrics(chain),
+    ports: { outbox: options.outbox ?? outboxMissing },
   };
   await lifecycle.start();
   logger.info('relayer started');

@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import type { ChainKey, JsonValue } from '../chain.js';
 import type { IntentState } from './schema.js';
+import type { Outbox } from './outbox.js';
 
 /**
  * A kind of write an app sends through the outbox, e.g. `credentials.issue`: on
@@ -15,11 +16,16 @@ export interface IntentKind {
   chain: ChainKey;
   spec: unknown;
   /** The transaction is final and succeeded. */
-  onConfirmed?(intent: SettledIntent, client: pg.PoolClient): Promise<void>;
+  onConfirmed?(intent: SettledIntent, client: pg.PoolClient, ports: IntentPorts): Promise<void>;
   /** It reverted (in simulation, or on chain once final). */
-  onFailed?(intent: SettledIntent, client: pg.PoolClient): Promise<void>;
+  onFailed?(intent: SettledIntent, client: pg.PoolClient, ports: IntentPorts): Promise<void>;
   /** A reorg removed its inclusion; it is being sent again. */
-  onReorged?(intent: SettledIntent, client: pg.PoolClient): Promise<void>;
+  onReorged?(intent: SettledIntent, client: pg.PoolClient, ports: IntentPorts): Promise<void>;
+}
+
+/** What a handler may use besides its transaction: the outbox, for the writes that follow from an outcome (in the same transaction). */
+export interface IntentPorts {
+  outbox: Outbox;
 }
 
 /** What a handler is told. */

@@ -50,3 +50,10 @@ export async function signerFromKeystore(path: string, password: string): Promis
   }
   return privateKeyToAccount(wallet.getPrivateKeyString() as Hex);
 }
+
+/** The addresses of a chain's configured signers and their roles (keystores are decrypted to learn them). */
+export async function signerAddresses(sources: Array<SignerSource & { roles: string[] }>): Promise<Array<{ address: Hex; roles: string[] }>> {
+  const found = [];
+  for (const source of sources) found.push({ address: (await loadSigner(source)).address, roles: source.roles });
+  return found;
+}
