@@ -1,11 +1,27 @@
-import { defineConfig } from './src/engine/index.js';
+import { defineConfig, environmentChain, evmChain } from './src/engine/index.js';
 import { credentialsApp } from './src/apps/credentials/index.js';
+import { issuerApp } from './src/apps/issuer/index.js';
 
 /**
- * This deployment: its chains (here, the one the environment describes: RPC_URL,
- * or an embedded anvil) and the apps on them. List chains with `evmChain({ … })`
- * to run several; secrets come from the environment. See README, "Configuration".
+ * This deployment: its chains and the apps on them (README, "Configuration").
+ * - BlockProof (credentials) on the chain the environment describes: RPC_URL, or an embedded anvil.
+ * - The issuer platform on a Polygon Edge chain (chain 100, legacy gas): ISSUER_RPC_URL, or, on
+ *   embedded defaults (no RPC_URL), a second embedded anvil (`--hardfork berlin --chain-id 100`).
+ *   Pointed at a real chain with RPC_URL and no ISSUER_RPC_URL, the issuer platform is left out.
+ * Secrets come from the environment; list chains with `evmChain({ … })` to run others.
  */
+const issuerChain = process.env.ISSUER_RPC_URL
+  ? evmChain({ id: Number(process.env.ISSUER_CHAIN_ID ?? 100), rpc: process.env.ISSUER_RPC_URL, ws: process.env.ISSUER_WS_URL, gas: { type: 'legacy' } })
+  : process.env.RPC_URL
+    ? undefined
+    : evmChain({
+        id: 100,
+        embedded: { hardfork: 'berlin', ...(process.env.ISSUER_ANVIL_PORT ? { port: Number(process.env.ISSUER_ANVIL_PORT) } : {}) },
+        finalityDepth: 2,
+        gas: { type: 'legacy' },
+      });
+
 export default defineConfig({
-  apps: ([chain]) => [credentialsApp({ chain: chain! })],
+  chains: issuerChain ? [environmentChain(), issuerChain] : [environmentChain()],
+  apps: ([blockproof, issuer]) => [credentialsApp({ chain: blockproof! }), ...(issuer ? [issuerApp({ chain: issuer })] : [])],
 });

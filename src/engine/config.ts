@@ -47,6 +47,11 @@ export function defineConfig(definition: ProjectDefinition): ProjectDefinition {
   return definition;
 }
 
+/** The chain the environment describes (RPC_URL, CHAIN_ID, FINALITY_DEPTH, …; no RPC_URL: an embedded anvil), as a configuration lists it. */
+export function environmentChain(): (defaults: ChainDefaults) => EvmChainConfig {
+  return ({ chain }) => chain;
+}
+
 /** An EVM chain of the deployment, its settings defaulting to the environment's. */
 export function evmChain(input: EvmChainInput): (defaults: ChainDefaults) => EvmChainConfig {
   return ({ chain, keys, devKey, home, index }) => {

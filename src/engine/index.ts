@@ -3,7 +3,7 @@
  * the engine an app imports (test/layering.test.ts holds every app to that).
  */
 export type { LedgersyncApp, AppContext, CommandContext, ContractDefinition, Schedule, EvmChainReader, TaskPorts } from './app.js';
-export { defineConfig, evmChain, suiChain, type ProjectDefinition, type EvmChainInput, type SuiChainInput } from './config.js';
+export { defineConfig, environmentChain, evmChain, suiChain, type ProjectDefinition, type EvmChainInput, type SuiChainInput } from './config.js';
 
 // What chains give: events, keyed by chain.
 export type { ChainKey, ChainEvent, JsonValue, Source } from '../core/chain.js';

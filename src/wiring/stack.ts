@@ -114,7 +114,11 @@ async function open(config: Config, logger: Logger, withChains: boolean, options
       const chain = await connectEvmChain(chainConfig, endpoint, config.deploymentsFile);
       chains.set(chain.key, chain);
       logger.info({ chain: chain.key, rpc: redactUrl(endpoint.rpcUrl) }, 'chain ready');
-      if (options.checkContracts ?? true) await ensureContracts(config, project, chain, logger);
+    }
+    // Each chain's contracts at once: a deployment waits for its blocks, and chains make blocks side by side.
+    if (options.checkContracts ?? true) {
+      const evm = [...chains.values()].filter((c): c is EvmChain => c.family === 'evm');
+      await Promise.all(evm.map((chain) => ensureContracts(config, project, chain, logger)));
     }
     return { config, logger, database, project, chains, close };
   } catch (error) {

@@ -10,25 +10,34 @@ import { readDeployments } from '../../src/chain/evm/deployments.js';
 
 /**
  * `ledgersync start` with no DATABASE_URL and no RPC_URL: embedded PostgreSQL and
- * anvil under LEDGERSYNC_HOME, the contracts deployed on first start.
+ * two anvils under LEDGERSYNC_HOME (BlockProof's chain 31337, and the issuer
+ * platform's Polygon Edge-like chain 100 without EIP-1559), the contracts
+ * deployed on first start.
  */
 describe('ledgersync start on embedded defaults', () => {
   it('is ready within 30 s, leaves nothing behind on Ctrl-C, and keeps chain and database across restarts', async () => {
     const cwd = scratchDir();
     const home = join(cwd, '.ledgersync');
-    const [port, pgPort, anvilPort] = [await freePort(), await freePort(), await freePort()];
-    const env = { LEDGERSYNC_HOME: home, PORT: String(port), EMBEDDED_POSTGRES_PORT: String(pgPort), ANVIL_PORT: String(anvilPort) };
+    const [port, pgPort, anvilPort, issuerPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
+    const env = { LEDGERSYNC_HOME: home, PORT: String(port), EMBEDDED_POSTGRES_PORT: String(pgPort), ANVIL_PORT: String(anvilPort), ISSUER_ANVIL_PORT: String(issuerPort) };
     const ready = `http://127.0.0.1:${port}/ready`;
     const chain = createPublicClient({ transport: http(`http://127.0.0.1:${anvilPort}`), cacheTime: 0 });
+    const issuerChain = createPublicClient({ transport: http(`http://127.0.0.1:${issuerPort}`), cacheTime: 0 });
 
     // First start: creates the cluster and the chain, deploys the contracts.
     const first = new RunningCli(['start'], { cwd, env });
     expect(await first.waitForReady(ready)).toBeLessThan(30_000);
-    const body = (await (await fetch(ready)).json()) as { checks: { chain: { chain: string } } };
-    expect(body.checks.chain.chain).toBe('evm:31337');
+    const body = (await (await fetch(ready)).json()) as { checks: Record<string, { ok: boolean; chain?: string }> };
+    expect(body.checks['chain evm:31337']).toMatchObject({ ok: true, chain: 'evm:31337' });
+    expect(body.checks['indexer evm:100']).toMatchObject({ ok: true });
 
     const vault = readDeployments(join(home, 'deployments.json'))['evm:31337']?.BlockProofCredentialVault;
     expect(vault).toBeDefined();
+    // The issuer platform's chain: id 100, no base fee, its four contracts deployed and linked.
+    expect(await issuerChain.getChainId()).toBe(100);
+    expect((await issuerChain.getBlock()).baseFeePerGas ?? null).toBeNull();
+    expect(Object.keys(readDeployments(join(home, 'deployments.json'))['evm:100'] ?? {}).sort()).toEqual(['CampaignFactory', 'InvestorRegistry', 'IssuerRegistry', 'ShareCertificate']);
+    expect((await fetch(`http://127.0.0.1:${port}/api/review-queue`)).status).toBe(401);
     const databaseUrl = embeddedPostgresUrl(join(home, 'postgres'), pgPort)!;
     await withClient(databaseUrl, (c) => c.query("create table kept (note text); insert into kept values ('survives a restart')"));
     // Interval mining: wait for blocks beyond the deployment, so "kept" means more than block 1.
@@ -66,7 +75,7 @@ describe('ledgersync start on embedded defaults', () => {
   it('refuses a second start on the same LEDGERSYNC_HOME, and lets one-shot commands use its PostgreSQL', async () => {
     const cwd = scratchDir();
     const [port, port2, pgPort, anvilPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
-    const env = { LEDGERSYNC_HOME: join(cwd, '.ledgersync'), EMBEDDED_POSTGRES_PORT: String(pgPort), ANVIL_PORT: String(anvilPort) };
+    const env = { LEDGERSYNC_HOME: join(cwd, '.ledgersync'), EMBEDDED_POSTGRES_PORT: String(pgPort), ANVIL_PORT: String(anvilPort), ISSUER_ANVIL_PORT: String(await freePort()) };
     const first = new RunningCli(['start'], { cwd, env: { ...env, PORT: String(port) } });
     await first.waitForReady(`http://127.0.0.1:${port}/ready`);
     const second = new RunningCli(['start'], { cwd, env: { ...env, PORT: String(port2) } });
