@@ -21,7 +21,7 @@ import {
   page,
   requireOfficer,
 } from './http.js';
-import { CAMPAIGN, CERTIFICATE, COMPANY, INVESTMENT, INVESTOR, one } from './views.js';
+import { CAMPAIGN, CERTIFICATE, COMPANY, INVESTMENT, INVESTOR, VC_LINK, one } from './views.js';
 import type { IssuerSettings } from './settings.js';
 
 const companyBody = z
@@ -50,6 +50,14 @@ const campaignBody = z
   .refine((b) => Date.parse(b.deadline) > Date.now(), { message: 'deadline must be in the future', path: ['deadline'] })
   .refine((b) => Date.parse(b.deadline) < Date.UTC(2106, 0, 1), { message: 'deadline must be before 2106 (a uint64 of seconds, as a date PostgreSQL stores)', path: ['deadline'] });
 const investBody = z.object({ amount, investorId: id.optional().describe("admin keys name the investor; an investor's key invests for itself") }).strict();
+const amlBody = z
+  .object({
+    riskFlags: z.array(storableText(60, 1)).max(20).optional(),
+    reviewStatus: z.enum(['clear', 'watch', 'blocked']).optional(),
+    periodLimit: amount.nullable().optional().describe('null: the configured default'),
+  })
+  .strict()
+  .refine((b) => Object.keys(b).length > 0, { message: 'give at least one of riskFlags, reviewStatus, periodLimit' });
 const campaignsQuery = page.extend({ state: z.string().max(40).optional() });
 const auditQuery = page.extend({ entity: z.enum(['company', 'investor', 'campaign', 'investment']).optional(), entityId: id.optional() });
 
@@ -109,7 +117,7 @@ export async function issuerRoutes(app: FastifyInstance, context: AppContext, se
     if (!isOfficer(request) && companyOf(request) !== companyId) throw new Refusal(403, 'a company is visible to its own users and to officers');
     const company = await one(pool, COMPANY, 'c.id = $2', [chain, companyId]);
     if (!company) throw new Refusal(404, `company ${companyId} does not exist`);
-    return company;
+    return { ...company, credentials: (await pool.query(`${VC_LINK} where l.company_id = $1 order by l.id`, [companyId])).rows };
   });
 
   app.post('/api/companies/:id/retry-registration', route('Retry a failed registration on chain (officer)', { params: routeSchema(idParams) }), async (request, reply) => {
@@ -132,12 +140,25 @@ export async function issuerRoutes(app: FastifyInstance, context: AppContext, se
     return reply.code(201).header('location', `/api/investors/${investorId}`).send(await one(pool, INVESTOR, 'i.id = $2', [chain, investorId]));
   });
 
-  app.get('/api/investors/:id', route('An investor, their AML fields and verification on chain', { params: routeSchema(idParams) }), async (request) => {
+  app.get('/api/investors/:id', route('An investor, their AML fields, credential links and verification on chain', { params: routeSchema(idParams) }), async (request) => {
     const { id: investorId } = idParams.parse(request.params);
     if (!isOfficer(request) && investorOf(request) !== investorId) throw new Refusal(403, 'an investor is visible to themselves and to officers');
     const investor = await one(pool, INVESTOR, 'i.id = $2', [chain, investorId]);
     if (!investor) throw new Refusal(404, `investor ${investorId} does not exist`);
-    return investor;
+    return { ...investor, credentials: (await pool.query(`${VC_LINK} where l.investor_id = $1 order by l.id`, [investorId])).rows };
+  });
+
+  app.post('/api/investors/:id/aml', route("Set an investor's AML fields: risk flags, review status, own limit per period (officer)", { params: routeSchema(idParams), body: routeSchema(amlBody) }), async (request) => {
+    requireOfficer(request);
+    const { id: investorId } = idParams.parse(request.params);
+    const body = amlBody.parse(request.body);
+    const { rowCount } = await pool.query(
+      `update investors set risk_flags = coalesce($2, risk_flags), review_status = coalesce($3, review_status),
+         period_limit = case when $4 then $5::numeric else period_limit end where id = $1`,
+      [investorId, body.riskFlags ?? null, body.reviewStatus ?? null, body.periodLimit !== undefined, body.periodLimit ?? null],
+    );
+    if (rowCount === 0) throw new Refusal(404, `investor ${investorId} does not exist`);
+    return one(pool, INVESTOR, 'i.id = $2', [chain, investorId]);
   });
 
   // Campaigns ------------------------------------------------------------------------------------

@@ -29,6 +29,9 @@ export const CERTIFICATE = `select n.token_id::text, n.owner, n.campaign, n.inve
   v.id::text as investment_id
   from nft_share_certificates n left join investments v on v.reference = n.investment_reference`;
 
+/** A verifiable credential compliance relies on: its hash, who issued it, whom it is about, its status. */
+export const VC_LINK = `select l.id::text, l.credential_hash, l.issuer, l.subject, l.status, l.created_at from vc_links l`;
+
 export async function one<R extends pg.QueryResultRow>(client: pg.Pool | pg.ClientBase, view: string, where: string, values: unknown[]): Promise<R | undefined> {
   return (await client.query<R>(`${view} where ${where}`, values)).rows[0];
 }
