@@ -23,8 +23,11 @@ export interface EvmChainConfig {
   concurrency: number;
   /** Largest eth_getLogs block range tried. */
   maxBlockRange: number;
-  /** How transactions pay: EIP-1559 fees, or a legacy gas price (`auto`: by whether blocks have a base fee); never above the cap. */
-  gas: { type: 'auto' | 'eip1559' | 'legacy'; maxFeePerGas: bigint; bumpPercent: number };
+  /**
+   * How transactions pay: EIP-1559 fees, or a legacy gas price (`auto`: by whether blocks have a base fee); never above the
+   * cap. `gasPrice`, the configured price of a legacy chain, is the least paid and what is paid when the node gives no price.
+   */
+  gas: { type: 'auto' | 'eip1559' | 'legacy'; maxFeePerGas: bigint; bumpPercent: number; gasPrice?: bigint };
   signers: SignerConfig[];
   /** What `ledgersync deploy` (and the first start of an embedded chain) deploys with. */
   deployerPrivateKey: Hex | undefined;
@@ -54,3 +57,6 @@ export interface SuiChainConfig {
 }
 
 export type ChainConfig = EvmChainConfig | SuiChainConfig;
+
+/** Gwei, as configured, in wei. */
+export const gwei = (amount: number): bigint => BigInt(Math.round(amount * 1e9));
