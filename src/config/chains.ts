@@ -15,6 +15,8 @@ export interface EvmChainConfig {
     | { kind: 'rpc'; rpcUrl: string; wsUrl?: string | undefined }
     /** An anvil that ledgersync starts (and keeps under LEDGERSYNC_HOME). */
     | { kind: 'embedded'; port: number; blockTime: number; chainId: number; hardfork?: string | undefined; statePath: string };
+  /** How long one JSON-RPC request waits for the node's answer (each of the client's retries waits as long). */
+  rpcTimeoutMs: number;
   /** Blocks on top of a block before it is final, for the indexer and the relayer (src/core/finality.ts). */
   finalityDepth: number;
   /** How often to ask for a new head when there is no WebSocket to subscribe to. */

@@ -36,6 +36,8 @@ const envSchema = z.object({
   WS_URL: optionalUrl(['ws:', 'wss:']),
   // The chain RPC_URL serves; without it, learned from the node (eth_chainId) when the stack starts.
   CHAIN_ID: z.coerce.number().int().min(1).max(2 ** 53 - 1).optional(),
+  // How long one JSON-RPC request waits for the node's answer.
+  RPC_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
   ANVIL_PORT: port.default(8545),
   ANVIL_BLOCK_TIME: z.coerce.number().int().min(1).max(3600).default(1),
   ANVIL_CHAIN_ID: z.coerce.number().int().min(1).max(2 ** 53 - 1).default(31337),
@@ -151,6 +153,7 @@ function buildConfig(env: z.infer<typeof envSchema>, cwd: string) {
     endpoint: embeddedChain
       ? { kind: 'embedded', port: env.ANVIL_PORT, blockTime: env.ANVIL_BLOCK_TIME, chainId: env.ANVIL_CHAIN_ID, hardfork: env.ANVIL_HARDFORK, statePath: resolve(home, 'anvil', 'state.json') }
       : { kind: 'rpc', rpcUrl: env.RPC_URL!, wsUrl: env.WS_URL },
+    rpcTimeoutMs: env.RPC_TIMEOUT_MS,
     // The embedded chain has one sealer and never reorganises by itself: one block on top is final there.
     finalityDepth: env.FINALITY_DEPTH ?? (embeddedChain ? 1 : 64),
     pollIntervalMs: env.INDEXER_POLL_INTERVAL_MS,

@@ -11,6 +11,8 @@ export interface EvmChainInput {
   ws?: string;
   /** …or an anvil that ledgersync starts, e.g. `{ hardfork: 'berlin' }` for a chain without EIP-1559. */
   embedded?: { port?: number; blockTime?: number; hardfork?: string };
+  /** How long one JSON-RPC request waits for the node's answer, in milliseconds (default: RPC_TIMEOUT_MS, 10000). */
+  rpcTimeoutMs?: number;
   finalityDepth?: number;
   pollIntervalMs?: number;
   concurrency?: number;
@@ -72,6 +74,8 @@ export function evmChain(input: EvmChainInput): (defaults: ChainDefaults) => Evm
         `evmChain ${input.id}: the gas price, ${inGwei(gas.gasPrice)} (gas.priceGwei or RELAYER_GAS_PRICE_GWEI), is above the cap, ${inGwei(gas.maxFeePerGas)} (gas.maxFeeGwei or RELAYER_MAX_FEE_GWEI): it is the least a transaction pays, the cap the most`,
       );
     }
+    // viem reads a timeout of 0 as none: a chain is never without one.
+    if (input.rpcTimeoutMs !== undefined && !(input.rpcTimeoutMs > 0)) throw new Error(`evmChain ${input.id}: rpcTimeoutMs must be a positive number of milliseconds`);
     return {
       family: 'evm',
       key: `evm:${input.id}`,
@@ -85,6 +89,7 @@ export function evmChain(input: EvmChainInput): (defaults: ChainDefaults) => Evm
             hardfork: input.embedded?.hardfork,
             statePath: `${home}/anvil/${input.id}/state.json`,
           },
+      rpcTimeoutMs: input.rpcTimeoutMs ?? chain.rpcTimeoutMs,
       finalityDepth: input.finalityDepth ?? (input.rpc ? 64 : 1),
       pollIntervalMs: input.pollIntervalMs ?? chain.pollIntervalMs,
       concurrency: input.concurrency ?? chain.concurrency,

@@ -44,6 +44,7 @@ describe('configuration', () => {
     [{ WEBHOOK_URLS: 'https://a.example/h', WEBHOOK_SECRET: 'short' }, 'invalid configuration: WEBHOOK_SECRET: expected at least 16 characters'],
     [{ RELAYER_FEE_BUMP_PERCENT: '5' }, 'invalid configuration: RELAYER_FEE_BUMP_PERCENT: expected a number >= 10'],
     [{ RELAYER_GAS_PRICE_GWEI: '-1' }, 'invalid configuration: RELAYER_GAS_PRICE_GWEI: expected a number >= 0'],
+    [{ RPC_TIMEOUT_MS: '0' }, 'invalid configuration: RPC_TIMEOUT_MS: expected a number >= 100'],
     [
       { RELAYER_GAS_PRICE_GWEI: '60', RELAYER_MAX_FEE_GWEI: '50' },
       'invalid configuration: RELAYER_GAS_PRICE_GWEI: above RELAYER_MAX_FEE_GWEI (the configured gas price is the least a transaction pays, the cap the most)',
@@ -61,6 +62,8 @@ describe('configuration', () => {
   it('relays with the dev key and a finality of one block on the embedded chain, and needs a key and 64 blocks (or FINALITY_DEPTH) on a real one', () => {
     const chain = (env: Record<string, string>) => loadConfig(env, scratchDir()).chains[0]!;
     expect(chain({}).finalityDepth).toBe(1);
+    expect(chain({}).rpcTimeoutMs).toBe(10_000);
+    expect(chain({ RPC_URL: 'https://rpc.example/v1', RPC_TIMEOUT_MS: '2500' }).rpcTimeoutMs).toBe(2_500);
     expect(chain({ RPC_URL: 'https://rpc.example/v1' }).finalityDepth).toBe(64);
     expect(loadConfig({}, scratchDir()).relayer).toMatchObject({ stuckBlocks: 3 });
     expect(chain({}).gas).toEqual({ type: 'auto', bumpPercent: 15, maxFeePerGas: 500_000_000_000n });

@@ -66,6 +66,12 @@ describe('an EVM chain in the configuration file', () => {
     expect(listed({ id: 100 }).gas.gasPrice).toBeUndefined();
   });
 
+  it("waits rpcTimeoutMs for each RPC answer, else the environment's RPC_TIMEOUT_MS, and is refused without a positive one", () => {
+    expect(listed({ id: 100, rpc: 'https://edge.example', rpcTimeoutMs: 3_000 }).rpcTimeoutMs).toBe(3_000);
+    expect(listed({ id: 100 }, { RPC_TIMEOUT_MS: '4000' }).rpcTimeoutMs).toBe(4_000);
+    expect(() => listed({ id: 100, rpcTimeoutMs: 0 })).toThrow('evmChain 100: rpcTimeoutMs must be a positive number of milliseconds');
+  });
+
   it('is refused when its gas price is above its cap: the price is the least paid, the cap the most', () => {
     expect(() => listed({ id: 100, gas: { maxFeeGwei: 50, priceGwei: 60 } })).toThrow(
       'evmChain 100: the gas price, 60 gwei (gas.priceGwei or RELAYER_GAS_PRICE_GWEI), is above the cap, 50 gwei (gas.maxFeeGwei or RELAYER_MAX_FEE_GWEI): it is the least a transaction pays, the cap the most',
