@@ -14,6 +14,8 @@ const TIMEOUT_MS = 200;
 // viem tries a timed-out request 3 more times, waiting 150, 300 and 600 ms between tries.
 const ATTEMPTS = 4;
 const EXPECTED_MS = ATTEMPTS * TIMEOUT_MS + 150 + 300 + 600;
+// Room for a loaded machine, and still far below what the default (10 s a try) would take.
+const SLACK_MS = 3_000;
 
 /** A node that takes every call of `methods` and never answers it (the fault proxy's hold), with a key in its URL. */
 async function hangingNode(methods: string[]) {
@@ -52,7 +54,7 @@ describe('RPC call timeouts (rpcTimeoutMs)', () => {
     expect(error.message).toBe(`eth_blockNumber: the node did not answer within ${TIMEOUT_MS} ms (the chain's rpcTimeoutMs), tried up to ${ATTEMPTS} times`);
     expect(node.stats().injected.timeout).toBe(ATTEMPTS);
     expect(ms).toBeGreaterThanOrEqual(EXPECTED_MS - 50);
-    expect(ms).toBeLessThan(EXPECTED_MS + 1_500);
+    expect(ms).toBeLessThan(EXPECTED_MS + SLACK_MS);
     expectNoKey(error);
     expect(error.message).not.toContain('127.0.0.1');
   });
@@ -65,7 +67,7 @@ describe('RPC call timeouts (rpcTimeoutMs)', () => {
     const { error, ms } = await failure(() => chain.head());
     expect(error).toBeInstanceOf(RpcTimeoutError);
     expect(error.message).toContain(`within ${TIMEOUT_MS} ms`);
-    expect(ms).toBeLessThan(EXPECTED_MS + 1_500);
+    expect(ms).toBeLessThan(EXPECTED_MS + SLACK_MS);
     expectNoKey(error);
   });
 
@@ -77,7 +79,7 @@ describe('RPC call timeouts (rpcTimeoutMs)', () => {
     expect(error.message).toBe(
       `RPC endpoint did not answer eth_chainId: eth_chainId: the node did not answer within ${TIMEOUT_MS} ms (the chain's rpcTimeoutMs), tried up to ${ATTEMPTS} times`,
     );
-    expect(ms).toBeLessThan(EXPECTED_MS + 1_500);
+    expect(ms).toBeLessThan(EXPECTED_MS + SLACK_MS);
     expectNoKey(error);
   });
 });
