@@ -65,7 +65,7 @@ export async function collectStatus(config: Config): Promise<Line[]> {
     const rpcUrl = configured.endpoint.kind === 'rpc' ? configured.endpoint.rpcUrl : `http://127.0.0.1:${configured.endpoint.port}`;
     const embedded = configured.endpoint.kind === 'embedded' ? ' (embedded)' : '';
     try {
-      const chain = await connectChain(rpcUrl);
+      const chain = await connectChain(rpcUrl, undefined, { rpcTimeoutMs: configured.rpcTimeoutMs });
       const key = `evm:${chain.chainId}`;
       const head = await chain.publicClient.getBlockNumber();
       lines.push({ name: 'chain', ok: true, text: `${key} at ${redactUrl(rpcUrl)}${embedded}, head ${head}` });

@@ -15,6 +15,8 @@ export interface EvmChainConfig {
     | { kind: 'rpc'; rpcUrl: string; wsUrl?: string | undefined }
     /** An anvil that ledgersync starts (and keeps under LEDGERSYNC_HOME). */
     | { kind: 'embedded'; port: number; blockTime: number; chainId: number; hardfork?: string | undefined; statePath: string };
+  /** How long one JSON-RPC request waits for the node's answer (each of the client's retries waits as long). */
+  rpcTimeoutMs: number;
   /** Blocks on top of a block before it is final, for the indexer and the relayer (src/core/finality.ts). */
   finalityDepth: number;
   /** How often to ask for a new head when there is no WebSocket to subscribe to. */
@@ -23,8 +25,11 @@ export interface EvmChainConfig {
   concurrency: number;
   /** Largest eth_getLogs block range tried. */
   maxBlockRange: number;
-  /** How transactions pay: EIP-1559 fees, or a legacy gas price (`auto`: by whether blocks have a base fee); never above the cap. */
-  gas: { type: 'auto' | 'eip1559' | 'legacy'; maxFeePerGas: bigint; bumpPercent: number };
+  /**
+   * How transactions pay: EIP-1559 fees, or a legacy gas price (`auto`: by whether blocks have a base fee); never above the
+   * cap. `gasPrice`, the configured price of a legacy chain, is the least paid and what is paid when the node gives no price.
+   */
+  gas: { type: 'auto' | 'eip1559' | 'legacy'; maxFeePerGas: bigint; bumpPercent: number; gasPrice?: bigint };
   signers: SignerConfig[];
   /** What `ledgersync deploy` (and the first start of an embedded chain) deploys with. */
   deployerPrivateKey: Hex | undefined;
@@ -54,3 +59,6 @@ export interface SuiChainConfig {
 }
 
 export type ChainConfig = EvmChainConfig | SuiChainConfig;
+
+/** Gwei, as configured, in wei. */
+export const gwei = (amount: number): bigint => BigInt(Math.round(amount * 1e9));

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { resolve } from 'node:path';
 import { existsSync } from 'node:fs';
 import dotenv from 'dotenv';
-import type { EvmChainConfig, SignerSource } from './chains.js';
+import { gwei, type EvmChainConfig, type SignerSource } from './chains.js';
 
 export type { ChainConfig, EvmChainConfig } from './chains.js';
 
@@ -36,6 +36,8 @@ const envSchema = z.object({
   WS_URL: optionalUrl(['ws:', 'wss:']),
   // The chain RPC_URL serves; without it, learned from the node (eth_chainId) when the stack starts.
   CHAIN_ID: z.coerce.number().int().min(1).max(2 ** 53 - 1).optional(),
+  // How long one JSON-RPC request waits for the node's answer.
+  RPC_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
   ANVIL_PORT: port.default(8545),
   ANVIL_BLOCK_TIME: z.coerce.number().int().min(1).max(3600).default(1),
   ANVIL_CHAIN_ID: z.coerce.number().int().min(1).max(2 ** 53 - 1).default(31337),
@@ -69,6 +71,8 @@ const envSchema = z.object({
   RELAYER_STUCK_BLOCKS: z.coerce.number().int().min(1).max(10_000).default(3),
   RELAYER_FEE_BUMP_PERCENT: z.coerce.number().int().min(10).max(1000).default(15),
   RELAYER_MAX_FEE_GWEI: z.coerce.number().positive().max(1_000_000).default(500),
+  // The configured gas price of a legacy-gas chain: the least paid, and what is paid when eth_gasPrice fails or says 0.
+  RELAYER_GAS_PRICE_GWEI: z.coerce.number().min(0).max(1_000_000).optional(),
   RELAYER_BATCH_SIZE: z.coerce.number().int().min(1).max(5_000).default(200),
   RELAYER_POLL_INTERVAL_MS: z.coerce.number().int().min(10).max(60_000).default(250),
 
@@ -137,6 +141,9 @@ function buildConfig(env: z.infer<typeof envSchema>, cwd: string) {
       'invalid configuration: RELAYER_CONFIRMATIONS: no longer read; an intent is confirmed when its block is final, FINALITY_DEPTH blocks deep, as the indexer counts it',
     );
   }
+  if (env.RELAYER_GAS_PRICE_GWEI !== undefined && env.RELAYER_GAS_PRICE_GWEI > env.RELAYER_MAX_FEE_GWEI) {
+    throw new ConfigError('invalid configuration: RELAYER_GAS_PRICE_GWEI: above RELAYER_MAX_FEE_GWEI (the configured gas price is the least a transaction pays, the cap the most)');
+  }
   if (env.WS_URL && embeddedChain) {
     throw new ConfigError('invalid configuration: WS_URL: set RPC_URL too (WS_URL only adds a WebSocket to an RPC_URL chain)');
   }
@@ -146,12 +153,18 @@ function buildConfig(env: z.infer<typeof envSchema>, cwd: string) {
     endpoint: embeddedChain
       ? { kind: 'embedded', port: env.ANVIL_PORT, blockTime: env.ANVIL_BLOCK_TIME, chainId: env.ANVIL_CHAIN_ID, hardfork: env.ANVIL_HARDFORK, statePath: resolve(home, 'anvil', 'state.json') }
       : { kind: 'rpc', rpcUrl: env.RPC_URL!, wsUrl: env.WS_URL },
+    rpcTimeoutMs: env.RPC_TIMEOUT_MS,
     // The embedded chain has one sealer and never reorganises by itself: one block on top is final there.
     finalityDepth: env.FINALITY_DEPTH ?? (embeddedChain ? 1 : 64),
     pollIntervalMs: env.INDEXER_POLL_INTERVAL_MS,
     concurrency: env.INDEXER_CONCURRENCY,
     maxBlockRange: env.INDEXER_MAX_BLOCK_RANGE,
-    gas: { type: env.RELAYER_GAS, maxFeePerGas: BigInt(Math.round(env.RELAYER_MAX_FEE_GWEI * 1e9)), bumpPercent: env.RELAYER_FEE_BUMP_PERCENT },
+    gas: {
+      type: env.RELAYER_GAS,
+      maxFeePerGas: gwei(env.RELAYER_MAX_FEE_GWEI),
+      bumpPercent: env.RELAYER_FEE_BUMP_PERCENT,
+      gasPrice: env.RELAYER_GAS_PRICE_GWEI === undefined ? undefined : gwei(env.RELAYER_GAS_PRICE_GWEI),
+    },
     /** One relayer per signer; none: the worker sends nothing (intents wait in the outbox). The first is the `default` role. */
     signers: relayerSigners(env, embeddedChain, cwd).map((source, i) => ({ ...source, roles: i === 0 ? ['default'] : [] })),
     deployerPrivateKey: (env.DEPLOYER_PRIVATE_KEY ?? (embeddedChain ? ANVIL_DEV_KEY : undefined)) as `0x${string}` | undefined,

@@ -1,6 +1,6 @@
 import type { Hex } from 'viem';
 import type { ChainKey } from '../core/chain.js';
-import type { ChainConfig, EvmChainConfig, SignerConfig, SuiChainConfig } from '../config/chains.js';
+import { gwei, type ChainConfig, type EvmChainConfig, type SignerConfig, type SuiChainConfig } from '../config/chains.js';
 import type { LedgersyncApp } from './app.js';
 
 /** One EVM chain in `ledgersync.config.ts`; what is left out comes from the environment's settings. */
@@ -11,11 +11,17 @@ export interface EvmChainInput {
   ws?: string;
   /** …or an anvil that ledgersync starts, e.g. `{ hardfork: 'berlin' }` for a chain without EIP-1559. */
   embedded?: { port?: number; blockTime?: number; hardfork?: string };
+  /** How long one JSON-RPC request waits for the node's answer, in milliseconds (default: RPC_TIMEOUT_MS, 10000). */
+  rpcTimeoutMs?: number;
   finalityDepth?: number;
   pollIntervalMs?: number;
   concurrency?: number;
   maxBlockRange?: number;
-  gas?: { type?: 'auto' | 'eip1559' | 'legacy'; maxFeeGwei?: number; bumpPercent?: number };
+  /**
+   * `priceGwei`, for a chain without EIP-1559 (Polygon Edge): the least a transaction pays per gas (the node's eth_gasPrice
+   * is raised to it), and what it pays when eth_gasPrice fails or says 0. Never above `maxFeeGwei`, the cap.
+   */
+  gas?: { type?: 'auto' | 'eip1559' | 'legacy'; maxFeeGwei?: number; priceGwei?: number; bumpPercent?: number };
   /** Keys that sign here; intents name one by address or by role. Default: the environment's relayer keys. */
   signers?: Array<({ privateKey: Hex } | { keystore: string; password: string }) & { roles?: string[] }>;
   deployerPrivateKey?: Hex;
@@ -61,6 +67,20 @@ export function evmChain(input: EvmChainInput): (defaults: ChainDefaults) => Evm
       ...('privateKey' in s ? { kind: 'key' as const, privateKey: s.privateKey } : { kind: 'keystore' as const, path: s.keystore, password: s.password }),
       roles: s.roles ?? (i === 0 ? ['default'] : []),
     }));
+    const gas: EvmChainConfig['gas'] = {
+      type: input.gas?.type ?? chain.gas.type,
+      maxFeePerGas: input.gas?.maxFeeGwei !== undefined ? gwei(input.gas.maxFeeGwei) : chain.gas.maxFeePerGas,
+      bumpPercent: input.gas?.bumpPercent ?? chain.gas.bumpPercent,
+      gasPrice: input.gas?.priceGwei !== undefined ? gwei(input.gas.priceGwei) : chain.gas.gasPrice,
+    };
+    if (gas.gasPrice !== undefined && gas.gasPrice > gas.maxFeePerGas) {
+      const inGwei = (wei: bigint) => `${Number(wei) / 1e9} gwei`;
+      throw new Error(
+        `evmChain ${input.id}: the gas price, ${inGwei(gas.gasPrice)} (gas.priceGwei or RELAYER_GAS_PRICE_GWEI), is above the cap, ${inGwei(gas.maxFeePerGas)} (gas.maxFeeGwei or RELAYER_MAX_FEE_GWEI): it is the least a transaction pays, the cap the most`,
+      );
+    }
+    // viem reads a timeout of 0 as none: a chain is never without one.
+    if (input.rpcTimeoutMs !== undefined && !(input.rpcTimeoutMs > 0)) throw new Error(`evmChain ${input.id}: rpcTimeoutMs must be a positive number of milliseconds`);
     return {
       family: 'evm',
       key: `evm:${input.id}`,
@@ -74,15 +94,12 @@ export function evmChain(input: EvmChainInput): (defaults: ChainDefaults) => Evm
             hardfork: input.embedded?.hardfork,
             statePath: `${home}/anvil/${input.id}/state.json`,
           },
+      rpcTimeoutMs: input.rpcTimeoutMs ?? chain.rpcTimeoutMs,
       finalityDepth: input.finalityDepth ?? (input.rpc ? 64 : 1),
       pollIntervalMs: input.pollIntervalMs ?? chain.pollIntervalMs,
       concurrency: input.concurrency ?? chain.concurrency,
       maxBlockRange: input.maxBlockRange ?? chain.maxBlockRange,
-      gas: {
-        type: input.gas?.type ?? chain.gas.type,
-        maxFeePerGas: input.gas?.maxFeeGwei !== undefined ? BigInt(Math.round(input.gas.maxFeeGwei * 1e9)) : chain.gas.maxFeePerGas,
-        bumpPercent: input.gas?.bumpPercent ?? chain.gas.bumpPercent,
-      },
+      gas,
       // By this chain's endpoint, not the environment's: a chain reached by URL never signs with the public dev key.
       signers: signers ?? (keys.signers.length > 0 || !embedded ? keys.signers : [{ kind: 'key', privateKey: devKey, roles: ['default'] }]),
       deployerPrivateKey: input.deployerPrivateKey ?? keys.deployerPrivateKey ?? (embedded ? devKey : undefined),

@@ -131,7 +131,7 @@ async function open(config: Config, logger: Logger, withChains: boolean, options
 async function learnKey(chain: ChainConfig): Promise<ChainKey> {
   if (chain.family === 'sui') return chain.key;
   if (chain.endpoint.kind !== 'rpc') return `evm:${chain.endpoint.chainId}`;
-  return `evm:${(await connectChain(chain.endpoint.rpcUrl)).chainId}`;
+  return `evm:${(await connectChain(chain.endpoint.rpcUrl, undefined, { rpcTimeoutMs: chain.rpcTimeoutMs })).chainId}`;
 }
 
 /** For commands that only use the database: a key the configuration does not give is not looked up. */

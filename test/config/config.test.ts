@@ -43,6 +43,12 @@ describe('configuration', () => {
     [{ WEBHOOK_URLS: 'https://a.example/h' }, 'invalid configuration: WEBHOOK_SECRET: required when WEBHOOK_URLS is set (deliveries are signed with it)'],
     [{ WEBHOOK_URLS: 'https://a.example/h', WEBHOOK_SECRET: 'short' }, 'invalid configuration: WEBHOOK_SECRET: expected at least 16 characters'],
     [{ RELAYER_FEE_BUMP_PERCENT: '5' }, 'invalid configuration: RELAYER_FEE_BUMP_PERCENT: expected a number >= 10'],
+    [{ RELAYER_GAS_PRICE_GWEI: '-1' }, 'invalid configuration: RELAYER_GAS_PRICE_GWEI: expected a number >= 0'],
+    [{ RPC_TIMEOUT_MS: '0' }, 'invalid configuration: RPC_TIMEOUT_MS: expected a number >= 100'],
+    [
+      { RELAYER_GAS_PRICE_GWEI: '60', RELAYER_MAX_FEE_GWEI: '50' },
+      'invalid configuration: RELAYER_GAS_PRICE_GWEI: above RELAYER_MAX_FEE_GWEI (the configured gas price is the least a transaction pays, the cap the most)',
+    ],
     [{ CORS_ORIGINS: 'https://a.example, nope' }, 'invalid configuration: CORS_ORIGINS: expected * or comma-separated origins like https://app.example'],
     [{ RELAYER_KEYSTORE_FILE: 'k.json' }, 'invalid configuration: RELAYER_KEYSTORE_PASSWORD: required with RELAYER_KEYSTORE_FILE'],
     [
@@ -56,10 +62,13 @@ describe('configuration', () => {
   it('relays with the dev key and a finality of one block on the embedded chain, and needs a key and 64 blocks (or FINALITY_DEPTH) on a real one', () => {
     const chain = (env: Record<string, string>) => loadConfig(env, scratchDir()).chains[0]!;
     expect(chain({}).finalityDepth).toBe(1);
+    expect(chain({}).rpcTimeoutMs).toBe(10_000);
+    expect(chain({ RPC_URL: 'https://rpc.example/v1', RPC_TIMEOUT_MS: '2500' }).rpcTimeoutMs).toBe(2_500);
     expect(chain({ RPC_URL: 'https://rpc.example/v1' }).finalityDepth).toBe(64);
     expect(loadConfig({}, scratchDir()).relayer).toMatchObject({ stuckBlocks: 3 });
     expect(chain({}).gas).toEqual({ type: 'auto', bumpPercent: 15, maxFeePerGas: 500_000_000_000n });
     expect(chain({ RELAYER_GAS: 'legacy' }).gas.type).toBe('legacy');
+    expect(chain({ RELAYER_GAS: 'legacy', RELAYER_GAS_PRICE_GWEI: '2.5', RELAYER_MAX_FEE_GWEI: '50' }).gas).toEqual({ type: 'legacy', bumpPercent: 15, maxFeePerGas: 50_000_000_000n, gasPrice: 2_500_000_000n });
     expect(chain({}).signers).toEqual([{ kind: 'key', privateKey: expect.stringMatching(/^0x[0-9a-f]{64}$/), roles: ['default'] }]);
     const two = chain({ RELAYER_PRIVATE_KEY: `0x${'1'.repeat(64)}, 0x${'2'.repeat(64)}` }).signers;
     expect(two.map((s) => s.kind === 'key' && s.privateKey)).toEqual([`0x${'1'.repeat(64)}`, `0x${'2'.repeat(64)}`]);

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadConfig } from '../../src/config/index.js';
+import { ANVIL_DEV_KEY, SUI_DEV_KEY, loadConfig } from '../../src/config/index.js';
+import { evmChain, type EvmChainInput } from '../../src/engine/config.js';
 import { loadProject } from '../../src/wiring/project.js';
 import { packageRoot } from '../../src/runtime/paths.js';
 import { scratchDir } from '../harness/cli.js';
@@ -49,5 +50,33 @@ describe('chains listed in the configuration file', () => {
       ]);
       expect(chain.family === 'evm' && chain.deployerPrivateKey).toBe(KEY_2);
     }
+  });
+});
+
+describe('an EVM chain in the configuration file', () => {
+  /** The chain `input` describes, over the environment `env`'s defaults. */
+  const listed = (input: EvmChainInput, env: Record<string, string> = {}) => {
+    const config = loadConfig(env, scratchDir());
+    return evmChain(input)({ chain: config.chains[0]!, keys: config.keys, devKey: ANVIL_DEV_KEY, suiDevKey: SUI_DEV_KEY, home: config.home, index: 0 });
+  };
+
+  it('takes its configured gas price (gas.priceGwei) under its cap, else the environment\'s', () => {
+    expect(listed({ id: 100, gas: { type: 'legacy', maxFeeGwei: 50, priceGwei: 2 } }).gas).toEqual({ type: 'legacy', maxFeePerGas: 50_000_000_000n, gasPrice: 2_000_000_000n, bumpPercent: 15 });
+    expect(listed({ id: 100 }, { RELAYER_GAS_PRICE_GWEI: '3' }).gas.gasPrice).toBe(3_000_000_000n);
+    expect(listed({ id: 100 }).gas.gasPrice).toBeUndefined();
+  });
+
+  it("waits rpcTimeoutMs for each RPC answer, else the environment's RPC_TIMEOUT_MS, and is refused without a positive one", () => {
+    expect(listed({ id: 100, rpc: 'https://edge.example', rpcTimeoutMs: 3_000 }).rpcTimeoutMs).toBe(3_000);
+    expect(listed({ id: 100 }, { RPC_TIMEOUT_MS: '4000' }).rpcTimeoutMs).toBe(4_000);
+    expect(() => listed({ id: 100, rpcTimeoutMs: 0 })).toThrow('evmChain 100: rpcTimeoutMs must be a positive number of milliseconds');
+  });
+
+  it('is refused when its gas price is above its cap: the price is the least paid, the cap the most', () => {
+    expect(() => listed({ id: 100, gas: { maxFeeGwei: 50, priceGwei: 60 } })).toThrow(
+      'evmChain 100: the gas price, 60 gwei (gas.priceGwei or RELAYER_GAS_PRICE_GWEI), is above the cap, 50 gwei (gas.maxFeeGwei or RELAYER_MAX_FEE_GWEI): it is the least a transaction pays, the cap the most',
+    );
+    // The environment's price over a cap lowered here is refused just the same.
+    expect(() => listed({ id: 100, gas: { maxFeeGwei: 2 } }, { RELAYER_GAS_PRICE_GWEI: '3' })).toThrow(/evmChain 100: the gas price, 3 gwei .* is above the cap, 2 gwei/);
   });
 });

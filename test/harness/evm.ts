@@ -9,6 +9,7 @@ export interface TestChainOptions {
   pollIntervalMs?: number;
   concurrency?: number;
   maxBlockRange?: number;
+  rpcTimeoutMs?: number;
   gas?: Partial<EvmChainConfig['gas']>;
   signers?: EvmChainConfig['signers'];
 }
@@ -20,6 +21,7 @@ export async function connectTestChain(rpcUrl: string, options: TestChainOptions
     family: 'evm',
     key,
     endpoint: { kind: 'rpc', rpcUrl, wsUrl: options.wsUrl },
+    rpcTimeoutMs: options.rpcTimeoutMs ?? 10_000,
     finalityDepth: options.finalityDepth ?? 32,
     pollIntervalMs: options.pollIntervalMs ?? 100,
     concurrency: options.concurrency ?? 4,

@@ -44,6 +44,30 @@ describe('relayer on a legacy-gas chain (berlin, chain 100)', () => {
     expect(await w.world.publicClient.getTransactionCount({ address: w.account.address })).toBe(start + 10);
   });
 
+  it("pays at least the configured gas price: the node's lower price is raised to it, and it is what is paid when eth_gasPrice fails", async () => {
+    const floor = parseGwei('4');
+    const w = await ledgerRelayerWorld({ hardfork: 'berlin', chainId: 100, blockTime: 0.2, finalityDepth: 1, node: {}, gas: { type: 'legacy', maxFeePerGas: parseGwei('50'), gasPrice: floor } });
+    await setChainGasPrice(w, parseGwei('1'));
+    await w.submit(['floor-0', 'floor-1', 'floor-2'].map((k) => w.write(k)));
+    await w.startRelayer();
+    expect(await w.settled()).toEqual({ confirmed: 3 });
+
+    // The node stops answering eth_gasPrice: the relayer keeps sending, at the configured price.
+    w.node!.setPlan({ errorRate: 1, methods: ['eth_gasPrice'] });
+    await w.submit(['fallback-0', 'fallback-1'].map((k) => w.write(k)));
+    expect(await w.settled()).toEqual({ confirmed: 5 });
+    expect(w.node!.stats().injected.error).toBeGreaterThanOrEqual(1);
+
+    for (const key of ['floor-0', 'floor-1', 'floor-2', 'fallback-0', 'fallback-1']) {
+      const [tx, ...more] = await w.transactionsOf(key);
+      expect(more).toEqual([]);
+      expect(BigInt(tx!.gas_price!)).toBe(floor);
+      const onChain = await w.world.publicClient.getTransaction({ hash: tx!.hash });
+      expect({ type: onChain.type, chainId: onChain.chainId, gasPrice: onChain.gasPrice }).toEqual({ type: 'legacy', chainId: 100, gasPrice: floor });
+    }
+    expect(await w.effects(['floor-0', 'floor-1', 'floor-2', 'fallback-0', 'fallback-1'])).toEqual([1, 1, 1, 1, 1]);
+  });
+
   it('replaces a transaction outbid by higher gas prices at the same nonce with the gas price raised by the bump, and the replacement wins', async () => {
     const w = await ledgerRelayerWorld({ hardfork: 'berlin', chainId: 100, blockTime: 0, finalityDepth: 1, gas: { type: 'legacy', maxFeePerGas: parseGwei('10'), bumpPercent: 15 } });
     await setChainGasPrice(w, parseGwei('2'));

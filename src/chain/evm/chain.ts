@@ -37,7 +37,7 @@ export interface EvmChain extends ConnectedChain {
  * RPC URL pointed at the wrong network is refused at start, not discovered later.
  */
 export async function connectEvmChain(config: EvmChainConfig & { key: string }, endpoint: { rpcUrl: string; wsUrl?: string | undefined }, deploymentsFile: string): Promise<EvmChain> {
-  const conn = await connectChain(endpoint.rpcUrl, endpoint.wsUrl);
+  const conn = await connectChain(endpoint.rpcUrl, endpoint.wsUrl, { rpcTimeoutMs: config.rpcTimeoutMs });
   if (config.key !== `evm:${conn.chainId}`) throw new ChainMismatchError(`the node configured for ${config.key} serves chain evm:${conn.chainId}`);
   let deploymentsSeen = modifiedAt(deploymentsFile);
 

@@ -8,6 +8,12 @@ export interface FeePolicy {
   type: 'auto' | 'eip1559' | 'legacy';
   /** Never pay more per gas than this (maxFeePerGas, or gasPrice). */
   maxFeePerGas: bigint;
+  /**
+   * The configured gas price of a legacy-gas chain: the least a transaction pays (the node's
+   * eth_gasPrice below it is raised to it), and what it pays when the node cannot say (an
+   * eth_gasPrice error, or 0). Never above maxFeePerGas: the configuration refuses that.
+   */
+  gasPrice?: bigint;
   /** A replacement raises every fee by at least this much (nodes want 10% or more). */
   bumpPercent: number;
 }
@@ -18,18 +24,29 @@ export class FeeCeilingError extends Error {
 
 /**
  * Fees for a new transaction, within the ceiling: a legacy gas price (the node's
- * suggestion), or twice the base fee plus the node's suggested tip.
+ * suggestion, at least the configured price), or twice the base fee plus the node's suggested tip.
  */
 export async function currentFees(client: PublicClient, policy: FeePolicy): Promise<Fees> {
-  if (policy.type === 'legacy') return { type: 'legacy', gasPrice: min(await client.getGasPrice(), policy.maxFeePerGas) };
+  if (policy.type === 'legacy') return { type: 'legacy', gasPrice: await legacyGasPrice(client, policy) };
   const block = await client.getBlock({ blockTag: 'latest' });
   if (block.baseFeePerGas === null || block.baseFeePerGas === undefined) {
     if (policy.type === 'eip1559') throw new FeeCeilingError('the chain has no base fee (no EIP-1559): configure its gas type as legacy');
-    return { type: 'legacy', gasPrice: min(await client.getGasPrice(), policy.maxFeePerGas) };
+    return { type: 'legacy', gasPrice: await legacyGasPrice(client, policy) };
   }
   const tip = await client.estimateMaxPriorityFeePerGas().catch(() => 1_000_000_000n);
   const maxFeePerGas = min(block.baseFeePerGas * 2n + tip, policy.maxFeePerGas);
   return { type: 'eip1559', maxFeePerGas, maxPriorityFeePerGas: min(tip, maxFeePerGas) };
+}
+
+/**
+ * The node's eth_gasPrice, never below the configured price, never above the ceiling. Without a
+ * configured price the node's answer is all there is, so its error stands.
+ */
+async function legacyGasPrice(client: PublicClient, policy: FeePolicy): Promise<bigint> {
+  const configured = policy.gasPrice;
+  // A Polygon Edge node may answer 0 (its price limit unset) or fail: then the configured price is what we know.
+  const fromNode = configured === undefined ? await client.getGasPrice() : await client.getGasPrice().catch(() => 0n);
+  return min(max(fromNode, configured ?? 0n), policy.maxFeePerGas);
 }
 
 /**
