@@ -10,15 +10,17 @@ import { issuerApp } from './src/apps/issuer/index.js';
  *   Pointed at a real chain with RPC_URL and no ISSUER_RPC_URL, the issuer platform is left out.
  * Secrets come from the environment; list chains with `evmChain({ … })` to run others.
  */
+// Seed 003's fix 3: the node's gas price, never below the configured one, which is also the fallback.
+const issuerGas = { type: 'legacy' as const, ...(process.env.ISSUER_GAS_PRICE_GWEI ? { priceGwei: Number(process.env.ISSUER_GAS_PRICE_GWEI) } : {}) };
 const issuerChain = process.env.ISSUER_RPC_URL
-  ? evmChain({ id: Number(process.env.ISSUER_CHAIN_ID ?? 100), rpc: process.env.ISSUER_RPC_URL, ws: process.env.ISSUER_WS_URL, gas: { type: 'legacy' } })
+  ? evmChain({ id: Number(process.env.ISSUER_CHAIN_ID ?? 100), rpc: process.env.ISSUER_RPC_URL, ws: process.env.ISSUER_WS_URL, gas: issuerGas })
   : process.env.RPC_URL
     ? undefined
     : evmChain({
         id: 100,
         embedded: { hardfork: 'berlin', ...(process.env.ISSUER_ANVIL_PORT ? { port: Number(process.env.ISSUER_ANVIL_PORT) } : {}) },
         finalityDepth: 2,
-        gas: { type: 'legacy' },
+        gas: issuerGas,
       });
 
 export default defineConfig({
