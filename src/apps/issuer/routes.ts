@@ -61,6 +61,9 @@ const amlBody = z
 const campaignsQuery = page.extend({ state: z.string().max(40).optional() });
 const auditQuery = page.extend({ entity: z.enum(['company', 'investor', 'campaign', 'investment']).optional(), entityId: id.optional() });
 
+/** Campaigns an investor may see: open to investment, or past it. */
+const PUBLIC_STATES = ['active', 'closing', 'successful', 'certificates_issued', 'failed', 'refunding', 'refunded'];
+
 const tags = ['issuer'];
 const security = [{ apiKey: [] }];
 // Bodies are the rows the views select; the OpenAPI document names their statuses.
@@ -78,12 +81,13 @@ export async function issuerRoutes(app: FastifyInstance, context: AppContext, se
   const authenticated = requireKey(pool);
   const route = (summary: string, extra: Record<string, unknown> = {}) => ({ preHandler: [authenticated], schema: { summary, tags, security, response: problems, ...extra } });
 
+  // Officers see every campaign, a company its own, an investor those that are (or were) open to investment.
   const campaignVisible = async (request: FastifyRequest, campaignId: string) => {
-    const campaign = await one<{ company_id: string }>(pool, CAMPAIGN, 'c.id = $2', [chain, campaignId]);
+    const campaign = await one<{ company_id: string; state: string }>(pool, CAMPAIGN, 'c.id = $2', [chain, campaignId]);
     if (!campaign) throw new Refusal(404, `campaign ${campaignId} does not exist`);
-    const company = companyOf(request);
-    if (!isOfficer(request) && company !== undefined && company !== campaign.company_id) throw new Refusal(403, `campaign ${campaignId} belongs to another company`);
-    return campaign;
+    if (isOfficer(request) || companyOf(request) === campaign.company_id) return campaign;
+    if (investorOf(request) !== undefined && PUBLIC_STATES.includes(campaign.state)) return campaign;
+    throw new Refusal(403, `campaign ${campaignId} is not visible to this key`);
   };
   const ownCompany = (request: FastifyRequest, companyId: string | undefined) => {
     if (isAdmin(request)) {
@@ -176,12 +180,14 @@ export async function issuerRoutes(app: FastifyInstance, context: AppContext, se
     return reply.code(201).header('location', `/api/campaigns/${campaignId}`).send(await one(pool, CAMPAIGN, 'c.id = $2', [chain, campaignId]));
   });
 
-  app.get('/api/campaigns', route('Campaigns with their state and chain address (a company user sees its own)', { querystring: routeSchema(campaignsQuery) }), async (request) => {
+  app.get('/api/campaigns', route('Campaigns with their state and chain address (a company user sees its own, an investor those open or past)', { querystring: routeSchema(campaignsQuery) }), async (request) => {
     const q = campaignsQuery.parse(request.query);
     const company = isOfficer(request) ? null : (companyOf(request) ?? '0');
+    const publicOnly = investorOf(request) !== undefined && !isOfficer(request);
     const { rows } = await pool.query(
-      `${CAMPAIGN} where c.id > $2 and ($3::text is null or c.state = $3) and ($4::bigint is null or c.company_id = $4) order by c.id limit $5`,
-      [chain, q.cursor ?? '0', q.state ?? null, company, q.limit],
+      `${CAMPAIGN} where c.id > $2 and ($3::text is null or c.state = $3)
+         and ($6 and c.state = any($7::text[]) or not $6 and ($4::bigint is null or c.company_id = $4)) order by c.id limit $5`,
+      [chain, q.cursor ?? '0', q.state ?? null, company, q.limit, publicOnly, PUBLIC_STATES],
     );
     return { campaigns: rows, nextCursor: rows.length === q.limit ? rows.at(-1)!.id : null };
   });
@@ -262,7 +268,12 @@ export async function issuerRoutes(app: FastifyInstance, context: AppContext, se
     const { id: campaignId } = idParams.parse(request.params);
     const q = page.parse(request.query);
     await campaignVisible(request, campaignId);
-    const { rows } = await pool.query(`${INVESTMENT} where v.campaign_id = $1 and v.id > $2 order by v.id limit $3`, [campaignId, q.cursor ?? '0', q.limit]);
+    // An investor sees only their own investments; officers and the campaign's company see all.
+    const onlyInvestor = isOfficer(request) ? null : (investorOf(request) ?? null);
+    const { rows } = await pool.query(
+      `${INVESTMENT} where v.campaign_id = $1 and v.id > $2 and ($4::bigint is null or v.investor_id = $4) order by v.id limit $3`,
+      [campaignId, q.cursor ?? '0', q.limit, onlyInvestor],
+    );
     return { investments: rows, nextCursor: rows.length === q.limit ? rows.at(-1)!.id : null };
   });
 
@@ -270,7 +281,10 @@ export async function issuerRoutes(app: FastifyInstance, context: AppContext, se
     const { id: investmentId } = idParams.parse(request.params);
     const investment = await one<{ investor_id: string; campaign_id: string }>(pool, INVESTMENT, 'v.id = $1', [investmentId]);
     if (!investment) throw new Refusal(404, `investment ${investmentId} does not exist`);
-    if (investorOf(request) !== investment.investor_id) await campaignVisible(request, investment.campaign_id);
+    if (investorOf(request) !== investment.investor_id) {
+      const campaign = await campaignVisible(request, investment.campaign_id);
+      if (!isOfficer(request) && companyOf(request) !== campaign.company_id) throw new Refusal(403, `investment ${investmentId} is another investor's`);
+    }
     return investment;
   });
 
