@@ -50,7 +50,8 @@ const campaignBody = z
   .refine((b) => Date.parse(b.deadline) > Date.now(), { message: 'deadline must be in the future', path: ['deadline'] })
   .refine((b) => Date.parse(b.deadline) < Date.UTC(2106, 0, 1), { message: 'deadline must be before 2106 (a uint64 of seconds, as a date PostgreSQL stores)', path: ['deadline'] });
 const investBody = z.object({ amount, investorId: id.optional().describe("admin keys name the investor; an investor's key invests for itself") }).strict();
-const campaignsQuery = page.extend({ state: z.string().max(40).optional() });
+// storableText: a NUL or a lone surrogate in the filter would be a PostgreSQL error (a 500), not an empty page.
+const campaignsQuery = page.extend({ state: storableText(40).optional() });
 const auditQuery = page.extend({ entity: z.enum(['company', 'investor', 'campaign', 'investment']).optional(), entityId: id.optional() });
 
 const tags = ['issuer'];
