@@ -19,6 +19,7 @@ export { IntentRejectedError, IdempotencyConflictError, type Outbox, type Submit
 // HTTP: problem+json, zod schemas, input checks, API keys, write routes.
 export { sendProblem, problemSchema } from '../http/problem.js';
 export { routeSchema } from '../http/zod.js';
+export { contentSecurityPolicy } from '../http/csp.js';
 export { bigintId, positiveUint256, storableText, bytes32Text } from '../http/inputs.js';
 export { requireKey, createApiKey, revokeApiKey, ADMIN_ROLE, type ApiKeyOwner, type ApiKeyGrant } from '../http/api-keys.js';
 export { intentWrites } from '../core/relayer/writes.js';

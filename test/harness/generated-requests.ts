@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import type { RouteOptions } from 'fastify';
-import type { Outgoing } from './http-client.js';
+import type { Answer, Outgoing, httpClient } from './http-client.js';
 
 /** The JSON schema of one parameter, as far as the generator reads it. */
 interface ParameterSchema {
@@ -241,4 +241,50 @@ export function requestsFor(route: RouteUnderTest, known: Known): fc.Arbitrary<O
     headers: body === undefined ? Object.fromEntries(Object.entries(headers).filter(([name]) => name !== 'content-type')) : headers,
     ...(body === undefined || method === 'HEAD' ? {} : { body }),
   }));
+}
+
+/** What is wrong with an answer, if anything: a 5xx, or an error that is not a complete RFC 9457 problem. */
+export function wrongWith(request: Outgoing, answer: Answer): string | undefined {
+  if (answer.status >= 500) return `${answer.status}: ${answer.body.toString().slice(0, 300)}`;
+  if (answer.status < 400) return undefined;
+  if (!answer.contentType?.startsWith('application/problem+json')) return `${answer.status} as ${answer.contentType}: ${answer.body.toString().slice(0, 300)}`;
+  if (request.method === 'HEAD') return undefined;
+  const problem = JSON.parse(answer.body.toString()) as Record<string, unknown>;
+  const complete = typeof problem.type === 'string' && typeof problem.title === 'string' && problem.status === answer.status && typeof problem.detail === 'string';
+  return complete ? undefined : `${answer.status} with an incomplete problem: ${answer.body.toString().slice(0, 300)}`;
+}
+
+export function describeRequest({ method, path, headers, body }: Outgoing): string {
+  const short = (text: string) => (text.length > 200 ? `${text.slice(0, 200)}… (${text.length} characters)` : text);
+  return `${method} ${short(path)} ${JSON.stringify(Object.fromEntries(Object.entries(headers).map(([name, value]) => [name, short(value)])))}${body ? ` ${short(body.toString())}` : ''}`;
+}
+
+/**
+ * Sends `numRuns` batches of 16 generated requests (as many at once) over `routes`, weighted
+ * by `weightOf`; throws on the first answer that is a 5xx or an error that is not
+ * a complete problem+json. Returns how many were sent, and how many per route.
+ */
+export async function fireGeneratedRequests(client: ReturnType<typeof httpClient>, routes: RouteUnderTest[], known: Known, numRuns: number) {
+  const tried = new Map(routes.map((route) => [`${route.method} ${route.url}`, 0]));
+  let sent = 0;
+  const anyRequest = fc.oneof(...routes.map((route) => ({ weight: weightOf(route), arbitrary: requestsFor(route, known).map((request) => ({ route, request })) })));
+  await fc.assert(
+    fc.asyncProperty(fc.array(anyRequest, { minLength: 16, maxLength: 16 }), async (batch) => {
+      const answers = await Promise.all(
+        batch.map(async ({ route, request }) => {
+          // A request for the route is one with its method (now and then another is tried on its path).
+          if (request.method === route.method) tried.set(`${route.method} ${route.url}`, tried.get(`${route.method} ${route.url}`)! + 1);
+          sent++;
+          const answer = await client.send(request).catch((error: Error) => error);
+          return [request, answer] as const;
+        }),
+      );
+      for (const [request, answer] of answers) {
+        const wrong = answer instanceof Error ? `no answer: ${answer.message}` : wrongWith(request, answer);
+        if (wrong) throw new Error(`${describeRequest(request)} → ${wrong}`);
+      }
+    }),
+    { numRuns },
+  );
+  return { sent, tried };
 }

@@ -1,6 +1,5 @@
 import { describe, expect, it, onTestFinished } from 'vitest';
 import type { AddressInfo } from 'node:net';
-import fc from 'fast-check';
 import { buildServer } from '../../src/http/server.js';
 import { createLogger } from '../../src/runtime/logger.js';
 import { connectTestChain } from '../harness/evm.js';
@@ -10,8 +9,8 @@ import { intentRoutes } from '../../src/core/relayer/routes.js';
 import { credentialsApp } from '../../src/apps/credentials/index.js';
 import { createApiKey, revokeApiKey } from '../../src/http/api-keys.js';
 import { credentialsRelayerWorld } from '../harness/credentials-relayer.js';
-import { httpClient, rawExchange, type Answer, type Outgoing } from '../harness/http-client.js';
-import { requestsFor, routesOf, weightOf, type RouteUnderTest } from '../harness/generated-requests.js';
+import { httpClient, rawExchange, type Answer } from '../harness/http-client.js';
+import { fireGeneratedRequests, routesOf, type RouteUnderTest } from '../harness/generated-requests.js';
 
 const STUDENT = '0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC';
 
@@ -72,22 +71,6 @@ async function servedApi() {
       refusedKeys: [unserved.key, revoked.key],
     },
   };
-}
-
-/** What is wrong with an answer, if anything: a 5xx, or an error that is not a complete RFC 9457 problem. */
-function wrongWith(request: Outgoing, answer: Answer): string | undefined {
-  if (answer.status >= 500) return `${answer.status}: ${answer.body.toString().slice(0, 300)}`;
-  if (answer.status < 400) return undefined;
-  if (!answer.contentType?.startsWith('application/problem+json')) return `${answer.status} as ${answer.contentType}: ${answer.body.toString().slice(0, 300)}`;
-  if (request.method === 'HEAD') return undefined;
-  const problem = JSON.parse(answer.body.toString()) as Record<string, unknown>;
-  const complete = typeof problem.type === 'string' && typeof problem.title === 'string' && problem.status === answer.status && typeof problem.detail === 'string';
-  return complete ? undefined : `${answer.status} with an incomplete problem: ${answer.body.toString().slice(0, 300)}`;
-}
-
-function describeRequest({ method, path, headers, body }: Outgoing): string {
-  const short = (text: string) => (text.length > 200 ? `${text.slice(0, 200)}… (${text.length} characters)` : text);
-  return `${method} ${short(path)} ${JSON.stringify(Object.fromEntries(Object.entries(headers).map(([name, value]) => [name, short(value)])))}${body ? ` ${short(body.toString())}` : ''}`;
 }
 
 function expectProblem(answer: Answer, status: number, detail?: RegExp) {
@@ -163,29 +146,8 @@ describe('no input produces a 5xx, and every error is problem+json', () => {
     const api = await servedApi();
     const client = httpClient(api.port, 16);
     onTestFinished(() => client.close());
-    const tried = new Map(api.routes.map((route) => [`${route.method} ${route.url}`, 0]));
-    let sent = 0;
-    const anyRequest = fc.oneof(...api.routes.map((route) => ({ weight: weightOf(route), arbitrary: requestsFor(route, api.known).map((request) => ({ route, request })) })));
     const started = Date.now();
-
-    await fc.assert(
-      fc.asyncProperty(fc.array(anyRequest, { minLength: 16, maxLength: 16 }), async (batch) => {
-        const answers = await Promise.all(
-          batch.map(async ({ route, request }) => {
-            // A request for the route is one with its method (now and then another is tried on its path).
-            if (request.method === route.method) tried.set(`${route.method} ${route.url}`, tried.get(`${route.method} ${route.url}`)! + 1);
-            sent++;
-            const answer = await client.send(request).catch((error: Error) => error);
-            return [request, answer] as const;
-          }),
-        );
-        for (const [request, answer] of answers) {
-          const wrong = answer instanceof Error ? `no answer: ${answer.message}` : wrongWith(request, answer);
-          if (wrong) throw new Error(`${describeRequest(request)} → ${wrong}`);
-        }
-      }),
-      { numRuns: 640 },
-    );
+    const { sent, tried } = await fireGeneratedRequests(client, api.routes, api.known, 640);
 
     console.log(`${sent} generated requests over ${tried.size} routes in ${((Date.now() - started) / 1000).toFixed(1)} s`);
     expect(sent).toBeGreaterThanOrEqual(10_000);

@@ -1,10 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import QRCode from 'qrcode';
 import { z } from 'zod';
-import { packageRoot, problemSchema, routeSchema, sendProblem } from '../../engine/index.js';
+import { contentSecurityPolicy, packageRoot, problemSchema, routeSchema, sendProblem } from '../../engine/index.js';
 import { credentialId } from './inputs.js';
 
 const idParams = z.object({ id: credentialId });
@@ -44,23 +43,4 @@ const HOST = /^(?:\[[0-9A-Fa-f:.]{2,45}\]|[A-Za-z0-9.-]{1,253})(?::\d{1,5})?$/;
 function requestOrigin(request: FastifyRequest): string | undefined {
   const { protocol, host } = request;
   return (protocol === 'http' || protocol === 'https') && HOST.test(host) ? `${protocol}://${host}` : undefined;
-}
-
-/**
- * Only this page's own inline script and style may run (by hash), it may talk
- * only to this origin, and no other site may frame it.
- */
-function contentSecurityPolicy(html: string): string {
-  const hashes = (tag: string) =>
-    [...html.matchAll(new RegExp(`<${tag}[^>]*>([\\s\\S]*?)</${tag}>`, 'g'))].map((m) => `'sha256-${createHash('sha256').update(m[1]!).digest('base64')}'`).join(' ');
-  return [
-    "default-src 'none'",
-    `script-src ${hashes('script')}`,
-    `style-src ${hashes('style')}`,
-    "img-src 'self'",
-    "connect-src 'self'",
-    "base-uri 'none'",
-    "form-action 'self'",
-    "frame-ancestors 'none'",
-  ].join('; ');
 }

@@ -16,6 +16,7 @@ import { CLOSE_TASK } from './campaigns.js';
 import { issuerIntents } from './intents.js';
 import { certificatesProjection, chainCampaignsProjection, chainInvestorsProjection, chainIssuersProjection } from './projections.js';
 import { issuerRoutes } from './routes.js';
+import { reviewPage } from './page.js';
 import { issuerCommands } from './commands.js';
 import { issuerTasks } from './tasks.js';
 import type { IssuerSettings } from './settings.js';
@@ -64,6 +65,9 @@ export function issuerApp(options: IssuerOptions): LedgersyncApp {
     // Every minute, besides the job queued for each campaign's deadline: a worker that was down catches up.
     schedules: [{ task: CLOSE_TASK, cron: '* * * * *', backfillPeriod: 0 }],
     commands: issuerCommands,
-    routes: (app, context) => issuerRoutes(app, context, settings),
+    routes: async (app, context) => {
+      await issuerRoutes(app, context, settings);
+      await reviewPage(app);
+    },
   };
 }

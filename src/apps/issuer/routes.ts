@@ -58,7 +58,8 @@ const amlBody = z
   })
   .strict()
   .refine((b) => Object.keys(b).length > 0, { message: 'give at least one of riskFlags, reviewStatus, periodLimit' });
-const campaignsQuery = page.extend({ state: z.string().max(40).optional() });
+// storableText: a NUL or a lone surrogate in the filter would be a PostgreSQL error (a 500), not an empty page.
+const campaignsQuery = page.extend({ state: storableText(40).optional() });
 const auditQuery = page.extend({ entity: z.enum(['company', 'investor', 'campaign', 'investment']).optional(), entityId: id.optional() });
 
 /** Campaigns an investor may see: open to investment, or past it. */
