@@ -47,6 +47,8 @@ async function inBatches<T, R>(items: T[], limit: number, work: (item: T, index:
 describe('issuer platform end to end, roles as separate processes, over HTTP', () => {
   it('registers two companies; A raises from 50 verified investors (one AML hold released), closes successful at its deadline and mints 50 certificates; B fails and refunds', async () => {
     const started = Date.now();
+    // Progress with its time since the start: on a loaded machine, where the time goes.
+    const step = (what: string) => console.log(`issuer e2e +${((Date.now() - started) / 1000).toFixed(1)} s: ${what}`);
     const w = await issuerWorld({ blockTime: 1, finality: 2 });
     expect(await w.deploy()).toMatch(/CampaignFactory deployed at 0x/);
     const cli = { cwd: w.cwd, env: w.env, script: CLI_WITH_TS_CONFIG };
@@ -54,14 +56,16 @@ describe('issuer platform end to end, roles as separate processes, over HTTP', (
     new RunningCli(['indexer'], cli);
     new RunningCli(['worker'], cli);
     await api.waitForReady(`${w.base}/ready`, 90_000);
+    step('api ready');
 
     const keyFor = async (...args: string[]) => {
       const result = await runCli(['issuer', 'key', 'create', ...args], cli);
-      const printed = /key (\d+) \(.*\): (lsk_\S+)/.exec(result.stdout);
-      if (!printed) throw new Error(`issuer key create ${args.join(' ')} failed (${result.code}): ${result.stderr}`);
+      const printed = /^key ([0-9a-f]+) \(.*\): (lsk_\S+)$/m.exec(result.stdout);
+      if (!printed) throw new Error(`issuer key create ${args.join(' ')} failed (${result.code}): ${result.stdout}${result.stderr}`);
       return { id: printed[1]!, key: printed[2]! };
     };
     const { id: officerKeyId, key: officer } = await keyFor('--role', 'compliance');
+    step('the roles are up, officer key made');
 
     const deployments = JSON.parse(readFileSync(w.env.DEPLOYMENTS_FILE!, 'utf8')) as Record<string, Record<string, { address: Address }>>;
     const contractAt = (name: string) => deployments['evm:100']![name]!.address;
@@ -89,6 +93,7 @@ describe('issuer platform end to end, roles as separate processes, over HTTP', (
     const [companyA, companyB] = [(await keyFor('--role', 'company', '--company', companies[0]!)).key, (await keyFor('--role', 'company', '--company', companies[1]!)).key];
     const investorKeys = await inBatches(investors, 4, async (id) => (await keyFor('--role', 'investor', '--investor', id)).key);
     const keysMs = Date.now() - keysStarted;
+    step('companies and investors posted, keys made');
 
     for (const [n, id] of companies.entries()) {
       const company = await until(async () => {
@@ -99,6 +104,7 @@ describe('issuer platform end to end, roles as separate processes, over HTTP', (
       expect(await read<boolean>(contractAt('IssuerRegistry'), issuerRegistryAbi, 'isRegisteredIssuer', [wallet(1 + n)])).toBe(true);
     }
 
+    step('companies registered');
     // One campaign per company: created, submitted, approved by the officer, deployed through the factory.
     const campaigns: string[] = [];
     for (const [key, title, target, minimum] of [
@@ -128,6 +134,7 @@ describe('issuer platform end to end, roles as separate processes, over HTTP', (
       live.push(campaign);
     }
     const [addressA, addressB] = live.map((c) => c.contract_address!) as [string, string];
+    step('both campaigns active');
 
     await until(async () => {
       const states = await Promise.all(investors.map(async (id) => (await w.http('GET', `/api/investors/${id}`, officer)).body.state));
@@ -136,6 +143,7 @@ describe('issuer platform end to end, roles as separate processes, over HTTP', (
     const verifiedOnChain = await Promise.all(investors.map((_, i) => read<boolean>(contractAt('InvestorRegistry'), investorRegistryAbi, 'isVerified', [wallet(100 + i)])));
     expect(verifiedOnChain.every(Boolean)).toBe(true);
 
+    step('investors verified');
     // Fifty investments in A, each with the investor's own key; only the large one trips AML.
     const investedA = await inBatches(investors, 10, async (_, i) => {
       const res = await w.http<Investment>('POST', `/api/campaigns/${campaignA}/investments`, investorKeys[i], { amount: amountOf(i).toString() });
@@ -161,6 +169,7 @@ describe('issuer platform end to end, roles as separate processes, over HTTP', (
       return res.body;
     });
     const investedMs = Date.now() - Date.parse(String(live[0]!.created_at));
+    step('investments posted');
 
     // Nothing more is done: the deadline passes, the worker closes both campaigns by itself.
     const sumA = investedA.reduce((s, _, i) => s + amountOf(i), 0n);
@@ -173,6 +182,7 @@ describe('issuer platform end to end, roles as separate processes, over HTTP', (
       return c.state === 'refunded' ? (c as Row) : undefined;
     }, 'campaign B refunded', 60_000, 500);
     const closedMs = Date.now() - Date.parse(String(live[0]!.created_at));
+    step('A certificates_issued, B refunded');
 
     // A: what the platform says, the chain says.
     expect(closedA.raised).toBe(sumA.toString());
@@ -246,5 +256,5 @@ describe('issuer platform end to end, roles as separate processes, over HTTP', (
       `issuer e2e: ${INVESTORS + 4} keys in ${keysMs} ms; investments sent ${investedMs} ms after campaign A opened (deadline ${DEADLINE_SECONDS} s); ` +
         `closed and certified ${closedMs} ms after it opened; whole test ${Date.now() - started} ms`,
     );
-  }, 420_000);
+  }, 600_000);
 });
