@@ -7,6 +7,8 @@ export function issuerCommands(program: Command, { withDatabase }: CommandContex
   const issuer = program.command('issuer').description('the issuer platform (companies raise campaigns on chain)');
   issuer
     .command('key')
+    .description("API keys for the platform's roles")
+    .command('create')
     .description('create an API key for a role of the issuer platform and print it once (only its SHA-256 is stored)')
     .addOption(new Option('--role <role>', 'who the key is for').choices(['compliance', 'company', 'investor']).makeOptionMandatory())
     .option('--company <id>', 'the company a company user acts for')
