@@ -17,6 +17,8 @@ export const ISSUER_CONFIG = join(packageRoot, 'test', 'apps', 'issuer', 'issuer
  * The issuer platform on its own Polygon Edge-like anvil (berlin, chain 100) and
  * PostgreSQL: the environment its roles run with (in this process with `start`,
  * or as separate processes), keys for each role, and a small HTTP client.
+ * `start` works once per test file: the config module reads the environment
+ * (RPC URL, finality, timeouts) when first imported, and imports are cached.
  */
 export async function issuerWorld(
   options: { blockTime?: number; finality?: number; deployTimeoutSeconds?: number; rpcUrl?: (anvil: Anvil) => string | Promise<string>; keepStates?: number } = {},

@@ -43,7 +43,11 @@ function pathTo(entity: Entity, state: string): string[] {
   while (queue.length > 0) {
     const at = queue.shift()!;
     if (at === state) break;
-    for (const [f, t] of edges) if (f === at && !previous.has(t)) (previous.set(t, at), queue.push(t));
+    for (const [f, t] of edges) {
+      if (f !== at || previous.has(t)) continue;
+      previous.set(t, at);
+      queue.push(t);
+    }
   }
   if (!previous.has(state)) throw new Error(`${entity} state ${state} is unreachable from ${NEW}`);
   const path: string[] = [];
