@@ -17,9 +17,14 @@ export const ISSUER_CONFIG = join(packageRoot, 'test', 'apps', 'issuer', 'issuer
  * The issuer platform on its own Polygon Edge-like anvil (berlin, chain 100) and
  * PostgreSQL: the environment its roles run with (in this process with `start`,
  * or as separate processes), keys for each role, and a small HTTP client.
+ * `start` works once per test file: the config module reads the environment
+ * (RPC URL, finality, timeouts) when first imported, and imports are cached.
  */
-export async function issuerWorld(options: { blockTime?: number; finality?: number; deployTimeoutSeconds?: number; rpcUrl?: (anvil: Anvil) => string } = {}) {
-  const anvil = await startAnvil({ port: await freePort(), chainId: 100, hardfork: 'berlin', blockTime: options.blockTime ?? 1 });
+export async function issuerWorld(
+  options: { blockTime?: number; finality?: number; deployTimeoutSeconds?: number; rpcUrl?: (anvil: Anvil) => string | Promise<string>; keepStates?: number } = {},
+) {
+  // keepStates: anvil_reorg needs the states below the blocks it replaces.
+  const anvil = await startAnvil({ port: await freePort(), chainId: 100, hardfork: 'berlin', blockTime: options.blockTime ?? 1, ...(options.keepStates ? { keepStates: options.keepStates } : {}) });
   onTestFinished(() => anvil.stop());
   const database = await createEmptyDatabase();
   onTestFinished(() => database.drop());
@@ -28,7 +33,7 @@ export async function issuerWorld(options: { blockTime?: number; finality?: numb
   const env: Record<string, string> = {
     DATABASE_URL: database.url,
     LEDGERSYNC_CONFIG: ISSUER_CONFIG,
-    ISSUER_RPC_URL: options.rpcUrl?.(anvil) ?? anvil.rpcUrl,
+    ISSUER_RPC_URL: (await options.rpcUrl?.(anvil)) ?? anvil.rpcUrl,
     ISSUER_FINALITY: String(options.finality ?? 2),
     ISSUER_DEPLOY_TIMEOUT: String(options.deployTimeoutSeconds ?? 120),
     DEPLOYMENTS_FILE: join(cwd, 'deployments.json'),

@@ -40,6 +40,11 @@ export interface FaultPlan {
   headLag?: number;
   /** The least lag drawn (default 0): equal to headLag for a node that is always that far behind. */
   headLagMin?: number;
+  /**
+   * A request (or batch) with a call of these methods is forwarded upstream, then never answered (held
+   * like 'timeout'): a node that took the transaction but whose reply was lost. Applies whatever `methods` says.
+   */
+  swallowReplies?: string[];
   /** Keep the params of every call of these methods (see `recorded`), e.g. to see which eth_getLogs filters a client sent. */
   record?: string[];
 }
@@ -49,7 +54,7 @@ export interface RecordedCall {
   params: unknown;
 }
 
-export type FaultKind = 'error' | 'serverError' | 'rateLimit' | 'timeout' | 'truncate' | 'range' | 'lag';
+export type FaultKind = 'error' | 'serverError' | 'rateLimit' | 'timeout' | 'truncate' | 'range' | 'lag' | 'swallow';
 
 export interface ProxyStats {
   /** HTTP requests received. */
@@ -158,7 +163,7 @@ class FaultProxy implements RpcProxy {
   }
 
   setPlan(plan: FaultPlan): void {
-    this.plan = { ...plan, methods: plan.methods ? [...plan.methods] : undefined, record: plan.record ? [...plan.record] : undefined };
+    this.plan = { ...plan, methods: plan.methods ? [...plan.methods] : undefined, record: plan.record ? [...plan.record] : undefined, swallowReplies: plan.swallowReplies ? [...plan.swallowReplies] : undefined };
     this.random = mulberry32(plan.seed ?? 1);
     this.rangeCursor = 0;
   }
@@ -210,6 +215,12 @@ class FaultProxy implements RpcProxy {
     const batch = Array.isArray(parsed);
     const messages = (batch ? parsed : [parsed]).map(asMessage);
     for (const message of messages) this.countMethod(message);
+    // The whole request (batch) is lost with its reply: the swallowed call took effect, the others did too.
+    if (messages.some((m) => typeof m.method === 'string' && this.plan.swallowReplies?.includes(m.method))) {
+      await this.forward(body);
+      this.countFault('swallow');
+      return this.hold(res);
+    }
 
     // Every PRNG draw happens here, synchronously, so concurrent requests cannot reorder them.
     const httpFault = this.drawHttpFault(messages);
