@@ -43,8 +43,7 @@ describe('issuer API: roles, visibility, AML rules, idempotency', () => {
     expect((await w.http('POST', '/api/campaigns', acme, { title: 'x', target: '10', minimum: '11', deadline })).status).toBe(400);
     expect((await w.http('POST', '/api/campaigns', acme, { title: 'x', target: '10', minimum: '1', deadline: '2020-01-01T00:00:00Z' })).status).toBe(400);
     expect((await w.http('POST', '/api/campaigns', keys.officer, { title: 'x', target: '10', minimum: '1', deadline })).status).toBe(403);
-    const rivalCampaign = await w.http('POST', '/api/campaigns', keys.admin, { companyId: rival, title: 'Rival', target: '10', minimum: '1', deadline });
-    expect(rivalCampaign.body.detail).toMatch(/company \d+ is registering: it must be registered as an issuer first/);
+    expect((await w.http('POST', '/api/campaigns', keys.admin, { companyId: '999999', title: 'x', target: '10', minimum: '1', deadline })).status).toBe(404);
     const campaignId = String((await w.http('POST', '/api/campaigns', acme, { title: 'Wind', target: '100000', minimum: '100', deadline })).body.id);
     // Not visible to another company's users, nor to investors while a draft.
     expect((await w.http('GET', `/api/campaigns/${campaignId}`, await keys.company(rival))).status).toBe(403);
@@ -86,7 +85,7 @@ describe('issuer API: roles, visibility, AML rules, idempotency', () => {
     expect(new Set(own.map((i) => i.investor_id))).toEqual(new Set([plain]));
     expect((await w.http('GET', `/api/investments/${first.body.id}`, await keys.investor(frequent))).status).toBe(403);
     const all = (await w.http('GET', `/api/campaigns/${campaignId}/investments`, acme)).body.investments as unknown[];
-    expect(all).toHaveLength(10);
+    expect(all).toHaveLength(9);
 
     const queue = (await w.http('GET', '/api/review-queue', keys.officer)).body as { investments: unknown[] };
     expect(queue.investments).toHaveLength(6);
