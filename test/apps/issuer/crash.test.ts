@@ -10,8 +10,6 @@ import { mulberry32 } from '../../harness/rpc-proxy.js';
 import { until } from '../../harness/until.js';
 
 const KILLS = 20;
-/** Of the kills, these many wait for the deadlines (half each): the closing, minting and refunding get theirs. */
-const LATE_KILLS = 4;
 const INVESTORS = 10;
 /** Reproduce a run with ISSUER_CRASH_SEED=<the seed it logged>. */
 const SEED = Number(process.env.ISSUER_CRASH_SEED ?? Math.floor(Math.random() * 2 ** 32));
@@ -58,27 +56,29 @@ describe('issuer platform, worker killed at random moments', () => {
     await api.waitForReady(`${w.base}/ready`);
     const officer = (await createApiKey(pool, { roles: ['issuer.compliance'] }, 'officer')).key;
 
-    // The killer: the worker lives a random while once started, is killed, and is back after a random
-    // pause. Its start-up (loading the CLI and the TypeScript config) is measured, not killed: on a
-    // loaded machine it takes many seconds, and the deadlines below are set from it.
+    // The killer: once the worker has started and has something on its way to the chain, it lives a
+    // random while more, is killed, and is back after a random pause. Its start-up (loading the CLI and
+    // the TypeScript config) is measured, not killed: on a loaded machine it takes many seconds, and
+    // the deadlines below are set from it. Once the flow is over, the kills left are of an idle worker.
     const kills: KillRecord[] = [];
     const startups: number[] = [];
     let worker = spawn('worker');
     let spawnedAt = Date.now();
     const deadlines: number[] = [];
     let lives = 0;
+    let awaitingWork = false;
     let failed = false;
     onTestFinished(() => void (failed = true));
     const killer = (async () => {
       for (let i = 0; i < KILLS && !failed; i++) {
-        const late = i - (KILLS - LATE_KILLS);
-        if (late >= 0) await until(() => failed || Date.now() >= (deadlines[late < LATE_KILLS / 2 ? 0 : 1] ?? Infinity), 'a deadline', 600_000, 100);
         await until(() => failed || worker.output.includes('relayer started'), 'the worker started', 120_000, 20);
         startups.push(Date.now() - spawnedAt);
         lives++;
-        // Mid-flow: once something is on its way to the chain (or after a while without), at a random moment.
-        await until(async () => failed || (await busy(pool)), 'work in flight', late >= 0 ? 30_000 : 15_000, 50).catch(() => {});
-        await sleep(late >= 0 ? between(100, 1_000) : between(200, 3_000));
+        awaitingWork = true;
+        await until(async () => failed || (await busy(pool)) || (await over(pool)), 'work in flight', 600_000, 50);
+        awaitingWork = false;
+        // Shorter lives once the campaigns close: their finalize, mint and refund steps are quick.
+        await sleep(Date.now() >= (deadlines[0] ?? Infinity) ? between(100, 1_000) : between(200, 3_000));
         if (failed) break;
         const hit = await inFlight(pool);
         await worker.kill();
@@ -112,9 +112,10 @@ describe('issuer platform, worker killed at random moments', () => {
 
     // The flow, over HTTP, as the platform's users run it, a step per life of the worker: each step's
     // writes are on their way to the chain when the kill comes.
+    // (or this life, if it has nothing to do yet: the killer waits for work)
     const nextLife = async () => {
       const now = lives;
-      await until(() => failed || lives > now, 'the next life of the worker', 180_000, 20);
+      await until(() => failed || lives > now || awaitingWork, 'the next life of the worker', 180_000, 20);
     };
     const averageCycle = () => startups.reduce((a, b) => a + b, 0) / Math.max(1, startups.length) + 1_600 + 850;
     const companies: Array<{ id: string; wallet: string; key: string }> = [];
@@ -140,12 +141,12 @@ describe('issuer platform, worker killed at random moments', () => {
 
     log('companies registered');
     // Campaign 0 raises more than its minimum (successful), campaign 1 far less (failed). The first
-    // deadline leaves room for about ten lives of the worker at the pace measured so far (deploying,
-    // investing a few per life, recording), the second for the late kills of the first's closing.
+    // deadline leaves room for about nine lives of the worker at the pace measured so far (deploying,
+    // investing a few per life, recording), the second for a few more, so the two closings come apart.
     await nextLife();
     const cycle = averageCycle();
-    const first = Date.now() + Math.max(60_000, 10 * cycle);
-    deadlines.push(first, first + Math.max(15_000, (LATE_KILLS / 2) * (cycle - 1_000)));
+    const first = Date.now() + Math.max(60_000, 9 * cycle);
+    deadlines.push(first, first + Math.max(15_000, 2 * cycle));
     const terms = [
       { title: 'Solar farm', target: '100000', minimum: '2000' },
       { title: 'Wind farm', target: '1000000', minimum: '900000' },
@@ -233,6 +234,12 @@ interface KillRecord {
   campaigns: string[];
   /** graphile-worker jobs locked at the kill (running, or left locked by a worker killed before). */
   jobs: number;
+}
+
+/** Whether the flow is over: both campaigns at their end, nothing on its way. */
+async function over(pool: import('pg').Pool): Promise<boolean> {
+  const { rows } = await pool.query(`select 1 from campaigns where state in ('certificates_issued', 'refunded')`);
+  return rows.length === 2 && !(await busy(pool));
 }
 
 /** Whether an intent is on its way (not final) or a handler call is owed. */
