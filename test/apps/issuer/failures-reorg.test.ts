@@ -10,8 +10,8 @@ const ZERO = '0x0000000000000000000000000000000000000000';
 describe('issuer campaign deployment failures', () => {
   it('a reorg removes the deployment before it is final: the projection row goes, the campaign stays deploying, the relayer sends again and it ends active at the same address', async () => {
     let proxy: RpcProxy | undefined;
-    // Finality 6 at a block a second: the reorg comes well before the deployment is final.
-    const w = await issuerWorld({ blockTime: 1, finality: 6, keepStates: 128, rpcUrl: async (anvil) => (proxy = await startRpcProxy(anvil.rpcUrl)).url });
+    // Finality 10 at a block a second: the reorg comes well before the deployment is final, even on a loaded machine.
+    const w = await issuerWorld({ blockTime: 1, finality: 10, keepStates: 128, rpcUrl: async (anvil) => (proxy = await startRpcProxy(anvil.rpcUrl)).url });
     try {
       await w.deploy();
       await w.start();
@@ -25,6 +25,14 @@ describe('issuer campaign deployment failures', () => {
         const rows = await projected();
         return rows.length > 0 ? rows : undefined;
       }, 'the CampaignCreated row (not yet final)', 60_000);
+      // The relayer has seen the inclusion too (not only the indexer): the reorg removes an inclusion it knows of.
+      await until(async () => {
+        const { rows } = await w.pool().query<{ state: string }>(
+          `select i.state from relayer_intents i join campaigns c on c.deploy_intent = i.id where c.id = $1`,
+          [c.id],
+        );
+        return rows[0]?.state === 'included';
+      }, 'the relayer to record the deployment as included', 30_000);
       // Hold the relayer's sends, so the gap the reorg leaves stays visible until this test heals the node.
       proxy!.setPlan({ methods: ['eth_sendRawTransaction'], timeoutRate: 1, timeoutMs: 60_000 });
       expect((await c.campaign()).state).toBe('deploying');
