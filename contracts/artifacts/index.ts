@@ -2,12 +2,16 @@
 
 export { benchCredentialEmitterAbi, benchCredentialEmitterBytecode } from './BenchCredentialEmitter.js';
 export { blockProofCredentialVaultAbi, blockProofCredentialVaultBytecode } from './BlockProofCredentialVault.js';
+export { cusdAbi, cusdBytecode } from './CUSD.js';
 export { campaignAbi, campaignBytecode } from './Campaign.js';
 export { campaignFactoryAbi, campaignFactoryBytecode } from './CampaignFactory.js';
 export { investorRegistryAbi, investorRegistryBytecode } from './InvestorRegistry.js';
 export { issuerRegistryAbi, issuerRegistryBytecode } from './IssuerRegistry.js';
+export { p2PTradeAbi, p2PTradeBytecode } from './P2PTrade.js';
+export { payAbi, payBytecode } from './Pay.js';
 export { shareCertificateAbi, shareCertificateBytecode } from './ShareCertificate.js';
 export { testChildAbi, testChildBytecode } from './TestChild.js';
 export { testFactoryAbi, testFactoryBytecode } from './TestFactory.js';
 export { testLedgerAbi, testLedgerBytecode } from './TestLedger.js';
+export { testReentrantTokenAbi, testReentrantTokenBytecode } from './TestReentrantToken.js';
 export { testTokenAbi, testTokenBytecode } from './TestToken.js';
