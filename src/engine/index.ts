@@ -23,8 +23,14 @@ export { contentSecurityPolicy } from '../http/csp.js';
 export { bigintId, positiveUint256, storableText, bytes32Text } from '../http/inputs.js';
 export { requireKey, createApiKey, revokeApiKey, ADMIN_ROLE, type ApiKeyOwner, type ApiKeyGrant } from '../http/api-keys.js';
 export { intentWrites } from '../core/relayer/writes.js';
+// Signed webhooks: the scheme the relayer's webhooks use (`t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">`).
+export { signWebhook, verifyWebhook } from '../core/relayer/webhooks.js';
 
 // PostgreSQL.
 export { inTransaction } from '../db/transaction.js';
 export type { CoherentCache } from '../db/coherent-cache.js';
 export { packageRoot } from '../runtime/paths.js';
+
+// Keeping secrets out of logs and errors.
+export { redactUrl } from '../runtime/redact.js';
+export type { Logger } from '../runtime/logger.js';
