@@ -9,7 +9,7 @@
  * EscrowVault, the Clock), which the simulator does not model, so they are not callable through
  * ExecuteTransaction: `ledger.confio` makes their transactions directly, as `fund` does (unsigned,
  * no gas), with the real Move call in the transaction's commands, the real events and the
- * balance changes Sui would report. Sui reports balance changes from Coin<T> objects only, so
+ * balance changes Sui would report. Sui reports balance changes from Coin<T> objects (and address balances) only, so
  * money going into or out of a Balance<T> held by a shared object (the Pay fee collector, the
  * escrow vault) or minted from the supply shows on one side only.
  *
