@@ -25,6 +25,7 @@ export type { TrafficPlan } from './traffic.js';
 export type { Coin } from './objects.js';
 export { PaymentSent, Swap, CoinLayout, E_ZERO_AMOUNT, PAYMENTS_MODULE, paymentSentType, swapType } from './move.js';
 export { SUI_TYPE } from './util.js';
+export { ConfioPackages, CusdEvents, PayEvents, P2PTradeEvents, PAY_FEE_BASIS_POINTS, TRADE_WINDOW_MS, type ConfioPackageIds, type ConfioToken } from './confio.js';
 
 export interface SuiSimulatorOptions extends LedgerOptions {
   faults?: FaultPlan;

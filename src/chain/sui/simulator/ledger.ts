@@ -14,6 +14,7 @@ import { EventEmitter } from 'node:events';
 import { normalizeSuiAddress } from '@mysten/sui/utils';
 import { admit, parseTransaction, type ChainView } from './admission.js';
 import { ChainStore } from './chain-store.js';
+import { ConfioPackages } from './confio.js';
 import { Equivocation } from './errors.js';
 import { execute } from './execute.js';
 import { ObjectStore, objectDigest, type Coin } from './objects.js';
@@ -47,8 +48,10 @@ export class SuiLedger extends EventEmitter<{ checkpoint: [number] }> {
   /** The first of `packages` (each of them has the simulated `payments` module). */
   readonly packageId: string;
   readonly packages: readonly string[];
-  /** A cUSD-like coin type, `0x…::cusd::CUSD`. */
+  /** A cUSD-like coin type, `0x…::cusd::CUSD`: Confío's, published by `confio.packages.cusd`. */
   readonly cusdType: string;
+  /** Confío's packages (cusd, confio, pay, p2p_trade) and helpers that make their transactions (see confio.ts). */
+  readonly confio: ConfioPackages;
   /** The address `fund` and generated deposits send from. */
   readonly faucet: string;
   readonly objects = new ObjectStore();
@@ -78,6 +81,21 @@ export class SuiLedger extends EventEmitter<{ checkpoint: [number] }> {
     this.packages = (options.packages ?? [address('package', this.seed)]).map((p) => normalizeSuiAddress(p));
     this.packageId = this.packages[0]!;
     this.cusdType = normalizeType(`${address('cusd', this.seed)}::cusd::CUSD`);
+    this.confio = new ConfioPackages(
+      {
+        seed: this.seed,
+        objects: this.objects,
+        epoch: () => this.epoch,
+        nowMs: () => this.timestampMs(this.height + 1),
+        epochStartMs: () => this.timestampMs(this.#store.epochRange(this.epoch)?.first ?? 0),
+        place: (tx) => {
+          const placed = { tx };
+          this.#pending.push(placed);
+          this.#executed.set(tx.digest, placed);
+        },
+      },
+      address('cusd', this.seed),
+    );
     this.faucet = address('faucet', this.seed);
     this.#traffic = {
       seed: this.seed,
