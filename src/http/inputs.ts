@@ -27,6 +27,12 @@ export function positiveUint256(message: string) {
     .refine((id) => BigInt(id) <= UINT256_MAX, message);
 }
 
+/** An EVM address in its stored form (lower-case), as the outbox and the indexer keep them. */
+export const evmAddress = z
+  .string()
+  .regex(/^0x[0-9a-fA-F]{40}$/, 'expected a 0x-prefixed 20-byte address')
+  .transform((a) => a.toLowerCase());
+
 // A lone surrogate is one code point in a `u` pattern; a valid pair is not matched.
 const LONE_SURROGATE = /\p{Cs}/u;
 

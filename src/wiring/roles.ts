@@ -64,12 +64,14 @@ export async function startRole(stack: Stack, role: Role): Promise<RunningRole> 
       const { webhooks } = stack.config;
       // The configuration is the list of endpoints: a worker started without WEBHOOK_URLS stops deliveries.
       await registerWebhooks(stack.database.pool, webhooks);
-      const ports = { pool: stack.database.pool, outbox: await deploymentOutbox(stack), logger: stack.logger };
+      // One outbox for the apps' tasks and handlers alike (building it decrypts keystores: once is enough).
+      const outbox = await deploymentOutbox(stack);
+      const ports = { pool: stack.database.pool, outbox, logger: stack.logger };
       const worker = await startWorker(stack.database.url, stack.logger, {
         tasks: workerTasks({ [WEBHOOK_TASK]: webhookTask(stack.database.pool, webhooks) }, apps, ports),
         schedules: apps.flatMap((a) => (a.schedules ?? []).map((s) => ({ ...s, owner: `app ${a.name}` }))),
       });
-      const relayers = await startConfiguredRelayers(stack);
+      const relayers = await startConfiguredRelayers(stack, outbox);
       return {
         role,
         stop: async () => {
@@ -102,10 +104,9 @@ function workerTasks(engine: Record<string, Task>, apps: Stack['project']['apps'
 }
 
 /** One relayer per chain and configured signer, of either family; a warning for chains with intents but no signer. */
-async function startConfiguredRelayers(stack: Stack) {
+async function startConfiguredRelayers(stack: Stack, outbox: Outbox) {
   const kinds = stack.project.apps.flatMap((app) => app.intents ?? []);
   const { relayer } = stack.config;
-  const outbox = await deploymentOutbox(stack);
   const started = [];
   for (const chain of stack.chains.values()) {
     if (chain.config.signers.length === 0) {

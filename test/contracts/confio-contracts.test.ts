@@ -1,34 +1,25 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   ContractFunctionExecutionError,
-  createPublicClient,
-  createTestClient,
-  createWalletClient,
   decodeErrorResult,
   encodeDeployData,
   encodeFunctionData,
   getAddress,
-  http,
   keccak256,
   maxUint256,
-  parseEther,
   parseEventLogs,
   parseUnits,
   toHex,
   zeroAddress,
   zeroHash,
   type Abi,
-  type Account,
   type Address,
-  type Chain,
   type Hex,
   type TransactionReceipt,
 } from 'viem';
-import { foundry } from 'viem/chains';
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import { expectRevert as expectContractRevert, revertData } from '../harness/reverts.js';
-import { startAnvil, type Anvil } from '../../src/chain/evm/anvil.js';
-import { freePort } from '../../src/runtime/ports.js';
+import { opcodes, startContractChain, type ContractChain } from '../harness/contract-chain.js';
 import { cusdAbi, cusdBytecode } from '../../contracts/artifacts/CUSD.js';
 import { payAbi, payBytecode } from '../../contracts/artifacts/Pay.js';
 import { p2PTradeAbi, p2PTradeBytecode } from '../../contracts/artifacts/P2PTrade.js';
@@ -100,47 +91,7 @@ function eventsOf(receipt: TransactionReceipt): Array<[Address, string, unknown]
 // A private anvil and its clients
 // -------------------------------------------------------------------------------------------------
 
-async function startChain(options: { hardfork?: string; chainId?: number } = {}) {
-  const anvil: Anvil = await startAnvil({ port: await freePort(), ...options });
-  const chain: Chain = { ...foundry, id: options.chainId ?? foundry.id };
-  const transport = http(anvil.rpcUrl);
-  const publicClient = createPublicClient({ chain, transport, cacheTime: 0, pollingInterval: 50 });
-  const testClient = createTestClient({ chain, transport, mode: 'anvil' });
-  // Before London there is no base fee: say `legacy` explicitly (viem would otherwise be told type 2).
-  const legacy = (await publicClient.getBlock()).baseFeePerGas == null;
-  const fees = legacy ? { type: 'legacy' as const } : {};
-  /** Every transaction sent through {mined} or {minedReverted}, for the legacy checks. */
-  const sent: Hex[] = [];
-
-  async function newAccount() {
-    const account: Account = privateKeyToAccount(generatePrivateKey());
-    await testClient.setBalance({ address: account.address, value: parseEther('1000') });
-    const wallet = createWalletClient({ account, chain, transport });
-    return { account, address: account.address, wallet };
-  }
-
-  async function mined(hash: Hex): Promise<TransactionReceipt> {
-    sent.push(hash);
-    const receipt = await publicClient.waitForTransactionReceipt({ hash });
-    expect(receipt.status).toBe('success');
-    return receipt;
-  }
-
-  /** Waits for a transaction sent with a fixed gas limit (no estimate) that must be mined as reverted. */
-  async function minedReverted(hash: Hex): Promise<TransactionReceipt> {
-    sent.push(hash);
-    const receipt = await publicClient.waitForTransactionReceipt({ hash });
-    expect(receipt.status).toBe('reverted');
-    expect(receipt.logs).toHaveLength(0);
-    return receipt;
-  }
-
-  const timestampOf = async (receipt: TransactionReceipt) => (await publicClient.getBlock({ blockNumber: receipt.blockNumber })).timestamp;
-
-  return { anvil, chain, publicClient, testClient, legacy, fees, sent, newAccount, mined, minedReverted, timestampOf };
-}
-
-type Env = Awaited<ReturnType<typeof startChain>>;
+type Env = ContractChain;
 type Actor = Awaited<ReturnType<Env['newAccount']>>;
 
 // -------------------------------------------------------------------------------------------------
@@ -377,18 +328,6 @@ async function lifecycle(env: Env): Promise<Confio> {
   return c;
 }
 
-/** Every opcode of `code`, skipping PUSH data. */
-function opcodes(code: Hex): Set<number> {
-  const bytes = Buffer.from(code.slice(2), 'hex');
-  const found = new Set<number>();
-  for (let i = 0; i < bytes.length; i++) {
-    const op = bytes[i]!;
-    found.add(op);
-    if (op >= 0x60 && op <= 0x7f) i += op - 0x5f;
-  }
-  return found;
-}
-
 // =================================================================================================
 
 describe('Confío contracts', () => {
@@ -396,7 +335,7 @@ describe('Confío contracts', () => {
   let c: Confio;
 
   beforeAll(async () => {
-    env = await startChain();
+    env = await startContractChain();
   });
   afterAll(async () => {
     await env?.anvil.stop();
@@ -1058,7 +997,7 @@ describe('on a Polygon Edge-like chain (anvil --hardfork berlin --chain-id 100, 
   let env: Env;
 
   beforeAll(async () => {
-    env = await startChain({ hardfork: 'berlin', chainId: 100 });
+    env = await startContractChain({ hardfork: 'berlin', chainId: 100 });
   });
   afterAll(async () => {
     await env?.anvil.stop();

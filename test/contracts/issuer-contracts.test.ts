@@ -2,33 +2,23 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   BaseError,
   ContractFunctionExecutionError,
-  createPublicClient,
-  createTestClient,
-  createWalletClient,
   decodeErrorResult,
   encodeAbiParameters,
   encodeDeployData,
   getAddress,
   getContractAddress,
-  http,
   keccak256,
-  parseEther,
   parseEventLogs,
   toHex,
   zeroAddress,
   zeroHash,
   type Abi,
-  type Account,
   type Address,
-  type Chain,
   type Hex,
-  type TransactionReceipt,
 } from 'viem';
-import { foundry } from 'viem/chains';
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import { expectRevert as expectContractRevert, revertData } from '../harness/reverts.js';
-import { startAnvil, type Anvil } from '../../src/chain/evm/anvil.js';
-import { freePort } from '../../src/runtime/ports.js';
+import { opcodes, startContractChain, type ContractChain } from '../harness/contract-chain.js';
 import { issuerRegistryAbi, issuerRegistryBytecode } from '../../contracts/artifacts/IssuerRegistry.js';
 import { investorRegistryAbi, investorRegistryBytecode } from '../../contracts/artifacts/InvestorRegistry.js';
 import { campaignFactoryAbi, campaignFactoryBytecode } from '../../contracts/artifacts/CampaignFactory.js';
@@ -96,54 +86,7 @@ async function expectRevert(promise: Promise<unknown>, errorName: string, args?:
 // A private anvil and its clients
 // -------------------------------------------------------------------------------------------------
 
-async function startChain(options: { hardfork?: string; chainId?: number } = {}) {
-  const anvil: Anvil = await startAnvil({ port: await freePort(), ...options });
-  const chain: Chain = { ...foundry, id: options.chainId ?? foundry.id };
-  const transport = http(anvil.rpcUrl);
-  const publicClient = createPublicClient({ chain, transport, cacheTime: 0, pollingInterval: 50 });
-  const testClient = createTestClient({ chain, transport, mode: 'anvil' });
-  // Before London there is no base fee: say `legacy` explicitly (viem would otherwise be told type 2).
-  const legacy = (await publicClient.getBlock()).baseFeePerGas == null;
-  const fees = legacy ? { type: 'legacy' as const } : {};
-  /** Every transaction sent through {mined} or {minedReverted}, for the legacy checks. */
-  const sent: Hex[] = [];
-
-  async function newAccount() {
-    const privateKey = generatePrivateKey();
-    const account: Account = privateKeyToAccount(privateKey);
-    await testClient.setBalance({ address: account.address, value: parseEther('1000') });
-    const wallet = createWalletClient({ account, chain, transport });
-    return { account, address: account.address, wallet };
-  }
-
-  async function mined(hash: Hex): Promise<TransactionReceipt> {
-    sent.push(hash);
-    const receipt = await publicClient.waitForTransactionReceipt({ hash });
-    expect(receipt.status).toBe('success');
-    return receipt;
-  }
-
-  /** Waits for a transaction sent with a fixed gas limit (no estimate) that must be mined as reverted. */
-  async function minedReverted(hash: Hex): Promise<TransactionReceipt> {
-    sent.push(hash);
-    const receipt = await publicClient.waitForTransactionReceipt({ hash });
-    expect(receipt.status).toBe('reverted');
-    expect(receipt.logs).toHaveLength(0);
-    return receipt;
-  }
-
-  const latestTimestamp = async () => (await publicClient.getBlock({ blockTag: 'latest' })).timestamp;
-
-  /** Mines an empty block at exactly `timestamp`. */
-  async function mineAt(timestamp: bigint): Promise<void> {
-    await testClient.setNextBlockTimestamp({ timestamp });
-    await testClient.mine({ blocks: 1 });
-  }
-
-  return { anvil, chain, publicClient, testClient, legacy, fees, sent, newAccount, mined, minedReverted, latestTimestamp, mineAt };
-}
-
-type Env = Awaited<ReturnType<typeof startChain>>;
+type Env = ContractChain;
 type Actor = Awaited<ReturnType<Env['newAccount']>>;
 
 interface Terms {
@@ -466,18 +409,6 @@ async function lifecycle(env: Env): Promise<Platform> {
   return p;
 }
 
-/** Every opcode of `code`, skipping PUSH data. */
-function opcodes(code: Hex): Set<number> {
-  const bytes = Buffer.from(code.slice(2), 'hex');
-  const found = new Set<number>();
-  for (let i = 0; i < bytes.length; i++) {
-    const op = bytes[i]!;
-    found.add(op);
-    if (op >= 0x60 && op <= 0x7f) i += op - 0x5f;
-  }
-  return found;
-}
-
 // =================================================================================================
 
 describe('issuer platform contracts', () => {
@@ -485,7 +416,7 @@ describe('issuer platform contracts', () => {
   let p: Platform;
 
   beforeAll(async () => {
-    env = await startChain();
+    env = await startContractChain();
   });
   afterAll(async () => {
     await env?.anvil.stop();
@@ -1224,7 +1155,7 @@ describe('on a Polygon Edge-like chain (anvil --hardfork berlin --chain-id 100, 
   let env: Env;
 
   beforeAll(async () => {
-    env = await startChain({ hardfork: 'berlin', chainId: 100 });
+    env = await startContractChain({ hardfork: 'berlin', chainId: 100 });
   });
   afterAll(async () => {
     await env?.anvil.stop();

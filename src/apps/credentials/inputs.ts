@@ -1,12 +1,9 @@
 import { z } from 'zod';
-import { positiveUint256 } from '../../engine/index.js';
+import { evmAddress, positiveUint256 } from '../../engine/index.js';
 
 /** Credential ids are the vault's uint256 counter. */
 export const credentialId = positiveUint256('expected a credential id (a positive integer up to 2^256-1)');
-export const address = z
-  .string()
-  .regex(/^0x[0-9a-fA-F]{40}$/, 'expected a 0x-prefixed 20-byte address')
-  .transform((a) => a.toLowerCase());
+export const address = evmAddress;
 export const fingerprint = z
   .string()
   .regex(/^0x[0-9a-fA-F]{64}$/, 'expected a 0x-prefixed 32-byte hex fingerprint')

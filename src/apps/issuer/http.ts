@@ -1,7 +1,7 @@
 import type { FastifyRequest } from 'fastify';
 import type pg from 'pg';
 import { z } from 'zod';
-import { ADMIN_ROLE, IntentRejectedError, bigintId, inTransaction, positiveUint256, storableText } from '../../engine/index.js';
+import { ADMIN_ROLE, IntentRejectedError, bigintId, evmAddress, inTransaction, positiveUint256, storableText } from '../../engine/index.js';
 import { IllegalTransitionError, actAs } from './state.js';
 
 /** API key roles of the platform (an admin key may do everything). */
@@ -24,10 +24,7 @@ export class Refusal extends Error {
 
 export const id = bigintId('expected a positive integer id');
 export const idParams = z.object({ id });
-export const address = z
-  .string()
-  .regex(/^0x[0-9a-fA-F]{40}$/, 'expected a 0x-prefixed 20-byte address')
-  .transform((a) => a.toLowerCase());
+export const address = evmAddress;
 export const bytes32 = z
   .string()
   .regex(/^0x[0-9a-fA-F]{64}$/, 'expected a 0x-prefixed 32-byte hex hash')

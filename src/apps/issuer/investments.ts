@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
-import type { IntentPorts, Outbox, SettledIntent } from '../../engine/index.js';
+import type { IntentPorts, Outbox, SettledIntent, SubmitIntent } from '../../engine/index.js';
 import { amlCheck, type AmlFlag, type AmlInvestor } from './aml.js';
 import { intentKey, type IssuerSettings } from './settings.js';
 import { transition } from './state.js';
@@ -140,42 +140,58 @@ export async function investmentRecordFailed(intent: SettledIntent, client: pg.P
 
 /** A successful campaign: one certificate per recorded investment, minted to its investor. */
 export async function sendCertificates(client: pg.ClientBase, outbox: Outbox, settings: IssuerSettings, campaignId: bigint): Promise<void> {
-  const { rows } = await client.query<{ id: bigint; contract_address: string; wallet: string; reference: string }>(
-    `select v.id, c.contract_address, i.wallet, v.reference from investments v
-     join campaigns c on c.id = v.campaign_id join investors i on i.id = v.investor_id
-     where v.campaign_id = $1 and v.state = 'recorded' and v.certificate_intent is null order by v.id`,
-    [campaignId],
-  );
-  for (const investment of rows) {
-    const intent = await outbox.submit(client, {
-      idempotencyKey: intentKey('investment', investment.id, 'certificate'),
-      kind: 'issuer.mint',
-      signer: settings.platformSigner,
-      functionName: 'mint',
-      args: [investment.contract_address, investment.wallet, investment.reference],
-    });
-    await client.query('update investments set certificate_intent = $2 where id = $1', [investment.id, intent.id]);
-  }
-  await finishIfDone(client, campaignId);
+  await followUp(client, outbox, campaignId, 'certificate_intent', (investment) => ({
+    idempotencyKey: intentKey('investment', investment.id, 'certificate'),
+    kind: 'issuer.mint',
+    signer: settings.platformSigner,
+    functionName: 'mint',
+    args: [investment.contract_address, investment.wallet, investment.reference],
+  }));
 }
 
 /** A failed campaign: each recorded investment is marked refunded on chain (the money goes back off chain). */
 export async function sendRefunds(client: pg.ClientBase, outbox: Outbox, settings: IssuerSettings, campaignId: bigint): Promise<void> {
-  const { rows } = await client.query<{ id: bigint; contract_address: string; reference: string }>(
-    `select v.id, c.contract_address, v.reference from investments v join campaigns c on c.id = v.campaign_id
-     where v.campaign_id = $1 and v.state = 'recorded' and v.refund_intent is null order by v.id`,
+  await followUp(client, outbox, campaignId, 'refund_intent', (investment) => ({
+    idempotencyKey: intentKey('investment', investment.id, 'refund'),
+    kind: 'issuer.refund',
+    signer: settings.platformSigner,
+    target: investment.contract_address,
+    functionName: 'refund',
+    args: [investment.reference],
+  }));
+}
+
+interface RecordedInvestment {
+  id: bigint;
+  contract_address: string;
+  wallet: string;
+  reference: string;
+}
+
+/**
+ * One intent per recorded investment of the campaign that has none in `column` yet (so a
+ * late-recorded investment gets its own later), each noted on its investment in one statement.
+ */
+async function followUp(
+  client: pg.ClientBase,
+  outbox: Outbox,
+  campaignId: bigint,
+  column: 'certificate_intent' | 'refund_intent',
+  intentFor: (investment: RecordedInvestment) => SubmitIntent,
+): Promise<void> {
+  const { rows } = await client.query<RecordedInvestment>(
+    `select v.id, c.contract_address, i.wallet, v.reference from investments v
+     join campaigns c on c.id = v.campaign_id join investors i on i.id = v.investor_id
+     where v.campaign_id = $1 and v.state = 'recorded' and v.${column} is null order by v.id`,
     [campaignId],
   );
-  for (const investment of rows) {
-    const intent = await outbox.submit(client, {
-      idempotencyKey: intentKey('investment', investment.id, 'refund'),
-      kind: 'issuer.refund',
-      signer: settings.platformSigner,
-      target: investment.contract_address,
-      functionName: 'refund',
-      args: [investment.reference],
-    });
-    await client.query('update investments set refund_intent = $2 where id = $1', [investment.id, intent.id]);
+  const intents: bigint[] = [];
+  for (const investment of rows) intents.push((await outbox.submit(client, intentFor(investment))).id);
+  if (rows.length > 0) {
+    await client.query(`update investments v set ${column} = u.intent from unnest($1::bigint[], $2::bigint[]) as u(id, intent) where v.id = u.id`, [
+      rows.map((r) => r.id),
+      intents,
+    ]);
   }
   await finishIfDone(client, campaignId);
 }

@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { PoolClient } from 'pg';
 import { z } from 'zod';
 import { problemSchema, requireKey, routeSchema, storableText, type AppContext } from '../../engine/index.js';
 import { registerCompany, retryRegistration } from './companies.js';
@@ -84,7 +85,7 @@ export async function issuerRoutes(app: FastifyInstance, context: AppContext, se
 
   // Officers see every campaign, a company its own, an investor those that are (or were) open to investment.
   const campaignVisible = async (request: FastifyRequest, campaignId: string) => {
-    const campaign = await one<{ company_id: string; state: string }>(pool, CAMPAIGN, 'c.id = $2', [chain, campaignId]);
+    const campaign = await one<Record<string, unknown> & { company_id: string; state: string }>(pool, CAMPAIGN, 'c.id = $2', [chain, campaignId]);
     if (!campaign) throw new Refusal(404, `campaign ${campaignId} does not exist`);
     if (isOfficer(request) || companyOf(request) === campaign.company_id) return campaign;
     if (investorOf(request) !== undefined && PUBLIC_STATES.includes(campaign.state)) return campaign;
@@ -125,15 +126,18 @@ export async function issuerRoutes(app: FastifyInstance, context: AppContext, se
     return { ...company, credentials: (await pool.query(`${VC_LINK} where l.company_id = $1 order by l.id`, [companyId])).rows };
   });
 
-  app.post('/api/companies/:id/retry-registration', route('Retry a failed registration on chain (officer)', { params: routeSchema(idParams) }), async (request, reply) => {
-    requireOfficer(request);
-    const { id: companyId } = idParams.parse(request.params);
-    const retried = await act(pool, request, (client) => retryRegistration(client, outbox, settings, BigInt(companyId)));
-    const company = await one<{ state: string }>(pool, COMPANY, 'c.id = $2', [chain, companyId]);
-    if (!company) throw new Refusal(404, `company ${companyId} does not exist`);
-    if (!retried) throw new Refusal(409, `company ${companyId} is ${company.state}: only a failed registration is retried`);
-    return reply.code(202).send(company);
-  });
+  /** A failed chain write sent again (officer): 202 with the object, 409 when it is not in the state a retry starts from. */
+  const retryAction = (path: string, summary: string, what: 'company' | 'campaign', view: string, run: (client: PoolClient, id: bigint) => Promise<boolean>, only: string) =>
+    app.post(path, route(summary, { params: routeSchema(idParams) }), async (request, reply) => {
+      requireOfficer(request);
+      const { id: targetId } = idParams.parse(request.params);
+      const retried = await act(pool, request, (client) => run(client, BigInt(targetId)));
+      const now = await one<{ state: string }>(pool, view, 'c.id = $2', [chain, targetId]);
+      if (!now) throw new Refusal(404, `${what} ${targetId} does not exist`);
+      if (!retried) throw new Refusal(409, `${what} ${targetId} is ${now.state}: ${only}`);
+      return reply.code(202).send(now);
+    });
+  retryAction('/api/companies/:id/retry-registration', 'Retry a failed registration on chain (officer)', 'company', COMPANY, (client, c) => retryRegistration(client, outbox, settings, c), 'only a failed registration is retried');
 
   // Investors ------------------------------------------------------------------------------------
 
@@ -195,8 +199,7 @@ export async function issuerRoutes(app: FastifyInstance, context: AppContext, se
 
   app.get('/api/campaigns/:id', route('A campaign: state, reason, chain address, and what the chain says', { params: routeSchema(idParams) }), async (request) => {
     const { id: campaignId } = idParams.parse(request.params);
-    await campaignVisible(request, campaignId);
-    const campaign = await one(pool, CAMPAIGN, 'c.id = $2', [chain, campaignId]);
+    const campaign = await campaignVisible(request, campaignId);
     const approvals = await pool.query(
       'select a.id::text, a.decision, a.reason, a.officer, a.decided_at from compliance_approvals a where a.campaign_id = $1 order by a.id',
       [campaignId],
@@ -204,7 +207,7 @@ export async function issuerRoutes(app: FastifyInstance, context: AppContext, se
     return { ...campaign, approvals: approvals.rows };
   });
 
-  const companyAction = (path: string, summary: string, run: (client: import('pg').PoolClient, campaignId: bigint) => Promise<boolean>, from: string) =>
+  const companyAction = (path: string, summary: string, run: (client: PoolClient, campaignId: bigint) => Promise<boolean>, from: string) =>
     app.post(path, route(summary, { params: routeSchema(idParams) }), async (request) => {
       const { id: campaignId } = idParams.parse(request.params);
       const campaign = await campaignVisible(request, campaignId);
@@ -217,7 +220,7 @@ export async function issuerRoutes(app: FastifyInstance, context: AppContext, se
   companyAction('/api/campaigns/:id/submit', 'Submit a draft for compliance review', submitCampaign, 'draft');
   companyAction('/api/campaigns/:id/withdraw', 'Withdraw a draft', (client, campaignId) => withdrawCampaign(client, campaignId, 'withdrawn by the company'), 'draft');
 
-  const officerAction = (path: string, summary: string, from: string, run: (client: import('pg').PoolClient, target: bigint, officer: string, reason: string) => Promise<boolean>, view: 'campaign' | 'investment') =>
+  const officerAction = (path: string, summary: string, from: string, run: (client: PoolClient, target: bigint, officer: string, reason: string) => Promise<boolean>, view: 'campaign' | 'investment') =>
     app.post(path, route(summary, { params: routeSchema(idParams), body: routeSchema(decisionBody) }), async (request) => {
       requireOfficer(request);
       const { id: targetId } = idParams.parse(request.params);
@@ -233,15 +236,7 @@ export async function issuerRoutes(app: FastifyInstance, context: AppContext, se
   officerAction('/api/investments/:id/release', 'Release an investment held by the AML check: it is recorded on chain (officer)', 'held', (client, v, officer, reason) => releaseInvestment(client, outbox, settings, v, officer, reason), 'investment');
   officerAction('/api/investments/:id/reject', 'Reject an investment held by the AML check (officer)', 'held', rejectInvestment, 'investment');
 
-  app.post('/api/campaigns/:id/retry-deploy', route('Deploy again after a failed or timed-out deployment (officer)', { params: routeSchema(idParams) }), async (request, reply) => {
-    requireOfficer(request);
-    const { id: campaignId } = idParams.parse(request.params);
-    const retried = await act(pool, request, (client) => deployCampaign(client, outbox, settings, BigInt(campaignId)));
-    const campaign = await one<{ state: string }>(pool, CAMPAIGN, 'c.id = $2', [chain, campaignId]);
-    if (!campaign) throw new Refusal(404, `campaign ${campaignId} does not exist`);
-    if (!retried) throw new Refusal(409, `campaign ${campaignId} is ${campaign.state}: only an approved campaign is deployed`);
-    return reply.code(202).send(campaign);
-  });
+  retryAction('/api/campaigns/:id/retry-deploy', 'Deploy again after a failed or timed-out deployment (officer)', 'campaign', CAMPAIGN, (client, c) => deployCampaign(client, outbox, settings, c), 'only an approved campaign is deployed');
 
   // Investments ----------------------------------------------------------------------------------
 

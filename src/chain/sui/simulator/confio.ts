@@ -20,7 +20,7 @@ import { bcs } from '@mysten/sui/bcs';
 import { GrpcTypes } from '@mysten/sui/grpc';
 import { normalizeSuiAddress } from '@mysten/sui/utils';
 import { objectDigest, type Coin, type ObjectStore } from './objects.js';
-import { NO_GAS, type BalanceChangeRecord, type ChangedObjectRecord, type EventRecord, type TxRecord } from './records.js';
+import { NO_GAS, balanceChanges, type ChangedObjectRecord, type EventRecord, type TxRecord } from './records.js';
 import { address, coinObjectType, digest58, normalizeType } from './util.js';
 
 // ---- event layouts (field order and types as in the Move source) ---------------------------
@@ -411,29 +411,23 @@ class Tx {
     const plain = 'recipient' in what ? what : null;
     const lamport = this.#inputs.reduce((max, c) => (c.version > max ? c.version : max), 0n) + 1n;
     const changed: ChangedObjectRecord[] = [];
-    const deltas = new Map<string, BalanceChangeRecord>();
-    const delta = (owner: string, coinType: string, amount: bigint) => {
-      const key = `${owner}|${coinType}`;
-      const entry = deltas.get(key) ?? { address: owner, coinType, amount: 0n };
-      entry.amount += amount;
-      deltas.set(key, entry);
-    };
+    const deltas = balanceChanges();
     const kept = new Set(this.#outputs.flatMap((o) => (o.objectId ? [o.objectId] : [])));
     for (const coin of this.#inputs) {
-      delta(coin.owner, coin.coinType, -coin.balance);
+      deltas.add(coin.owner, coin.coinType, -coin.balance);
       if (kept.has(coin.objectId)) continue;
       changed.push({ objectId: coin.objectId, objectType: coinObjectType(coin.coinType), input: coin, operation: 'deleted' });
       this.objects.delete(coin.objectId, lamport);
     }
     for (const out of this.#outputs) {
-      delta(out.owner, out.coinType, out.balance);
+      deltas.add(out.owner, out.coinType, out.balance);
       const input = out.objectId ? this.#inputs.find((c) => c.objectId === out.objectId) : undefined;
       const objectId = out.objectId ?? address('object', this.digest, this.#created++);
       const coin: Coin = { objectId, coinType: out.coinType, balance: out.balance, owner: out.owner, version: lamport, digest: objectDigest(objectId, lamport, out.owner, out.balance), previousTransaction: this.digest };
       this.objects.put(coin);
       changed.push({ objectId, objectType: coinObjectType(out.coinType), input, output: coin, operation: input ? 'none' : 'created' });
     }
-    const balanceChanges = [...deltas.values()].filter((d) => d.amount !== 0n).sort((a, b) => (a.address + a.coinType < b.address + b.coinType ? -1 : 1));
+    const changes = deltas.changes();
     const events = this.events.map((e) => ({ ...e, sender }));
     const inputs = this.#inputs;
     return {
@@ -468,7 +462,7 @@ class Tx {
       dependencies: [...new Set(inputs.map((c) => c.previousTransaction))],
       lamport,
       events,
-      balanceChanges,
+      balanceChanges: changes,
       moveCalls: call ? [`${call.package}::${call.module}::${call.function}`] : [],
       epoch,
     };

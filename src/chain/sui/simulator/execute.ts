@@ -12,7 +12,7 @@ import type { Admitted } from './admission.js';
 import { E_ZERO_AMOUNT, PAYMENTS_MODULE, paymentEvent } from './move.js';
 import { objectDigest, type Coin } from './objects.js';
 import { protoTransaction, type ParsedArgument, type ParsedCommand } from './proto-tx.js';
-import type { BalanceChangeRecord, ChangedObjectRecord, EventRecord, GasCost, Status, TxRecord } from './records.js';
+import { balanceChanges, type ChangedObjectRecord, type EventRecord, type GasCost, type Status, type TxRecord } from './records.js';
 import { address, coinObjectType, normalizeType } from './util.js';
 
 /** Gas schedule: flat, not Sui's metering, but of the same order (about 0.001 SUI a command at 1000 MIST). */
@@ -291,16 +291,10 @@ export function execute(tx: Admitted, epoch: number): Outcome {
   const changedObjects: ChangedObjectRecord[] = [];
   const writes: Coin[] = [];
   const deletes: Outcome['deletes'] = [];
-  const deltas = new Map<string, BalanceChangeRecord>();
-  const addDelta = (owner: string, coinType: string, amount: bigint) => {
-    const key = `${owner}|${coinType}`;
-    const entry = deltas.get(key) ?? { address: owner, coinType, amount: 0n };
-    entry.amount += amount;
-    deltas.set(key, entry);
-  };
+  const deltas = balanceChanges();
   for (const coin of session.coins.values()) {
     const input = coin.input && { version: coin.input.version, digest: coin.input.digest, owner: coin.input.owner };
-    if (coin.input) addDelta(coin.input.owner, coin.coinType, -coin.input.balance);
+    if (coin.input) deltas.add(coin.input.owner, coin.coinType, -coin.input.balance);
     if (coin.deleted) {
       if (input) {
         changedObjects.push({ objectId: coin.objectId, objectType: coinObjectType(coin.coinType), input, operation: 'deleted' });
@@ -309,12 +303,12 @@ export function execute(tx: Admitted, epoch: number): Outcome {
       continue;
     }
     const owner = coin.owner!;
-    addDelta(owner, coin.coinType, coin.balance);
+    deltas.add(owner, coin.coinType, coin.balance);
     const written: Coin = { objectId: coin.objectId, coinType: coin.coinType, balance: coin.balance, owner, version: lamport, digest: objectDigest(coin.objectId, lamport, owner, coin.balance), previousTransaction: tx.digest };
     writes.push(written);
     changedObjects.push({ objectId: coin.objectId, objectType: coinObjectType(coin.coinType), input, output: { version: lamport, digest: written.digest, owner }, operation: input ? 'none' : 'created' });
   }
-  const balanceChanges = [...deltas.values()].filter((d) => d.amount !== 0n).sort((a, b) => (a.address + a.coinType < b.address + b.coinType ? -1 : 1));
+  const changes = deltas.changes();
   const inputs = [...tx.gas, ...tx.objects.values()];
   const record: TxRecord = {
     digest: tx.digest,
@@ -330,7 +324,7 @@ export function execute(tx: Admitted, epoch: number): Outcome {
     dependencies: [...new Set(inputs.map((c) => c.previousTransaction))],
     lamport,
     events: status.success ? session.events : [],
-    balanceChanges,
+    balanceChanges: changes,
     moveCalls: commands.flatMap((c) => (c.$kind === 'MoveCall' ? [`${normalizeSuiAddress(c.MoveCall.package)}::${c.MoveCall.module}::${c.MoveCall.function}`] : [])),
     epoch,
   };

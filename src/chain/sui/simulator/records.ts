@@ -38,6 +38,21 @@ export interface BalanceChangeRecord {
   amount: bigint;
 }
 
+/** Sums a transaction's coin movements per owner and coin type; `changes()` gives the non-zero ones, as Sui orders them. */
+export function balanceChanges() {
+  const deltas = new Map<string, BalanceChangeRecord>();
+  return {
+    add(owner: string, coinType: string, amount: bigint): void {
+      const key = `${owner}|${coinType}`;
+      const entry = deltas.get(key) ?? { address: owner, coinType, amount: 0n };
+      entry.amount += amount;
+      deltas.set(key, entry);
+    },
+    changes: (): BalanceChangeRecord[] =>
+      [...deltas.values()].filter((d) => d.amount !== 0n).sort((a, b) => (a.address + a.coinType < b.address + b.coinType ? -1 : 1)),
+  };
+}
+
 export interface GasCost {
   computation: bigint;
   storage: bigint;
