@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Task } from 'graphile-worker';
 import type pg from 'pg';
 import type { Address, PublicClient } from 'viem';
+import type { SuiGrpcClient } from '@mysten/sui/grpc';
 import type { ContractDefinition } from '../chain/evm/deploy.js';
 import type { ChainKey, Source } from '../core/chain.js';
 import type { Projection } from '../core/indexer/types.js';
@@ -57,11 +58,19 @@ export interface LedgersyncApp {
   routes?: (app: FastifyInstance, context: AppContext) => Promise<void>;
 }
 
-/** What an app's tasks may use: the database, the outbox, a logger. */
-export interface TaskPorts {
+/** What an app's tasks may use: the database, the outbox, a logger, and the chains' reading ports. */
+export interface TaskPorts extends ChainReaders {
   pool: pg.Pool;
   outbox: Outbox;
   logger: Logger;
+  /** A contract's address on a chain, from the deployments file (read until it is there, then kept). */
+  deployment(chain: ChainKey, contract: string): Address | undefined;
+}
+
+/** The reading ports of the deployment's chains, by family: for reads that must come from the chain itself (a critical balance). */
+export interface ChainReaders {
+  chains: ReadonlyMap<ChainKey, EvmChainReader>;
+  suiChains: ReadonlyMap<ChainKey, SuiChainReader>;
 }
 
 export interface CommandContext {
@@ -76,12 +85,16 @@ export interface EvmChainReader {
   client: PublicClient;
 }
 
+/** A Sui chain's reading port for apps: the gRPC client (balances, objects, checkpoints) through the metered transport. */
+export interface SuiChainReader {
+  key: ChainKey;
+  client: SuiGrpcClient;
+}
+
 /** What an app's routes get from the engine. */
-export interface AppContext {
+export interface AppContext extends ChainReaders {
   pool: pg.Pool;
   logger: Logger;
-  /** Reading ports per chain, for chain fallbacks when the projections do not know yet. */
-  chains: ReadonlyMap<ChainKey, EvmChainReader>;
   /** A contract's address on a chain, from the deployments file (read until it is there, then kept). */
   deployment(chain: ChainKey, contract: string): Address | undefined;
   /** Writes: each intent names its chain (by its kind), its signer (an address or a role) and its target. */

@@ -3,7 +3,8 @@ import type { Task } from 'graphile-worker';
 import type { Address } from 'viem';
 import type { DeploymentChain, Stack } from './stack.js';
 import type { EvmChain } from '../chain/evm/chain.js';
-import type { AppContext, EvmChainReader, TaskPorts } from '../engine/app.js';
+import type { AppContext, ChainReaders, EvmChainReader, SuiChainReader, TaskPorts } from '../engine/app.js';
+import type { SuiChain } from '../chain/sui/chain.js';
 import type { ChainKey } from '../core/chain.js';
 import { startIndexer } from '../core/indexer/indexer.js';
 import { PROJECTIONS_CHANNEL } from '../core/indexer/store.js';
@@ -66,7 +67,13 @@ export async function startRole(stack: Stack, role: Role): Promise<RunningRole> 
       await registerWebhooks(stack.database.pool, webhooks);
       // One outbox for the apps' tasks and handlers alike (building it decrypts keystores: once is enough).
       const outbox = await deploymentOutbox(stack);
-      const ports = { pool: stack.database.pool, outbox, logger: stack.logger };
+      const ports: TaskPorts = {
+        pool: stack.database.pool,
+        outbox,
+        logger: stack.logger,
+        ...chainReaders(evmChains(stack), suiChains(stack)),
+        deployment: deploymentLookup(stack.config.deploymentsFile),
+      };
       const worker = await startWorker(stack.database.url, stack.logger, {
         tasks: workerTasks({ [WEBHOOK_TASK]: webhookTask(stack.database.pool, webhooks) }, apps, ports),
         schedules: apps.flatMap((a) => (a.schedules ?? []).map((s) => ({ ...s, owner: `app ${a.name}` }))),
@@ -142,6 +149,18 @@ function evmChains(stack: Pick<Stack, 'chains'>): EvmChain[] {
   return [...stack.chains.values()].filter((c): c is EvmChain => c.family === 'evm');
 }
 
+function suiChains(stack: Pick<Stack, 'chains'>): SuiChain[] {
+  return [...stack.chains.values()].filter((c): c is SuiChain => c.family === 'sui');
+}
+
+/** The apps' reading ports of these chains (their clients go through the metered transports). */
+export function chainReaders(evm: EvmChain[], sui: SuiChain[] = []): ChainReaders {
+  return {
+    chains: new Map<ChainKey, EvmChainReader>(evm.map((c) => [c.key, { key: c.key, chainId: c.conn.chainId, client: c.conn.publicClient }])),
+    suiChains: new Map<ChainKey, SuiChainReader>(sui.map((c) => [c.key, { key: c.key, client: c.conn.client }])),
+  };
+}
+
 /** The outbox of this deployment: every chain's codec, and the signers it holds keys for. */
 export async function deploymentOutbox(stack: Pick<Stack, 'chains' | 'project'>): Promise<Outbox> {
   const chains = [];
@@ -164,6 +183,7 @@ async function appContext(stack: Stack): Promise<(server: FastifyInstance) => Ap
     pool: stack.database.pool,
     logger: stack.logger,
     chains: evmChains(stack),
+    suiChains: suiChains(stack),
     deploymentsFile: stack.config.deploymentsFile,
     outbox,
     readCacheEntries: http.readCacheEntries,
@@ -176,11 +196,32 @@ async function appContext(stack: Stack): Promise<(server: FastifyInstance) => Ap
 /** How long a contract missing from the deployments file is taken as still missing. */
 const DEPLOYMENT_RECHECK_MS = 1_000;
 
+/**
+ * A contract's address from the deployments file. A chain read is impossible
+ * before the contract is deployed: the file is read until it is there (at most
+ * once a second, so that requests never queue on file reads), then kept.
+ */
+function deploymentLookup(deploymentsFile: string): (chain: ChainKey, contract: string) => Address | undefined {
+  const known = new Map<string, Address>();
+  const lastMiss = new Map<string, number>();
+  return (chain, contract) => {
+    const key = `${chain}/${contract}`;
+    const found = known.get(key);
+    if (found) return found;
+    if (Date.now() - (lastMiss.get(key) ?? -Infinity) < DEPLOYMENT_RECHECK_MS) return undefined;
+    const address = findDeployment(deploymentsFile, chain, contract)?.address;
+    if (address) known.set(key, address);
+    else lastMiss.set(key, Date.now());
+    return address;
+  };
+}
+
 /** The context apps' routes get, from its parts (the api role's, or a test's). */
 export function appContextFor(options: {
   pool: Stack['database']['pool'];
   logger: Stack['logger'];
   chains: EvmChain[];
+  suiChains?: SuiChain[];
   deploymentsFile: string;
   outbox: Outbox;
   readCacheEntries?: number;
@@ -188,26 +229,14 @@ export function appContextFor(options: {
   publicUrl?: string | undefined;
   rateLimitPerKey?: number;
 }): (server: FastifyInstance) => AppContext {
-  const readers = new Map<ChainKey, EvmChainReader>(options.chains.map((c) => [c.key, { key: c.key, chainId: c.conn.chainId, client: c.conn.publicClient }]));
-  const known = new Map<string, Address>();
-  const lastMiss = new Map<string, number>();
+  const readers = chainReaders(options.chains, options.suiChains);
+  const deployment = deploymentLookup(options.deploymentsFile);
   return (server) => ({
     pool: options.pool,
     logger: options.logger,
-    chains: readers,
+    ...readers,
     outbox: options.outbox,
-    // A chain fallback is impossible before the contract is deployed: read the file until it is there
-    // (at most once a second, so that requests never queue on file reads), then keep it.
-    deployment(chain, contract) {
-      const key = `${chain}/${contract}`;
-      const found = known.get(key);
-      if (found) return found;
-      if (Date.now() - (lastMiss.get(key) ?? -Infinity) < DEPLOYMENT_RECHECK_MS) return undefined;
-      const address = findDeployment(options.deploymentsFile, chain, contract)?.address;
-      if (address) known.set(key, address);
-      else lastMiss.set(key, Date.now());
-      return address;
-    },
+    deployment,
     async cache<V>(projections: string[]) {
       const cache = new CoherentCache<V>(options.pool, PROJECTIONS_CHANNEL, server.log, {
         maxEntries: options.readCacheEntries,
