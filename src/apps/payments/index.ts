@@ -1,0 +1,40 @@
+import type { LedgersyncApp } from '../../engine/index.js';
+import { paymentsContracts } from './contracts.js';
+import type { PushProvider } from './notifications/index.js';
+import type { PaymentsChain, PaymentsSettings } from './settings.js';
+
+export interface PaymentsOptions {
+  /** The chains it runs on: EVM chains (its contracts deployed there) and Sui chains (Confío's packages). */
+  chains: PaymentsChain[];
+  /** The signer role (or address) that administers the EVM contracts, mints cUSD and sponsors Sui gas; default `default`. */
+  platformSigner?: string;
+  /** Pay's fee on EVM chains, in basis points (at most 1000); default 90 (0.9%, as pay.move). */
+  payFeeBps?: number;
+  /** Where notifications are delivered; none: they are recorded and never sent. */
+  pushProviders?: PushProvider[];
+  /** Crontab schedules: stale balances refreshed (default every 5 minutes), all reconciled (default hourly). */
+  refreshCron?: string;
+  reconcileCron?: string;
+}
+
+/**
+ * Confío payments (seeds 002 and 004): a poller that keeps every transaction
+ * touching Confío's contracts or a user's address (raw event, records per
+ * module, a notification to the recipient), cached balances that a critical
+ * operation always checks against the chain, and sends through the outbox.
+ */
+export function paymentsApp(options: PaymentsOptions): LedgersyncApp {
+  const settings: PaymentsSettings = {
+    chains: options.chains,
+    platformSigner: options.platformSigner ?? 'default',
+    payFeeBps: options.payFeeBps ?? 90,
+    pushProviders: options.pushProviders ?? [],
+    refreshCron: options.refreshCron ?? '*/5 * * * *',
+    reconcileCron: options.reconcileCron ?? '0 * * * *',
+  };
+  return {
+    name: 'payments',
+    migrations: 'src/apps/payments/migrations',
+    contracts: settings.chains.flatMap((c) => (c.family === 'evm' ? paymentsContracts(c.chain, settings.platformSigner, settings.payFeeBps) : [])),
+  };
+}
