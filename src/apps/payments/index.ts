@@ -1,5 +1,6 @@
 import type { LedgersyncApp } from '../../engine/index.js';
 import { paymentsContracts } from './contracts.js';
+import { paymentsGraphql } from './graphql/index.js';
 import type { PushProvider } from './notifications/index.js';
 import type { PaymentsChain, PaymentsSettings } from './settings.js';
 
@@ -36,5 +37,6 @@ export function paymentsApp(options: PaymentsOptions): LedgersyncApp {
     name: 'payments',
     migrations: 'src/apps/payments/migrations',
     contracts: settings.chains.flatMap((c) => (c.family === 'evm' ? paymentsContracts(c.chain, settings.platformSigner, settings.payFeeBps) : [])),
+    routes: (app, context) => paymentsGraphql(app, context),
   };
 }
