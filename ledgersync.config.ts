@@ -1,10 +1,12 @@
 import { defineConfig, environmentChain, evmChain } from './src/engine/index.js';
 import { credentialsApp } from './src/apps/credentials/index.js';
 import { issuerApp } from './src/apps/issuer/index.js';
+import { paymentsApp } from './src/apps/payments/index.js';
 
 /**
  * This deployment: its chains and the apps on them (README, "Configuration").
  * - BlockProof (credentials) on the chain the environment describes: RPC_URL, or an embedded anvil.
+ * - Confío payments on that chain too (its contracts CUSD, Pay and P2PTrade beside BlockProof's).
  * - The issuer platform on a Polygon Edge chain (chain 100, legacy gas): ISSUER_RPC_URL, or, on
  *   embedded defaults (no RPC_URL), a second embedded anvil (`--hardfork berlin --chain-id 100`).
  *   Pointed at a real chain with RPC_URL and no ISSUER_RPC_URL, the issuer platform is left out.
@@ -25,5 +27,9 @@ const issuerChain = process.env.ISSUER_RPC_URL
 
 export default defineConfig({
   chains: issuerChain ? [environmentChain(), issuerChain] : [environmentChain()],
-  apps: ([blockproof, issuer]) => [credentialsApp({ chain: blockproof! }), ...(issuer ? [issuerApp({ chain: issuer })] : [])],
+  apps: ([main, issuer]) => [
+    credentialsApp({ chain: main! }),
+    ...(issuer ? [issuerApp({ chain: issuer })] : []),
+    paymentsApp({ chains: [{ family: 'evm', chain: main! }] }),
+  ],
 });

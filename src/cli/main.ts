@@ -5,13 +5,14 @@ import { createLogger, type Logger } from '../runtime/logger.js';
 import { createScrubber } from '../runtime/redact.js';
 import { configSecrets } from '../config/secrets.js';
 import { boundHeapGrowth } from '../runtime/heap.js';
-import { openStack, openDatabaseOnly } from '../wiring/stack.js';
+import { openStack, openDatabaseOnly, learnKey } from '../wiring/stack.js';
 import { startRole, type Role, type RunningRole } from '../wiring/roles.js';
 import { version } from '../runtime/version.js';
 import { deployContracts } from '../chain/evm/deploy.js';
 import { signerAddresses } from '../chain/evm/relayer/signer.js';
 import { loadProject, type Project } from '../wiring/project.js';
 import { collectStatus } from './status.js';
+import { commandChains } from '../wiring/readers.js';
 import { reindex } from './reindex.js';
 
 /**
@@ -121,6 +122,16 @@ for (const app of declared?.apps ?? []) {
         const stack = await openDatabaseOnly(config, logger);
         try {
           await work(stack.database.pool);
+        } finally {
+          await stack.close();
+        }
+      }),
+    withChains: (work) =>
+      oneShot(async (config, logger) => {
+        const stack = await openDatabaseOnly(config, logger);
+        try {
+          const chains = await commandChains(config, await loadProject(config, learnKey));
+          await work({ pool: stack.database.pool, logger, ...chains });
         } finally {
           await stack.close();
         }

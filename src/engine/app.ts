@@ -76,6 +76,19 @@ export interface ChainReaders {
 export interface CommandContext {
   /** Runs `work` with the database (migrated), then closes it. */
   withDatabase(work: (pool: pg.Pool) => Promise<void>): Promise<void>;
+  /** Runs `work` with the database and the configured chains' reading ports (nothing is started: an embedded chain is read where `ledgersync start` runs it). */
+  withChains(work: (ports: CommandPorts) => Promise<void>): Promise<void>;
+}
+
+/** What a command run `withChains` gets. */
+export interface CommandPorts extends ChainReaders {
+  pool: pg.Pool;
+  logger: Logger;
+  deployment(chain: ChainKey, contract: string): Address | undefined;
+  /** RPC calls made so far through a chain's readers (a benchmark's proof that cached reads make none). */
+  rpcCalls(chain: ChainKey): number;
+  /** Why a configured chain has no reader (its node did not answer), if it has none. */
+  unreachable(chain: ChainKey): string | undefined;
 }
 
 /** A chain's reading port for apps: typed contract reads (viem) through the metered transport. */

@@ -2,7 +2,7 @@
  * The engine as apps see it: everything an app may use, and the only module of
  * the engine an app imports (test/layering.test.ts holds every app to that).
  */
-export type { LedgersyncApp, AppContext, CommandContext, ContractDefinition, Schedule, EvmChainReader, SuiChainReader, ChainReaders, TaskPorts } from './app.js';
+export type { LedgersyncApp, AppContext, CommandContext, CommandPorts, ContractDefinition, Schedule, EvmChainReader, SuiChainReader, ChainReaders, TaskPorts } from './app.js';
 export { defineConfig, environmentChain, evmChain, suiChain, type ProjectDefinition, type EvmChainInput, type SuiChainInput } from './config.js';
 
 // What chains give: events, keyed by chain.

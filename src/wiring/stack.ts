@@ -128,7 +128,7 @@ async function open(config: Config, logger: Logger, withChains: boolean, options
 }
 
 /** A chain configured without a key (RPC_URL without CHAIN_ID): the node says which it serves. */
-async function learnKey(chain: ChainConfig): Promise<ChainKey> {
+export async function learnKey(chain: ChainConfig): Promise<ChainKey> {
   if (chain.family === 'sui') return chain.key;
   if (chain.endpoint.kind !== 'rpc') return `evm:${chain.endpoint.chainId}`;
   return `evm:${(await connectChain(chain.endpoint.rpcUrl, undefined, { rpcTimeoutMs: chain.rpcTimeoutMs })).chainId}`;

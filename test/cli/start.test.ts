@@ -33,6 +33,8 @@ describe('ledgersync start on embedded defaults', () => {
 
     const vault = readDeployments(join(home, 'deployments.json'))['evm:31337']?.BlockProofCredentialVault;
     expect(vault).toBeDefined();
+    // Confío payments beside BlockProof: its three contracts, linked (Pay and P2PTrade hold cUSD).
+    expect(Object.keys(readDeployments(join(home, 'deployments.json'))['evm:31337'] ?? {}).sort()).toEqual(['BlockProofCredentialVault', 'CUSD', 'P2PTrade', 'Pay']);
     // The issuer platform's chain: id 100, no base fee, its four contracts deployed and linked.
     expect(await issuerChain.getChainId()).toBe(100);
     expect((await issuerChain.getBlock()).baseFeePerGas ?? null).toBeNull();

@@ -103,10 +103,10 @@ export function transactionFacts(tx: GrpcTypes.ExecutedTransaction): Transaction
     success: status?.success ?? true,
     calls,
     events: (tx.events?.events ?? []).map((e) => {
-      const type = normalizeStructTag(e.eventType ?? '0x0::unknown::Unknown');
+      const type = structTag(e.eventType ?? '0x0::unknown::Unknown');
       return { type, package: address(e.packageId), module: `${address(e.packageId)}::${e.module ?? ''}`, name: structName(type), sender: address(e.sender) };
     }),
-    balanceChanges: tx.balanceChanges.map((b) => ({ address: address(b.address), coinType: normalizeStructTag(b.coinType ?? '0x2::sui::SUI'), amount: b.amount ?? '0' })),
+    balanceChanges: tx.balanceChanges.map((b) => ({ address: address(b.address), coinType: structTag(b.coinType ?? '0x2::sui::SUI'), amount: b.amount ?? '0' })),
     error: status && status.success === false ? describeError(status.error) : null,
     gas: { computation: String(gas?.computationCost ?? 0n), storage: String(gas?.storageCost ?? 0n), rebate: String(gas?.storageRebate ?? 0n) },
   };
@@ -158,8 +158,24 @@ function withoutJson(event: GrpcTypes.Event): GrpcTypes.Event {
   return rest;
 }
 
+/** Nodes send addresses in the long form already: checked with a regular expression, which costs a tenth of normalising. */
+const LONG_FORM = /^0x[0-9a-f]{64}$/;
+
 function address(value: string | undefined): string {
-  return normalizeSuiAddress(value ?? '0x0');
+  return value !== undefined && LONG_FORM.test(value) ? value : normalizeSuiAddress(value ?? '0x0');
+}
+
+/** Types repeat (a coin type in every balance change): each is normalised once. Bounded, for a node that sends junk. */
+const normalizedTypes = new Map<string, string>();
+
+function structTag(type: string): string {
+  let normal = normalizedTypes.get(type);
+  if (normal === undefined) {
+    normal = normalizeStructTag(type);
+    if (normalizedTypes.size >= 10_000) normalizedTypes.clear();
+    normalizedTypes.set(type, normal);
+  }
+  return normal;
 }
 
 /** `Transfer` of `0x2::coin::Transfer<0x2::sui::SUI>`. */
