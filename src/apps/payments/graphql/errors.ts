@@ -17,6 +17,7 @@ export type ErrorCode =
   | 'NOT_FOUND'
   | 'INSUFFICIENT_FUNDS'
   | 'IDEMPOTENCY_CONFLICT'
+  | 'CHAIN_UNAVAILABLE'
   | 'INTERNAL';
 
 /** An error the API means to show: its message is for the client, its code says what kind. */
@@ -50,7 +51,17 @@ const KNOWN_BY_NAME: Record<string, ErrorCode> = {
   InsufficientFundsError: 'INSUFFICIENT_FUNDS',
   InvalidAddressError: 'BAD_USER_INPUT',
   IntentRejectedError: 'BAD_USER_INPUT',
+  InvalidSendError: 'BAD_USER_INPUT',
+  NotCustodialError: 'BAD_USER_INPUT',
+  UnknownTokenError: 'BAD_USER_INPUT',
+  AccountNotFoundError: 'NOT_FOUND',
   IdempotencyConflictError: 'IDEMPOTENCY_CONFLICT',
+  ChainUnavailableError: 'CHAIN_UNAVAILABLE',
+};
+
+/** Codes whose errors are shown with a fixed message: theirs may name an RPC endpoint (and its key); it is logged instead. */
+const FIXED_MESSAGES: Partial<Record<ErrorCode, string>> = {
+  CHAIN_UNAVAILABLE: 'the chain cannot be read now; retry later',
 };
 
 /** The code of an error a resolver threw, or undefined when it is not one the client may see (a bug, PostgreSQL down). */
@@ -87,7 +98,11 @@ export function formatError(error: GraphQLError, log: FormatterLog, requestId: s
   }
   if (original === undefined || original instanceof GraphQLError) return [requestError(original ?? error)];
   const code = codeOf(original);
-  if (code) return [shape(error, error.message, code)];
+  if (code) {
+    const fixed = FIXED_MESSAGES[code];
+    if (fixed) log.error({ err: original, path: error.path, requestId }, `payments GraphQL: ${code}`);
+    return [shape(error, fixed ?? error.message, code)];
+  }
   // Fastify's and mercurius' own refusals of the HTTP request (malformed JSON, GET for a mutation, media type).
   if (!error.path && typeof original.statusCode === 'number' && original.statusCode >= 400 && original.statusCode < 500) {
     return [shape(error, error.message, 'BAD_REQUEST')];
