@@ -37,6 +37,6 @@ export function paymentsApp(options: PaymentsOptions): LedgersyncApp {
     name: 'payments',
     migrations: 'src/apps/payments/migrations',
     contracts: settings.chains.flatMap((c) => (c.family === 'evm' ? paymentsContracts(c.chain, settings.platformSigner, settings.payFeeBps) : [])),
-    routes: (app, context) => paymentsGraphql(app, context),
+    routes: (app, context) => paymentsGraphql(app, context, settings),
   };
 }

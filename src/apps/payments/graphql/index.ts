@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import mercurius from 'mercurius';
 import { GraphQLError, type ValidationRule } from 'graphql';
 import type { AppContext } from '../../../engine/index.js';
+import type { PaymentsSettings } from '../settings.js';
 import { authenticateBearer, type Authentication } from './auth.js';
 import { errorFormatter } from './errors.js';
 import { receivedOf, resolvers } from './resolvers.js';
@@ -51,7 +52,7 @@ function initAuthorization(payload: unknown): unknown {
  * scope of its own so that its error handler and decorators stay its own. One
  * LISTEN connection per API process feeds the paymentReceived subscriptions.
  */
-export async function paymentsGraphql(app: FastifyInstance, context: AppContext, options: PaymentsGraphqlOptions = {}): Promise<void> {
+export async function paymentsGraphql(app: FastifyInstance, context: AppContext, settings: PaymentsSettings, options: PaymentsGraphqlOptions = {}): Promise<void> {
   const { pool, logger } = context;
   await app.register(async (scope) => {
     await scope.register(mercurius, {

@@ -70,7 +70,8 @@ export function sendOf(row: SendRow) {
     amount: row.amount,
     amountFormatted: formatAmount(BigInt(row.amount), row.token),
     intentId: row.intent_id,
-    idempotencyKey: row.idempotency_key,
+    // Kept per account (operations.ts): the client sees the key it gave.
+    idempotencyKey: row.idempotency_key.startsWith(`${row.account_id}:`) ? row.idempotency_key.slice(row.account_id.length + 1) : row.idempotency_key,
     transactionId: row.transaction_id,
     error: row.error,
     createdAt: row.created_at.toISOString(),
