@@ -1,4 +1,8 @@
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, onTestFinished, vi } from 'vitest';
+import { randomBytes } from 'node:crypto';
+import { normalizeSuiAddress } from '@mysten/sui/utils';
+import { startSuiSimulator } from '../../../src/chain/sui/simulator/index.js';
+import { connectSimulator, SUI_CHAIN } from '../../app-sui/world.js';
 import { createPublicClient, http as viemHttp, type PublicClient } from 'viem';
 import { foundry } from 'viem/chains';
 import { metrics } from '../../../src/runtime/metrics.js';
@@ -10,6 +14,7 @@ import {
   ContractNotDeployedError,
   getBalance,
   readChainBalance,
+  readChainBalances,
   RECONCILE_TASK,
   recordChainRead,
   REFRESH_TASK,
@@ -146,6 +151,36 @@ describe('payments balances', () => {
     await expect(unreachable).rejects.toThrow(ChainUnavailableError);
     await expect(unreachable).rejects.toThrow(/^cannot read cUSD balances on evm:31337: /);
     await expect(readChainBalance(ports(() => undefined), 'evm:1', someone)).rejects.toThrow(/does not run on chain evm:1/);
+  });
+
+  it('reads cUSD balances on Sui (the simulator) with the checkpoint they are at least as recent as, through the metered client', async () => {
+    const sim = await startSuiSimulator({ seed: 7 });
+    onTestFinished(() => sim.close());
+    const chain = await connectSimulator(sim.url);
+    const [holder, nobody] = [0, 1].map(() => normalizeSuiAddress(`0x${randomBytes(32).toString('hex')}`)) as [string, string];
+    sim.ledger.confio.mint(holder, 5n * CUSD);
+    sim.ledger.makeCheckpoint();
+    const ports: BalancePorts = {
+      pool: undefined as never,
+      chains: new Map(),
+      suiChains: new Map([[SUI_CHAIN, { key: SUI_CHAIN, client: chain.conn.client }]]),
+      deployment: () => undefined,
+      settings: {
+        ...EVM_SETTINGS,
+        chains: [{ family: 'sui', chain: SUI_CHAIN, packages: { cusd: sim.ledger.confio.packages.cusd, pay: sim.ledger.confio.packages.pay, p2pTrade: sim.ledger.confio.packages.p2pTrade }, cusdType: sim.ledger.cusdType, startCheckpoint: 0n }],
+      },
+    };
+    const calls = chain.conn.meter.totalCalls();
+    const read = await readChainBalances(ports, SUI_CHAIN, [holder, nobody]);
+    expect(read.amounts).toEqual([5n * CUSD, 0n]);
+    expect(read.height).toBe(BigInt(sim.ledger.height));
+    // One checkpoint height for the batch, then one balance per address.
+    expect(chain.conn.meter.totalCalls() - calls).toBe(3);
+    sim.ledger.confio.transfer(holder, nobody, 2n * CUSD);
+    sim.ledger.makeCheckpoint();
+    expect(await readChainBalance(ports, SUI_CHAIN, nobody)).toMatchObject({ amount: 2n * CUSD, height: BigInt(sim.ledger.height) });
+    await sim.close();
+    await expect(readChainBalance(ports, SUI_CHAIN, nobody)).rejects.toThrow(ChainUnavailableError);
   });
 });
 
