@@ -34,3 +34,6 @@ export { packageRoot } from '../runtime/paths.js';
 // Keeping secrets out of logs and errors.
 export { redactUrl } from '../runtime/redact.js';
 export type { Logger } from '../runtime/logger.js';
+
+// Metrics: the process's one Prometheus registry (served at /metrics), for apps' own counters.
+export { metrics } from '../runtime/metrics.js';

@@ -1,5 +1,7 @@
 import type { LedgersyncApp } from '../../engine/index.js';
 import { paymentsContracts } from './contracts.js';
+import { balanceTasks, RECONCILE_TASK, REFRESH_TASK } from './balances/index.js';
+import { sendIntents } from './sends/index.js';
 import { paymentsGraphql } from './graphql/index.js';
 import type { PushProvider } from './notifications/index.js';
 import type { PaymentsChain, PaymentsSettings } from './settings.js';
@@ -37,6 +39,15 @@ export function paymentsApp(options: PaymentsOptions): LedgersyncApp {
     name: 'payments',
     migrations: 'src/apps/payments/migrations',
     contracts: settings.chains.flatMap((c) => (c.family === 'evm' ? paymentsContracts(c.chain, settings.platformSigner, settings.payFeeBps) : [])),
+    // Sends from custodial accounts: cUSD transfers, one kind per chain; their outcomes settle the send.
+    intents: [...sendIntents(settings)],
+    tasks: (ports) => ({ ...balanceTasks(settings)(ports) }),
+    // Seed 004: stale balances refreshed, all reconciled with the chain. A tick missed while no worker ran is skipped: the next one does the same work.
+    schedules: [
+      { task: REFRESH_TASK, cron: settings.refreshCron },
+      { task: RECONCILE_TASK, cron: settings.reconcileCron },
+    ],
+    // The GraphQL API (seed 002's web process): accounts, balances, history, sends, payments as they arrive.
     routes: (app, context) => paymentsGraphql(app, context, settings),
   };
 }
