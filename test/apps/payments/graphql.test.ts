@@ -209,6 +209,45 @@ describe('payments GraphQL API', () => {
     // The nested field reads the same history.
     const nested = await gql<{ me: { accounts: Array<{ transactions: Page['transactions'] }> } }>(p.anaKey, '{ me { accounts { transactions(first: 1) { edges { node { blockNumber } } } } } }');
     expect(nested.data!.me.accounts[0]!.transactions.edges.map((e) => e.node.blockNumber)).toEqual(['15']);
+
+    // Balances: a critical read reads the chain (and caches it), a display read is the cache.
+    await world.mint(p.anaAccount.address as `0x${string}`, 10_000_000n);
+    const balanceQuery = 'query ($a: ID!, $c: Boolean, $t: String) { balance(account: $a, critical: $c, token: $t) { account token amount amountFormatted pendingOut pendingIn available availableFormatted height lastSynced stale source } }';
+    type BalanceData = { balance: Record<string, unknown> };
+    const critical = await gql<BalanceData>(p.anaKey, balanceQuery, { a: p.anaAccount.id, c: true });
+    expect(critical.errors).toBeUndefined();
+    expect(critical.data!.balance).toMatchObject({ account: p.anaAccount.id, token: 'cUSD', amount: '10000000', amountFormatted: '10.00', pendingOut: '0', available: '10000000', stale: false, source: 'CHAIN' });
+    expect(BigInt(critical.data!.balance.height as string)).toBeGreaterThan(0n);
+    expect((await gql<BalanceData>(p.anaKey, balanceQuery, { a: p.anaAccount.id })).data!.balance).toMatchObject({ amount: '10000000', source: 'CACHE' });
+    expect(codes(await gql(p.anaKey, balanceQuery, { a: p.benAccount.id }))).toEqual(['FORBIDDEN']);
+    expect(codes(await gql(p.anaKey, balanceQuery, { a: p.anaAccount.id, t: 'DOGE' }))).toEqual(['BAD_USER_INPUT']);
+
+    // Sends from the custodial account: reserved against the chain's balance, pending until the chain answers (no worker runs here).
+    const sendMutation = `mutation ($input: SendInput!) { send(input: $input) { id account state token to amount amountFormatted intentId idempotencyKey transactionId error settledAt } }`;
+    type SendData = { send: Record<string, unknown> };
+    const send = (key: string, input: Record<string, unknown>) => gql<SendData>(key, sendMutation, { input: { account: p.anaAccount.id, to: p.benAccount.address, idempotencyKey: 'pay-ben-1', ...input } });
+    const sent = await send(p.anaKey, { amountFormatted: '4.5' });
+    expect(sent.errors).toBeUndefined();
+    expect(sent.data!.send).toMatchObject({ account: p.anaAccount.id, state: 'PENDING', token: 'cUSD', to: p.benAccount.address, amount: '4500000', amountFormatted: '4.50', idempotencyKey: 'pay-ben-1', transactionId: null, settledAt: null });
+    // The same request again is the same send; the same key for something else is a conflict.
+    expect((await send(p.anaKey, { amount: '4500000' })).data!.send.id).toBe(sent.data!.send.id);
+    expect(codes(await send(p.anaKey, { amount: '4500001' }))).toEqual(['IDEMPOTENCY_CONFLICT']);
+    const afterSend = (await gql<BalanceData>(p.anaKey, balanceQuery, { a: p.anaAccount.id })).data!.balance;
+    expect(afterSend).toMatchObject({ amount: '10000000', pendingOut: '4500000', available: '5500000', availableFormatted: '5.50' });
+    expect((await gql<BalanceData>(p.adminKey, balanceQuery, { a: p.benAccount.id })).data!.balance).toMatchObject({ pendingIn: '4500000' });
+    const pending = await gql<{ pendingSends: Array<{ id: string }> }>(p.anaKey, `{ pendingSends(account: "${p.anaAccount.id}") { id } }`);
+    expect(pending.data!.pendingSends).toEqual([{ id: sent.data!.send.id }]);
+    // More than is available: refused, nothing reserved.
+    expect(codes(await send(p.anaKey, { amount: '5500001', idempotencyKey: 'pay-ben-2' }))).toEqual(['INSUFFICIENT_FUNDS']);
+    expect((await gql<BalanceData>(p.anaKey, balanceQuery, { a: p.anaAccount.id })).data!.balance).toMatchObject({ pendingOut: '4500000' });
+    // Invalid input: BAD_USER_INPUT, never INTERNAL.
+    for (const input of [{ amount: '5.0' }, { amount: '0' }, { amount: '-3' }, { amount: 'five' }, { amount: '1', amountFormatted: '1' }, {}, { amount: '1', to: '0x123' }, { amount: '1', to: p.anaAccount.address }, { amount: '1', idempotencyKey: '' }]) {
+      expect(codes(await send(p.anaKey, { idempotencyKey: 'pay-bad', ...input })), JSON.stringify(input)).toEqual(['BAD_USER_INPUT']);
+    }
+    expect(codes(await gql(p.anaKey, sendMutation, { input: { account: p.anaAccount.id, to: p.benAccount.address, amount: 5, idempotencyKey: 'k' } }))).toEqual(['BAD_USER_INPUT']);
+    // Ben's account is his to sign on his device; Ana's is not his to send from.
+    expect(codes(await gql(p.benKey, sendMutation, { input: { account: p.benAccount.id, to: p.anaAccount.address, amount: '1', idempotencyKey: 'ben-1' } }))).toEqual(['BAD_USER_INPUT']);
+    expect(codes(await send(p.benKey, { amount: '1', idempotencyKey: 'ben-2' }))).toEqual(['FORBIDDEN']);
   });
 
   it('reads amounts in base units or whole units, and formats them with the token decimals', () => {

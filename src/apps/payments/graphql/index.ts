@@ -5,6 +5,7 @@ import type { AppContext } from '../../../engine/index.js';
 import type { PaymentsSettings } from '../settings.js';
 import { authenticateBearer, type Authentication } from './auth.js';
 import { errorFormatter } from './errors.js';
+import { operations } from './operations.js';
 import { receivedOf, resolvers } from './resolvers.js';
 import { schema } from './schema.js';
 import { ReceivedFeed, receivedTopic } from './subscriptions.js';
@@ -39,6 +40,19 @@ export interface PaymentsGraphqlOptions {
   feedHeartbeatMs?: number;
 }
 
+/** The reads of accounts and history (resolvers.ts), and the balances and sends (operations.ts). */
+function allResolvers(context: AppContext, settings: PaymentsSettings) {
+  const reads = resolvers(context, context.logger);
+  const ops = operations(context, settings);
+  return {
+    Query: { ...reads.Query, ...ops.Query },
+    Mutation: ops.Mutation,
+    Subscription: reads.Subscription,
+    User: reads.User,
+    Account: { ...reads.Account, ...ops.Account },
+  };
+}
+
 /** The authorization a WebSocket's connection_init carries: `{ authorization }` (any case), or `{ headers: { authorization } }`. */
 function initAuthorization(payload: unknown): unknown {
   if (!payload || typeof payload !== 'object') return undefined;
@@ -57,7 +71,7 @@ export async function paymentsGraphql(app: FastifyInstance, context: AppContext,
   await app.register(async (scope) => {
     await scope.register(mercurius, {
       schema,
-      resolvers: resolvers(context, logger) as never,
+      resolvers: allResolvers(context, settings) as never,
       path: GRAPHQL_PATH,
       graphiql: options.ide ?? process.env.NODE_ENV === 'development',
       queryDepth: MAX_DEPTH,
