@@ -221,6 +221,9 @@ describe('payments GraphQL API', () => {
     expect((await gql<BalanceData>(p.anaKey, balanceQuery, { a: p.anaAccount.id })).data!.balance).toMatchObject({ amount: '10000000', source: 'CACHE' });
     expect(codes(await gql(p.anaKey, balanceQuery, { a: p.benAccount.id }))).toEqual(['FORBIDDEN']);
     expect(codes(await gql(p.anaKey, balanceQuery, { a: p.anaAccount.id, t: 'DOGE' }))).toEqual(['BAD_USER_INPUT']);
+    // One request cannot fan out into many chain reads.
+    const fanOut = await gql(p.anaKey, `{ ${Array.from({ length: 11 }, (_, i) => `b${i}: balance(account: "${p.anaAccount.id}", critical: true) { amount }`).join(' ')} }`);
+    expect(codes(fanOut)).toEqual(['BAD_USER_INPUT']);
 
     // Sends from the custodial account: reserved against the chain's balance, pending until the chain answers (no worker runs here).
     const sendMutation = `mutation ($input: SendInput!) { send(input: $input) { id account state token to amount amountFormatted intentId idempotencyKey transactionId error settledAt } }`;

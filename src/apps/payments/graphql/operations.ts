@@ -20,6 +20,10 @@ type Args = Record<string, unknown>;
 const accountKey = (accountId: string, key: string) => `${accountId}:${key}`;
 const MAX_KEY = 160;
 
+/** Chain reads one request may ask for (critical balances, aliased): each is an RPC call the deployment pays for. */
+const MAX_CRITICAL_READS = 10;
+const criticalReads = new WeakMap<object, number>();
+
 function balanceOf(account: Account, token: string, balance: Balance) {
   return {
     account: account.id,
@@ -41,9 +45,15 @@ function balanceOf(account: Account, token: string, balance: Balance) {
 export function operations(context: AppContext, settings: PaymentsSettings) {
   const ports = { ...context, settings };
 
-  const balance = async (account: Account, args: Args) => {
+  const balance = async (account: Account, args: Args, ctx: PaymentsContext) => {
     const token = (args.token as string | undefined) ?? 'cUSD';
     requireToken(token);
+    if (args.critical === true) {
+      // Counted per operation (its context object), so a request cannot fan one query out into hundreds of chain reads.
+      const reads = (criticalReads.get(ctx) ?? 0) + 1;
+      criticalReads.set(ctx, reads);
+      if (reads > MAX_CRITICAL_READS) throw badInput(`at most ${MAX_CRITICAL_READS} critical balance reads per request`);
+    }
     return balanceOf(account, token, await getBalance(ports, account.id, token, { verifyCritical: args.critical === true }));
   };
 
@@ -60,9 +70,9 @@ export function operations(context: AppContext, settings: PaymentsSettings) {
 
   return {
     Query: {
-      balance: async (_p: unknown, args: Args, ctx: PaymentsContext) => balance(await accountFor(context.pool, requireViewer(ctx.auth), args.account as string), args),
+      balance: async (_p: unknown, args: Args, ctx: PaymentsContext) => balance(await accountFor(context.pool, requireViewer(ctx.auth), args.account as string), args, ctx),
     },
-    Account: { balance: (account: Account, args: Args) => balance(account, args) },
+    Account: { balance: (account: Account, args: Args, ctx: PaymentsContext) => balance(account, args, ctx) },
     Mutation: { send },
   };
 }
