@@ -2,6 +2,7 @@ import type { LedgersyncApp } from '../../engine/index.js';
 import { paymentsContracts } from './contracts.js';
 import { balanceTasks, RECONCILE_TASK, REFRESH_TASK } from './balances/index.js';
 import { sendIntents } from './sends/index.js';
+import { paymentsCommands } from './commands.js';
 import type { PushProvider } from './notifications/index.js';
 import type { PaymentsChain, PaymentsSettings } from './settings.js';
 
@@ -46,5 +47,6 @@ export function paymentsApp(options: PaymentsOptions): LedgersyncApp {
       { task: REFRESH_TASK, cron: settings.refreshCron },
       { task: RECONCILE_TASK, cron: settings.reconcileCron },
     ],
+    commands: paymentsCommands(settings),
   };
 }
