@@ -1,5 +1,7 @@
 import type { LedgersyncApp } from '../../engine/index.js';
 import { paymentsContracts } from './contracts.js';
+import { notificationTask, NOTIFY_TASK } from './notifications/index.js';
+import { paymentsHandlers, paymentsProjection, paymentsSources, processTask, PROCESS_TASK } from './poller/index.js';
 import type { PushProvider } from './notifications/index.js';
 import type { PaymentsChain, PaymentsSettings } from './settings.js';
 
@@ -36,5 +38,12 @@ export function paymentsApp(options: PaymentsOptions): LedgersyncApp {
     name: 'payments',
     migrations: 'src/apps/payments/migrations',
     contracts: settings.chains.flatMap((c) => (c.family === 'evm' ? paymentsContracts(c.chain, settings.platformSigner, settings.payFeeBps) : [])),
+    // The poller: sources, the `payments` projection, the retry of failed handlers, and the pushes it queues.
+    sources: paymentsSources(settings),
+    projections: [paymentsProjection(settings)],
+    tasks: (ports) => ({
+      [PROCESS_TASK]: processTask(ports, paymentsHandlers(settings)),
+      [NOTIFY_TASK]: notificationTask(ports, settings.pushProviders),
+    }),
   };
 }
