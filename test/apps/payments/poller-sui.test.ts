@@ -5,7 +5,7 @@
  * same Sui cUSD handler, configured with another coin type as the cUSD-like
  * token, derives transfers from real recorded chain data (test/vectors/sui).
  */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { GrpcTypes } from '@mysten/sui/grpc';
 import { normalizeStructTag, normalizeSuiAddress } from '@mysten/sui/utils';
 import { randomBytes } from 'node:crypto';
@@ -70,6 +70,12 @@ describe('payments poller (Sui, simulator)', () => {
     }
     const { ana, ben, carla, shop } = people;
     const outsider = address();
+    // The subscription feed, as a subscriber hears it.
+    const feed: Array<Record<string, unknown>> = [];
+    const listener = await pool.connect();
+    listener.on('notification', (m) => feed.push(JSON.parse(m.payload!) as Record<string, unknown>));
+    await listener.query('listen payments_received');
+    onTestFinished(() => listener.release());
 
     const expected: RecordRow[] = [];
     const record = (digest: string, r: Omit<RecordRow, 'transaction_id' | 'token' | 'fee'> & { fee?: string }) => expected.push({ transaction_id: digest, token: 'cUSD', fee: '0', ...r });
@@ -148,6 +154,25 @@ describe('payments poller (Sui, simulator)', () => {
       { to: 'sui-ben', body: 'Se devolvieron 3,00 cUSD de la custodia' },
     ];
     await until(() => world.notifications.length >= expectedPushes.length, 'the Sui pushes delivered');
+    // The feed: one message per record whose recipient is ours.
+    const ours = rows.filter((r) => r.recipient_account !== null);
+    expect(ours).toHaveLength(8);
+    expect(feed).toEqual(
+      ours.map((r) => ({
+        accountId: r.recipient_account,
+        userId: expect.any(String),
+        chain: SUI_CHAIN,
+        transactionId: r.transaction_id,
+        eventIndex: r.event_index,
+        kind: r.kind,
+        token: 'cUSD',
+        amount: r.amount,
+        sender: r.sender_address,
+        reference: r.reference,
+        blockNumber: expect.any(String),
+      })),
+    );
+
     await new Promise((r) => setTimeout(r, 1500));
     const sort = (list: Array<{ to: string; body: string }>) => [...list].sort((a, b) => a.to.localeCompare(b.to) || a.body.localeCompare(b.body));
     expect(sort(world.notifications.map((n) => ({ to: n.to, body: n.body })))).toEqual(sort(expectedPushes));

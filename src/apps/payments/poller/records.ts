@@ -65,6 +65,8 @@ export async function writeRecords(db: Db, items: Array<{ tx: PaymentTx; drafts:
     [JSON.stringify(rows)],
   );
   if (inserted.length === 0) return 0;
+  // RETURNING follows the join's plan, not the input: the feed and the pushes go in chain order.
+  inserted.sort((a, b) => Number(BigInt(a.block_number) - BigInt(b.block_number)) || a.event_index - b.event_index);
 
   const touched = [...new Set(inserted.filter((r) => r.token === CUSD.symbol && MOVES_MONEY.has(r.kind)).flatMap((r) => [r.sender_account, r.recipient_account]).filter((a): a is string => a !== null))];
   if (touched.length > 0) {
