@@ -115,6 +115,36 @@ describe('user-signed Sui transactions through the outbox', () => {
     expect(await w.objects()).toEqual(objectsBefore);
   });
 
+  it('fails a sponsored transaction whose coin the user spent elsewhere, telling the app, and frees the sponsor gas coin', async () => {
+    const w = await suiRelayerWorld({ coins: 1, gas: { poolSize: 3 } });
+    const user = alice.toSuiAddress();
+    w.sim.ledger.fund(user, w.sim.ledger.cusdType, 5_000_000n, 1);
+    const [gas] = w.sim.ledger.fund(user, SUI_TYPE, SUI, 1);
+    w.sim.ledger.makeCheckpoint();
+    await w.startRelayer({ maintainMs: 200 });
+    await until(async () => (await w.objects()).filter((o) => o.coin_type === SUI_TYPE).length >= 3, 'the gas pool to be split');
+    const sponsored = await sponsorTransaction(w.database.pool, w.conn.client, { chain: w.chain, sponsor: w.signer, sender: user, transaction: cusdTransfer(w, user, recipient(1), 10n) });
+    const intent = await signed('spent-elsewhere', sponsored.transaction);
+    // Before the platform relays it, the user spends the same cUSD coin in a transaction of their own.
+    const own = cusdTransfer(w, user, recipient(2), 20n);
+    own.setSender(user);
+    own.setGasPayment([{ objectId: gas!.objectId, version: gas!.version.toString(), digest: gas!.digest }]);
+    own.setGasPrice(1000);
+    own.setGasBudget(10_000_000);
+    const ownBytes = await own.build();
+    await w.sim.ledger.execute(ownBytes, [fromBase64((await alice.signTransaction(ownBytes)).signature)]);
+    w.sim.ledger.makeCheckpoint();
+    await w.submit([intent]);
+    expect(await w.settled()).toEqual({ failed: 1 });
+    expect(await w.intent('spent-elsewhere')).toMatchObject({ state: 'failed', error: { name: 'SupersededBySender' } });
+    expect(w.received([recipient(1), recipient(2)], w.sim.ledger.cusdType)).toEqual([[], [20n]]);
+    await until(async () => (await lockedRows(w)).length === 0, 'the sponsor gas coin to be freed', 10_000);
+    // Sending it again met the user's double signing on their own coin (the simulator calls it an equivocation
+    // of that coin, where Sui would call the version spent); no coin of the sponsor's was ever involved.
+    const userCoin = w.sim.ledger.coins(user, w.sim.ledger.cusdType)[0]!.objectId;
+    expect(w.equivocations.every((e) => e.includes(`Object ${userCoin} `))).toBe(true);
+  });
+
   it('refuses a bad signature, another call, a sponsorship it did not prepare or that expired, and frees an expired reservation', async () => {
     const w = await suiRelayerWorld({ coins: 1, gas: { poolSize: 3 } });
     const user = alice.toSuiAddress();
