@@ -10,7 +10,12 @@ import { evmIntent } from '../../src/chain/evm/app.js';
 import { recordDeployment } from '../../src/chain/evm/deployments.js';
 import { IdempotencyConflictError, IntentRejectedError, type SubmitIntent } from '../../src/core/relayer/outbox.js';
 import type { SettledIntent } from '../../src/core/relayer/types.js';
+import { intentRoutes } from '../../src/core/relayer/routes.js';
+import { createApiKey } from '../../src/http/api-keys.js';
+import { buildServer } from '../../src/http/server.js';
+import { createLogger } from '../../src/runtime/logger.js';
 import { packageRoot } from '../../src/runtime/paths.js';
+import { inTransaction } from '../../src/db/transaction.js';
 import { ledgerIntents } from '../app/index.js';
 import { RunningCli, scratchDir } from '../harness/cli.js';
 import { RELAYER_KEY, ledgerRelayerWorld } from '../harness/ledger-relayer.js';
@@ -76,6 +81,11 @@ describe('user-signed EVM transactions through the outbox', () => {
     expect(again).toEqual({ id: first!.id, state: 'signed', created: false });
     // The same bytes under another key are the same transaction: refused, it is sent once.
     await expect(w.submit([w.signed('send-1-other-key', raw)])).rejects.toThrow(/already submitted \(idempotency key send-1\)/);
+    // Refused, it leaves nothing behind even in a transaction the app goes on to commit.
+    await inTransaction(w.database.pool, async (client) => {
+      await expect(w.outbox.submit(client, w.signed('orphan', raw))).rejects.toBeInstanceOf(IntentRejectedError);
+    });
+    expect(await w.intent('orphan')).toBeUndefined();
     // Another transaction under the key is another request.
     await expect(w.submit([w.signed('send-1', await w.signTransfer(3, 1, bob, 1n))])).rejects.toBeInstanceOf(IdempotencyConflictError);
 
@@ -107,6 +117,19 @@ describe('user-signed EVM transactions through the outbox', () => {
     expect(w.told).toHaveLength(1);
     expect(w.told[0]).toMatchObject({ hook: 'onConfirmed', intent: { sender: alice.toLowerCase(), functionName: 'transfer', args: [bob, '250000'] } });
     expect(w.told[0]!.intent.events).toMatchObject([{ name: 'Transfer', args: { from: alice.toLowerCase(), to: bob, value: '250000' } }]);
+    // GET /api/tx/:id shows it as any intent, with its sender.
+    const server = await buildServer({ logger: createLogger('silent'), readiness: [], version: 'test', routes: [(app) => intentRoutes(app, w.database.pool)] });
+    const admin = await createApiKey(w.database.pool, { roles: ['admin'] }, 'operations');
+    const shown = (await server.inject({ url: `/api/tx/${first!.id}`, headers: { authorization: `Bearer ${admin.key}` } })).json();
+    await server.close();
+    expect(shown).toMatchObject({
+      state: 'confirmed',
+      sender: alice.toLowerCase(),
+      signer: w.account.address.toLowerCase(),
+      functionName: 'transfer',
+      args: [bob, '250000'],
+      transactions: [{ id: transactions[0]!.hash, sequence: '0', status: 'mined' }],
+    });
   });
 
   it('refuses malformed bytes, another chain, another contract or function, unsigned bytes and the platform signer own, storing nothing', async () => {

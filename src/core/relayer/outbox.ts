@@ -190,6 +190,27 @@ async function submitSigned(
     throw new IntentRejectedError(`the transaction is signed by ${accepted.sender}, a signer of this platform: submit it as a call (functionName and args), so its relayer keeps its sequence`);
   }
   const signer = accepted.sponsor !== undefined ? sponsorOf(chain, accepted.sponsor, intent.signer) : resolveSigner(chain, intent.signer ?? 'default');
+  // Refused after its row is written (bytes already taken, a sponsorship expired), it leaves nothing in the caller's transaction.
+  await client.query('savepoint ledgersync_submit_signed');
+  try {
+    const submitted = await recordSigned(client, chain, kind, target, intent, accepted, signer);
+    await client.query('release savepoint ledgersync_submit_signed');
+    return submitted;
+  } catch (error) {
+    await client.query('rollback to savepoint ledgersync_submit_signed');
+    throw error;
+  }
+}
+
+async function recordSigned(
+  client: pg.ClientBase,
+  chain: OutboxChain,
+  kind: IntentKind,
+  target: { target: string; contract: string | null },
+  intent: SubmitIntent,
+  accepted: AcceptedSigned,
+  signer: string,
+): Promise<SubmittedIntent> {
   const inserted = await client.query<{ id: bigint; state: IntentState }>(
     `insert into relayer_intents (idempotency_key, kind, chain, signer, sender, contract, target, function_name, args, payload, value, submitted_by, state, sequence, fee_limit)
      values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'signed', $13, $14)
