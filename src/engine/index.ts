@@ -14,7 +14,9 @@ export type { SuiFunction, SuiParameter } from '../chain/sui/relayer/call.js';
 
 // What apps send: intents through the outbox, and their outcome.
 export type { IntentKind, IntentPorts, SettledIntent, DecodedEvent, IntentError } from '../core/relayer/types.js';
-export { IntentRejectedError, IdempotencyConflictError, type Outbox, type SubmitIntent, type SubmittedIntent } from '../core/relayer/outbox.js';
+export { IntentRejectedError, IdempotencyConflictError, type Outbox, type SubmitIntent, type SubmittedIntent, type SignedSubmission } from '../core/relayer/outbox.js';
+// Transactions users sign on their device: on Sui, the platform may pay their gas from its signer's gas coin pool.
+export { sponsorTransaction, SponsorshipError, type SponsorRequest, type SponsoredTransaction } from '../chain/sui/relayer/sponsor.js';
 
 // HTTP: problem+json, zod schemas, input checks, API keys, write routes.
 export { sendProblem, problemSchema } from '../http/problem.js';

@@ -18,9 +18,12 @@ import { CUSD_CONTRACT, P2P_CONTRACT, PAY_CONTRACT } from '../../src/apps/paymen
 import { CLI_WITH_TS_CONFIG, runCli, scratchDir } from './cli.js';
 import { createEmptyDatabase } from './db.js';
 import { DEV_KEYS } from '../apps/payments/dev-keys.js';
+import { startSuiSimulator, type SuiSimulator } from '../../src/chain/sui/simulator/index.js';
 
 export const PAYMENTS_CONFIG = join(packageRoot, 'test', 'apps', 'payments', 'payments.config.ts');
 export const EVM_CHAIN = 'evm:31337';
+/** The Sui chain's key when the world has one (`withSui`): the simulator, by URL. */
+export const SUI_CHAIN = 'sui:localnet-sim';
 
 /** A notification as the test's webhook server received it. */
 export interface ReceivedNotification {
@@ -38,9 +41,11 @@ export interface ReceivedNotification {
  * contracts deployed by `ledgersync deploy`, and wallets acting as the world
  * outside the platform (users' devices, outsiders), each a key of its own.
  * `start` works once per test file: the config module reads the environment
- * when first imported, and imports are cached.
+ * when first imported, and imports are cached. With `withSui`, the app also runs on
+ * a Sui simulator with Confío's packages (`sui`: make transactions with
+ * `sui.ledger.confio`, then `sui.ledger.makeCheckpoint()`).
  */
-export async function paymentsWorld(options: { blockTime?: number; finality?: number; extraEnv?: Record<string, string> } = {}) {
+export async function paymentsWorld(options: { blockTime?: number; finality?: number; extraEnv?: Record<string, string>; withSui?: boolean } = {}) {
   const anvil: Anvil = await startAnvil({ port: await freePort(), blockTime: options.blockTime ?? 1 });
   onTestFinished(() => anvil.stop());
   const database = await createEmptyDatabase();
@@ -59,6 +64,17 @@ export async function paymentsWorld(options: { blockTime?: number; finality?: nu
   onTestFinished(() => new Promise<void>((resolve) => webhook.close(() => resolve())));
   const webhookPort = (webhook.address() as { port: number }).port;
 
+  let sui: SuiSimulator | undefined;
+  if (options.withSui) {
+    sui = await startSuiSimulator({ seed: 13 });
+    onTestFinished(() => sui!.close());
+  }
+  const { confio } = sui?.ledger ?? {};
+  const suiEnv: Record<string, string> =
+    sui && confio
+      ? { PAYMENTS_SUI_URL: sui.url, PAYMENTS_SUI_CUSD: confio.packages.cusd, PAYMENTS_SUI_PAY: confio.packages.pay, PAYMENTS_SUI_P2P: confio.packages.p2pTrade, PAYMENTS_SUI_CUSD_TYPE: confio.cusdType }
+      : {};
+
   const cwd = scratchDir();
   const port = await freePort();
   const env: Record<string, string> = {
@@ -71,6 +87,7 @@ export async function paymentsWorld(options: { blockTime?: number; finality?: nu
     LEDGERSYNC_HOME: join(cwd, 'home'),
     PORT: String(port),
     LOG_LEVEL: 'warn',
+    ...suiEnv,
     ...options.extraEnv,
   };
   const base = `http://127.0.0.1:${port}`;
@@ -156,6 +173,8 @@ export async function paymentsWorld(options: { blockTime?: number; finality?: nu
     wallet,
     mint,
     balanceOf,
+    /** The Sui simulator, when `withSui`. */
+    sui,
     pool: () => stack!.database.pool,
     stack: () => stack!,
   };

@@ -3,6 +3,9 @@ import { paymentsContracts } from './contracts.js';
 import { balanceTasks, RECONCILE_TASK, REFRESH_TASK } from './balances/index.js';
 import { sendIntents } from './sends/index.js';
 import { paymentsGraphql } from './graphql/index.js';
+import { paymentsCommands } from './commands.js';
+import { notificationTask, NOTIFY_TASK } from './notifications/index.js';
+import { paymentsHandlers, paymentsProjection, paymentsSources, processTask, PROCESS_TASK } from './poller/index.js';
 import type { PushProvider } from './notifications/index.js';
 import type { PaymentsChain, PaymentsSettings } from './settings.js';
 
@@ -39,9 +42,16 @@ export function paymentsApp(options: PaymentsOptions): LedgersyncApp {
     name: 'payments',
     migrations: 'src/apps/payments/migrations',
     contracts: settings.chains.flatMap((c) => (c.family === 'evm' ? paymentsContracts(c.chain, settings.platformSigner, settings.payFeeBps) : [])),
+    // The poller: sources, the `payments` projection, the retry of failed handlers, and the pushes it queues.
+    sources: paymentsSources(settings),
+    projections: [paymentsProjection(settings)],
     // Sends from custodial accounts: cUSD transfers, one kind per chain; their outcomes settle the send.
     intents: [...sendIntents(settings)],
-    tasks: (ports) => ({ ...balanceTasks(settings)(ports) }),
+    tasks: (ports) => ({
+      [PROCESS_TASK]: processTask(ports, paymentsHandlers(settings)),
+      [NOTIFY_TASK]: notificationTask(ports, settings.pushProviders),
+      ...balanceTasks(settings)(ports),
+    }),
     // Seed 004: stale balances refreshed, all reconciled with the chain. A tick missed while no worker ran is skipped: the next one does the same work.
     schedules: [
       { task: REFRESH_TASK, cron: settings.refreshCron },
@@ -49,5 +59,6 @@ export function paymentsApp(options: PaymentsOptions): LedgersyncApp {
     ],
     // The GraphQL API (seed 002's web process): accounts, balances, history, sends, payments as they arrive.
     routes: (app, context) => paymentsGraphql(app, context, settings),
+    commands: paymentsCommands(settings),
   };
 }

@@ -14,6 +14,7 @@ import { toJson } from './indexer/decode.js';
 import { openEvmReader } from './indexer/reader.js';
 import type { EvmIntentSpec } from './relayer/context.js';
 import { evmLifecycle } from './relayer/lifecycle.js';
+import { acceptSignedEvm } from './relayer/signed.js';
 import type { RelayerSigner } from './relayer/signer.js';
 
 export class ChainMismatchError extends Error {
@@ -56,6 +57,7 @@ export async function connectEvmChain(config: EvmChainConfig & { key: string }, 
       return deployment && contract ? { target: deployment.address.toLowerCase(), contract } : undefined;
     },
     normalizeAddress: (value) => (/^0x[0-9a-fA-F]{40}$/.test(value) ? value.toLowerCase() : undefined),
+    acceptSigned: (kind, signed, target) => acceptSignedEvm(conn.chainId, kind, signed, target),
   };
 
   return {

@@ -34,6 +34,12 @@ export const ownedObjects = pgTable(
     lockedByIntent: bigint('locked_by_intent', { mode: 'bigint' }),
     /** What the transaction does with it: pays gas with it, splits coins it spends off it (`funds`), or passes it to a Move call. */
     lockedAs: text('locked_as', { enum: ['gas', 'funds', 'object'] }),
+    /**
+     * A gas coin reserved for a sponsored transaction the user has yet to sign (locked by its
+     * digest, no intent yet): the reservation ends then, unless the signed transaction was
+     * submitted before (the lock then belongs to its intent, and this is null).
+     */
+    reservedUntil: timestamp('reserved_until', { withTimezone: true }),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [

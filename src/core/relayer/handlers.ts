@@ -139,13 +139,14 @@ async function loadIntents(client: pg.PoolClient, ids: bigint[]): Promise<Map<bi
     target: string;
     function_name: string;
     args: SettledIntent['args'];
+    sender: string | null;
     state: SettledIntent['state'];
     transaction_id: SettledIntent['transactionId'];
     block_number: bigint | null;
     events: SettledIntent['events'] | null;
     error: SettledIntent['error'];
   }>(
-    `select id, idempotency_key, kind, chain, target, function_name, args, state, transaction_id, block_number, events, error
+    `select id, idempotency_key, kind, chain, target, function_name, args, sender, state, transaction_id, block_number, events, error
      from relayer_intents where id = any($1)`,
     [ids],
   );
@@ -160,6 +161,7 @@ async function loadIntents(client: pg.PoolClient, ids: bigint[]): Promise<Map<bi
         target: row.target,
         functionName: row.function_name,
         args: row.args,
+        sender: row.sender,
         state: row.state,
         transactionId: row.transaction_id,
         blockNumber: row.block_number,

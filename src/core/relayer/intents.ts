@@ -13,6 +13,9 @@ import type { IntentError } from './types.js';
  *      │  ▲                               ▲  │                    │  └──final, reverted──► failed
  *      │  └────────── sequence taken ─────┼──┘                    │
  *      └──reverted in simulation──► failed └────── reorged out ───┘
+ *
+ * A transaction the user signed enters `signed` (the outbox stores its bytes); when its
+ * sequence is taken (the user replaced it) it goes broadcast → failed, never back to pending.
  */
 
 /** Backoff for transient failures (RPC errors): 1 s, 2 s, 4 s … up to a minute. */
@@ -120,8 +123,14 @@ export async function sendFailed(client: pg.PoolClient, id: bigint, attempts: nu
   );
 }
 
-/** Intents in flight after `afterSequence`, with their transactions, locked for this transaction. */
-export async function claimInFlight(client: pg.PoolClient, chain: ChainKey, signer: string, limit: number, afterSequence: bigint): Promise<InFlightIntent[]> {
+/** Where a pass over the intents in flight has got to: they are taken in (sequence, id) order (a user-signed intent's sequence is its sender's). */
+export interface InFlightCursor {
+  sequence: bigint;
+  id: bigint;
+}
+
+/** Intents in flight after `after`, with their transactions, locked for this transaction. */
+export async function claimInFlight(client: pg.PoolClient, chain: ChainKey, signer: string, limit: number, after: InFlightCursor): Promise<InFlightIntent[]> {
   const { rows } = await client.query<{
     id: bigint;
     kind: string;
@@ -136,14 +145,15 @@ export async function claimInFlight(client: pg.PoolClient, chain: ChainKey, sign
     block_hash: string | null;
     succeeded: boolean | null;
     error: IntentError | null;
+    sender: string | null;
   }>(
     `select id, kind, state, sequence, target, payload, value::text, fee_limit::text, sent_at_block, block_number, block_hash,
-            (receipt->>'status') = 'success' as succeeded, error
+            (receipt->>'status') = 'success' as succeeded, error, sender
      from relayer_intents
-     where chain = $1 and signer = $2 and state in ('broadcast', 'included') and sequence > $4
-     order by sequence limit $3
+     where chain = $1 and signer = $2 and state in ('broadcast', 'included') and (sequence, id) > ($4, $5)
+     order by sequence, id limit $3
      for update skip locked`,
-    [chain, signer, limit, afterSequence],
+    [chain, signer, limit, after.sequence, after.id],
   );
   if (rows.length === 0) return [];
   const { rows: txs } = await client.query<{ intent_id: bigint; id: string; fees: Record<string, string> }>(
@@ -164,6 +174,7 @@ export async function claimInFlight(client: pg.PoolClient, chain: ChainKey, sign
     blockHash: r.block_hash,
     succeeded: r.succeeded,
     error: r.error,
+    sender: r.sender,
     transactions: txs.filter((t) => t.intent_id === r.id).map((t) => ({ id: t.id, fees: t.fees })),
   }));
 }
@@ -218,6 +229,15 @@ export async function reorgedOut(client: pg.PoolClient, id: bigint, head: bigint
     [id, head],
   );
   await client.query(`update relayer_transactions set status = 'sent' where intent_id = $1`, [id]);
+}
+
+/**
+ * broadcast → failed: a transaction the user signed can never be included (the user's
+ * next transaction took its sequence number, or spent an object it consumes); it had no effect.
+ */
+export async function supersededBySender(client: pg.PoolClient, id: bigint, error: IntentError): Promise<void> {
+  await client.query(`update relayer_transactions set status = 'replaced' where intent_id = $1`, [id]);
+  await client.query(`update relayer_intents set state = 'failed', error = $2, updated_at = now() where id = $1`, [id, JSON.stringify(error)]);
 }
 
 /** broadcast → pending: another transaction took its sequence number, so it had no effect; it is signed again afresh. */

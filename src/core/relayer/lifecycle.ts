@@ -46,6 +46,8 @@ export interface InFlightIntent {
   blockHash: string | null;
   succeeded: boolean | null;
   error: IntentError | null;
+  /** The user's address when the user signed its transaction on their device (the outbox got the bytes); null when the platform signs. */
+  sender: string | null;
   transactions: Array<{ id: string; fees: Record<string, string> }>;
 }
 

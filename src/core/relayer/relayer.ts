@@ -105,10 +105,10 @@ export async function startRelayer(
       const head = await lifecycle.head();
       if (head === lastFollowed && Date.now() - lastMaintained < options.maintainMs) return false;
       lastFollowed = head;
-      for (let after = -1n; ; ) {
-        const { count, lastSequence } = await trackIntents(ctx, head, after);
+      for (let after; ; ) {
+        const { count, last } = await trackIntents(ctx, head, after);
         if (count < ctx.batchSize || stopped) break;
-        after = lastSequence;
+        after = last;
       }
       // App handlers that failed before, called again when due (in their own transactions).
       while ((await inTransaction(pool, (client) => retryHandlers(client, ctx))) === ctx.batchSize && !stopped);

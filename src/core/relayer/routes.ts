@@ -46,7 +46,8 @@ const intentSchema = {
     kind: { type: 'string' },
     state: { type: 'string', enum: [...INTENT_STATES] },
     chain: { type: 'string', description: 'the chain key, e.g. evm:137' },
-    signer: { type: 'string' },
+    signer: { type: 'string', description: 'the platform account that signs it, or that sends (and on Sui may sponsor) a transaction the user signed' },
+    sender: { type: ['string', 'null'], description: 'the user who signed the transaction on their device; null when the platform signs' },
     contract: { type: ['string', 'null'] },
     target: { type: 'string', description: 'the contract called' },
     functionName: { type: 'string' },
@@ -146,7 +147,7 @@ export async function intentRoutes(app: FastifyInstance, pool: pg.Pool): Promise
   );
 }
 
-const INTENT_COLUMNS = `select id, idempotency_key, kind, state, chain, signer, contract, target, function_name, args, sequence,
+const INTENT_COLUMNS = `select id, idempotency_key, kind, state, chain, signer, sender, contract, target, function_name, args, sequence,
   transaction_id, block_number, block_hash, receipt, events, error, reorgs, created_at, updated_at from relayer_intents`;
 
 interface IntentRow {
@@ -156,6 +157,7 @@ interface IntentRow {
   state: string;
   chain: string;
   signer: string;
+  sender: string | null;
   contract: string | null;
   target: string;
   function_name: string;
@@ -180,6 +182,7 @@ function toIntent(row: IntentRow) {
     state: row.state,
     chain: row.chain,
     signer: row.signer,
+    sender: row.sender,
     contract: row.contract,
     target: row.target,
     functionName: row.function_name,

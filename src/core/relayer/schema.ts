@@ -22,8 +22,14 @@ export const intents = pgTable(
     /** The app's name for this kind of write (e.g. `credentials.issue`): routes the result back. */
     kind: text('kind').notNull(),
     chain: text('chain').notNull(),
-    /** The account that signs it (lower-case address on EVM). */
+    /**
+     * The platform account whose relayer handles it (lower-case address on EVM): it signs the
+     * intent's transaction, or, for a transaction the user signed, sends it (and on Sui, when it
+     * sponsors it, pays its gas and adds its signature).
+     */
     signer: text('signer').notNull(),
+    /** For a transaction the user signed on their device (the outbox got signed bytes): the user's address. Null: the platform signs. */
+    sender: text('sender'),
     /** The contract's name when the target was found through the deployments file. */
     contract: text('contract'),
     /** What it calls: a contract address (a contract created at run time included). */

@@ -19,7 +19,11 @@ import {
   replaced,
   sendFailed,
   storeTransactions,
+  supersededBySender,
+  type InFlightCursor,
 } from './intents.js';
+
+const START: InFlightCursor = { sequence: -1n, id: -1n };
 import { isFinal } from '../finality.js';
 import { inTransaction } from '../../db/transaction.js';
 
@@ -86,16 +90,17 @@ export async function sendIntents(ctx: RelayerContext, head: bigint): Promise<nu
  * to pending. Nothing moves on what is not known for sure, and `confirmed` and
  * `failed` are final: nothing is said of an intent after them.
  */
-export async function trackIntents(ctx: RelayerContext, head: bigint, afterSequence = -1n): Promise<{ count: number; lastSequence: bigint }> {
+export async function trackIntents(ctx: RelayerContext, head: bigint, after: InFlightCursor = START): Promise<{ count: number; last: InFlightCursor }> {
   return inTransaction(ctx.pool, async (client) => {
-    const intents = await claimInFlight(client, ctx.chain, ctx.signer, ctx.batchSize, afterSequence);
-    if (intents.length === 0) return { count: 0, lastSequence: afterSequence };
+    const intents = await claimInFlight(client, ctx.chain, ctx.signer, ctx.batchSize, after);
+    if (intents.length === 0) return { count: 0, last: after };
     const observations = await ctx.lifecycle.observe(intents, head);
     const final = (blockNumber: bigint) => isFinal(blockNumber, head, ctx.finalityDepth);
 
     const inclusions: Array<{ id: bigint; inclusion: Inclusion; moved: boolean }> = [];
     const deep: Array<{ intent: InFlightIntent; blockNumber: bigint; succeeded: boolean }> = [];
     const reorged: bigint[] = [];
+    const failed: bigint[] = [];
     for (const intent of intents) {
       const seen = observations.get(intent.id) ?? { kind: 'unknown' };
       switch (seen.kind) {
@@ -117,17 +122,18 @@ export async function trackIntents(ctx: RelayerContext, head: bigint, afterSeque
           reorged.push(intent.id);
           break;
         case 'sequenceTaken':
-          await sequenceTaken(ctx, client, intent, head);
+          if (await sequenceTaken(ctx, client, intent, head)) failed.push(intent.id);
           break;
         case 'waiting':
-          if (intent.sentAtBlock !== null && head - intent.sentAtBlock >= BigInt(ctx.stuckBlocks)) await replaceStuck(ctx, client, intent, head);
+          if (intent.sentAtBlock === null || head - intent.sentAtBlock < BigInt(ctx.stuckBlocks)) break;
+          if (intent.sender === null) await replaceStuck(ctx, client, intent, head);
+          else if (intent.error?.name !== 'NotIncludedYet') await noteWaiting(client, intent.id, notIncluded(intent, head));
           break;
       }
     }
     await recordInclusions(client, inclusions);
     const confirmed = deep.filter((d) => d.succeeded).map((d) => d.intent.id);
     await confirm(client, confirmed);
-    const failed: bigint[] = [];
     for (const { intent, blockNumber } of deep.filter((d) => !d.succeeded)) {
       await failOnChain(client, intent.id, await ctx.lifecycle.explainFailure(intent, blockNumber));
       failed.push(intent.id);
@@ -141,7 +147,8 @@ export async function trackIntents(ctx: RelayerContext, head: bigint, afterSeque
       ...confirmed.map((intentId) => ({ intentId, hook: 'onConfirmed' as const })),
       ...failed.map((intentId) => ({ intentId, hook: 'onFailed' as const })),
     ]);
-    return { count: intents.length, lastSequence: intents.at(-1)!.sequence };
+    const last = intents.at(-1)!;
+    return { count: intents.length, last: { sequence: last.sequence, id: last.id } };
   });
 }
 
@@ -152,16 +159,35 @@ export async function trackIntents(ctx: RelayerContext, head: bigint, afterSeque
  * would appear by then), the intent goes back to pending and is signed again
  * with a new number; it had no effect, so this cannot make it happen twice.
  */
-async function sequenceTaken(ctx: RelayerContext, client: PoolClient, intent: InFlightIntent, head: bigint): Promise<void> {
+async function sequenceTaken(ctx: RelayerContext, client: PoolClient, intent: InFlightIntent, head: bigint): Promise<boolean> {
   if (intent.error?.name !== 'SequenceTaken') {
     await noteWaiting(client, intent.id, { name: 'SequenceTaken', message: `sequence number ${intent.sequence} was used by another transaction`, seenAtBlock: head.toString() });
-    return;
+    return false;
   }
   const depth = ctx.finalityDepth > 1n ? ctx.finalityDepth : 1n;
-  if (head - BigInt(intent.error.seenAtBlock ?? head) < depth) return;
+  if (head - BigInt(intent.error.seenAtBlock ?? head) < depth) return false;
+  if (intent.sender !== null) {
+    // The user's own next transaction took its place: only the user can sign another, so it fails (its app releases what it held).
+    ctx.logger.info({ intent: intent.id.toString(), sender: intent.sender, sequence: intent.sequence.toString() }, 'a user-signed transaction was superseded by another of its sender; the intent failed');
+    await supersededBySender(client, intent.id, {
+      name: 'SupersededBySender',
+      message: `the sender ${intent.sender} used what this transaction consumes (its nonce, or an object) for another transaction: it can never be included`,
+    });
+    await ctx.lifecycle.resync(client);
+    return true;
+  }
   ctx.logger.warn({ intent: intent.id.toString(), sequence: intent.sequence.toString() }, 'sequence number taken by another transaction; signing the intent again with a new one');
   await backToPending(client, intent.id);
   await ctx.lifecycle.resync(client);
+  return false;
+}
+
+/** Why a user-signed transaction waits: the relayer cannot raise fees the user signed. */
+function notIncluded(intent: InFlightIntent, head: bigint) {
+  return {
+    name: 'NotIncludedYet',
+    message: `not included after ${head - intent.sentAtBlock!} blocks; signed by the user ${intent.sender}, so its fees cannot be raised: it is sent again as is until it is included or the user replaces it`,
+  };
 }
 
 /** Signs the same call at the same sequence number with higher fees, when the family can; else notes why it waits. */

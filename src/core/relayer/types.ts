@@ -37,6 +37,8 @@ export interface SettledIntent {
   target: string;
   functionName: string;
   args: JsonValue;
+  /** The user's address when the user signed the transaction on their device; null when the platform signed it. */
+  sender: string | null;
   state: IntentState;
   transactionId: string | null;
   blockNumber: bigint | null;

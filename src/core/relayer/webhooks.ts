@@ -61,7 +61,7 @@ export function webhookTask(pool: pg.Pool, config: Pick<WebhookConfig, 'secret' 
   return async (payload, helpers) => {
     const delivery = payload as DeliveryPayload;
     const { rows } = await pool.query(
-      `select id::text, idempotency_key, kind, chain, function_name, transaction_id, block_number::text, error, updated_at
+      `select id::text, idempotency_key, kind, chain, sender, function_name, transaction_id, block_number::text, error, updated_at
        from relayer_intents where id = $1`,
       [delivery.intentId],
     );
@@ -76,6 +76,7 @@ export function webhookTask(pool: pg.Pool, config: Pick<WebhookConfig, 'secret' 
         idempotencyKey: intent.idempotency_key,
         kind: intent.kind,
         chain: intent.chain,
+        sender: intent.sender,
         functionName: intent.function_name,
         transactionId: intent.transaction_id,
         blockNumber: intent.block_number,

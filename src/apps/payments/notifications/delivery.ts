@@ -1,6 +1,6 @@
 import type { Task } from 'graphile-worker';
 import type pg from 'pg';
-import { inTransaction, type Logger } from '../../../engine/index.js';
+import { inTransaction, type Logger, type ProjectionStore } from '../../../engine/index.js';
 import { isNotificationKind, renderMessage, type MessageParams, type NotificationKind } from './messages.js';
 import type { PushMessage, PushProvider, PushResult } from './push.js';
 
@@ -32,12 +32,12 @@ export const notificationKey = (event: string, recipient: string, kind: Notifica
 
 /**
  * Records a notification and queues its delivery, in the caller's transaction
- * (`client` inside BEGIN … COMMIT): both happen with the caller's own writes or
+ * (`client` inside BEGIN … COMMIT, or a projection's store): both happen with the caller's own writes or
  * neither does. A notification whose idempotency key is already recorded is
  * neither recorded nor queued again: `queued: false`, and the id of the first.
  */
 export async function queueNotification(
-  client: pg.ClientBase,
+  client: Pick<ProjectionStore, 'query'>,
   request: NotificationRequest,
   options: { maxAttempts?: number; runAt?: Date } = {},
 ): Promise<{ id: string; queued: boolean }> {

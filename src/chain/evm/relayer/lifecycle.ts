@@ -39,6 +39,8 @@ export function evmLifecycle(ctx: EvmRelayerContext): TransactionLifecycle {
     observe: (intents) => observe(ctx, intents),
     explainFailure: (intent, blockNumber) => explainFailure(ctx, intent, blockNumber),
     async replace(intent, head) {
+      // The core never asks for a user-signed one (only its sender can sign another); said here too.
+      if (intent.sender !== null) return { waiting: { name: 'NotIncludedYet', message: `signed by the user ${intent.sender}: its fees cannot be raised` } };
       const last = intent.transactions.at(-1)!;
       const fees = bumpFees(feesFromJson(last.fees), await currentFees(ctx.conn.publicClient, ctx.fees), ctx.fees);
       if (!fees) return { waiting: { name: 'FeeCeiling', message: `not included after ${head - intent.sentAtBlock!} blocks, and a higher fee would cross the ceiling` } };

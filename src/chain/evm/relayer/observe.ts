@@ -6,21 +6,25 @@ import { abiOf, type EvmRelayerContext } from './context.js';
 import { decodeRevert } from './revert.js';
 
 /**
- * What the chain says of each intent in flight, in few calls: the signer's
- * mined-nonce count; one header per block holding included intents; receipts
- * only where something can have changed (a transaction that can be mined, its
- * nonce being below the count, or an included one whose block was replaced).
- * A failed read, or a block the node has not reached, decides nothing.
+ * What the chain says of each intent in flight, in few calls: the mined-nonce
+ * count of the signer (and of each user whose signed transaction is in flight:
+ * its nonce is in the user's sequence); one header per block holding included
+ * intents; receipts only where something can have changed (a transaction that
+ * can be mined, its nonce being below its sender's count, or an included one
+ * whose block was replaced). A failed read, or a block the node has not reached, decides nothing.
  */
 export async function observe(ctx: EvmRelayerContext, intents: InFlightIntent[]): Promise<Map<bigint, Observation>> {
-  const chainNonce = BigInt(await ctx.conn.publicClient.getTransactionCount({ address: ctx.signer, blockTag: 'latest' }));
+  const senders = [ctx.signer, ...new Set(intents.flatMap((i) => (i.sender === null ? [] : [i.sender])))];
+  const counts = await Promise.all(senders.map((address) => ctx.conn.publicClient.getTransactionCount({ address: address as Hex, blockTag: 'latest' })));
+  const nonces = new Map(senders.map((address, i) => [address, BigInt(counts[i]!)]));
+  const chainNonceOf = (intent: InFlightIntent) => nonces.get(intent.sender ?? ctx.signer)!;
   const blocks = [...new Set(intents.filter((i) => i.state === 'included').map((i) => i.blockNumber!))];
   const canonical = new Map(await Promise.all(blocks.map(async (n) => [n, await canonicalHash(ctx, n)] as const)));
   const blockReplaced = (intent: InFlightIntent) => {
     const seen = canonical.get(intent.blockNumber!);
     return seen !== undefined && seen !== intent.blockHash;
   };
-  const asked = intents.filter((i) => (i.state === 'included' ? blockReplaced(i) : i.sequence < chainNonce));
+  const asked = intents.filter((i) => (i.state === 'included' ? blockReplaced(i) : i.sequence < chainNonceOf(i)));
   const hashes = asked.flatMap((i) => i.transactions.map((t) => t.id));
   const fetched = await Promise.all(hashes.map((hash) => receiptOf(ctx, hash as Hex)));
   const receipts = new Map(hashes.map((hash, i) => [hash, fetched[i]!]));
@@ -67,7 +71,7 @@ export async function observe(ctx: EvmRelayerContext, intents: InFlightIntent[])
 export async function explainFailure(ctx: EvmRelayerContext, intent: InFlightIntent, blockNumber: bigint): Promise<IntentError> {
   for (const at of [blockNumber, blockNumber - 1n]) {
     try {
-      await ctx.conn.publicClient.call({ account: ctx.signer, to: intent.target as Hex, data: intent.payload as Hex, value: BigInt(intent.value), blockNumber: at });
+      await ctx.conn.publicClient.call({ account: (intent.sender ?? ctx.signer) as Hex, to: intent.target as Hex, data: intent.payload as Hex, value: BigInt(intent.value), blockNumber: at });
     } catch (error) {
       const revert = decodeRevert(error, abiOf(ctx, intent.kind));
       if (revert) return revert;

@@ -1,4 +1,5 @@
 import { IntentRejectedError, type IntentCodec } from '../../../core/relayer/outbox.js';
+import { acceptSignedSui, bindSponsorship } from './signed.js';
 import { callArgs, encodeCall, moveType, packageOf, suiAddress, SuiCallError, type SuiIntentSpec } from './call.js';
 
 /**
@@ -29,4 +30,6 @@ export const suiCodec: IntentCodec = {
       return undefined;
     }
   },
+  acceptSigned: acceptSignedSui,
+  bindSigned: bindSponsorship,
 };

@@ -13,6 +13,7 @@ interface LockedRow {
   balance: string | null;
   locked_as: 'gas' | 'funds' | 'object';
   payload: string | null;
+  sender: string | null;
 }
 
 /**
@@ -30,14 +31,15 @@ export async function applyEffects(db: pg.Pool | pg.PoolClient, ctx: SuiRelayerC
   const digest = effects.transactionDigest;
   if (!digest) return;
   const { rows } = await db.query<LockedRow>(
-    `select o.object_id, o.coin_type, o.balance::text, o.locked_as, i.payload
+    `select o.object_id, o.coin_type, o.balance::text, o.locked_as, i.payload, i.sender
      from sui_owned_objects o left join relayer_intents i on i.id = o.locked_by_intent
      where o.chain = $1 and o.locked_by_transaction = $2`,
     [ctx.chain, digest],
   );
   if (rows.length === 0) return;
-  const payload = rows[0]!.payload;
-  const spent = payload === null ? undefined : spending(parseCall(payload));
+  const { payload, sender } = rows[0]!;
+  // A sponsored transaction the user signed spends nothing of the sponsor's but gas (its commands may not touch the gas coin).
+  const spent = payload === null ? undefined : sender !== null ? new Map<string, bigint>() : spending(parseCall(payload));
   const success = effects.status?.success === true;
   const gasUsed = effects.gasUsed;
   const netGas = (gasUsed?.computationCost ?? 0n) + (gasUsed?.storageCost ?? 0n) - (gasUsed?.storageRebate ?? 0n);

@@ -60,7 +60,7 @@ async function spentElsewhere(ctx: SuiRelayerContext, intents: InFlightIntent[])
     const refs = inputs.get(latest.get(intent.id)!) ?? [];
     const now = refs.map((r) => states.get(r.objectId));
     if (now.includes('unknown') || now.includes(undefined)) seen.set(intent.id, { kind: 'unknown' });
-    else if (refs.some((r, i) => spent(ctx, r.version, now[i]!))) suspects.push(intent);
+    else if (refs.some((r, i) => spent(ctx, r.version, now[i]!, r.owner))) suspects.push(intent);
     else seen.set(intent.id, { kind: 'waiting' });
   }
   const again = await getTransactions(ctx, suspects.map((i) => latest.get(i.id)!));

@@ -6,7 +6,7 @@ import type { SuiRelayerContext } from './context.js';
 import { applyEffects, releaseDead } from './effects.js';
 import { seal } from './envelope.js';
 import { coinTypeOf, lockFor, remember, SUI_TYPE, type Coin } from './objects.js';
-import { objectState, getObjects, getTransactions, referenceGasPrice, spent } from './reads.js';
+import { objectState, getObjects, getTransactions, ownedInputs, referenceGasPrice, spent } from './reads.js';
 import { executeStored } from './send.js';
 
 /** Advisory lock class of a signer's pool housekeeping (the key is the chain and signer's hash): one process at a time. */
@@ -56,9 +56,11 @@ export async function keepPool(ctx: SuiRelayerContext, options: { wait: boolean 
  * (the core sends an intent's bytes again; the family's own are sent again here).
  */
 export async function reconcile(ctx: SuiRelayerContext, db: pg.Pool | pg.PoolClient): Promise<void> {
+  await releaseExpiredSponsorships(ctx, db);
+  // A live sponsorship is not sent yet (the user has still to sign it): nothing to ask the chain.
   const { rows } = await db.query<{ transaction: string; intent: bigint | null; object_id: string; version: string }>(
     `select locked_by_transaction as transaction, locked_by_intent as intent, object_id, version::text from sui_owned_objects
-     where chain = $1 and signer = $2 and state = 'locked'`,
+     where chain = $1 and signer = $2 and state = 'locked' and reserved_until is null`,
     [ctx.chain, ctx.signer],
   );
   if (rows.length === 0) return;
@@ -74,13 +76,21 @@ export async function reconcile(ctx: SuiRelayerContext, db: pg.Pool | pg.PoolCli
     } else if (answer === null) unheardOf.push(digest);
   }
   if (unheardOf.length === 0) return;
-  const states = await getObjects(ctx, unheardOf.flatMap((d) => held.get(d)!.map((o) => o.object_id)));
+  // What each consumes, from its stored bytes where they are (a user's objects, for a transaction the user signed), else the objects held.
+  const { rows: stored } = await db.query<{ id: string; raw: Buffer }>('select id, raw from relayer_transactions where id = any($1)', [unheardOf]);
+  const consumed = new Map<string, Array<{ objectId: string; version: bigint; owner: string }>>(
+    unheardOf.map((d) => [d, held.get(d)!.map((o) => ({ objectId: o.object_id, version: BigInt(o.version), owner: ctx.signer }))]),
+  );
+  for (const row of stored) consumed.set(row.id, ownedInputs(row.raw));
+  const states = await getObjects(ctx, [...new Set([...unheardOf.flatMap((d) => held.get(d)!.map((o) => o.object_id)), ...[...consumed.values()].flat().map((r) => r.objectId)])]);
   const dead: string[] = [];
   for (const digest of unheardOf) {
     const objects = held.get(digest)!;
-    const now = objects.map((o) => states.get(o.object_id));
-    if (now.includes('unknown') || now.includes(undefined)) continue;
-    if (objects.some((o, i) => spent(ctx, BigInt(o.version), now[i]!))) dead.push(digest);
+    const refs = consumed.get(digest)!;
+    const now = refs.map((r) => states.get(r.objectId));
+    const heldNow = objects.map((o) => states.get(o.object_id));
+    if ([...now, ...heldNow].some((answer) => answer === undefined || answer === 'unknown')) continue;
+    if (refs.some((r, i) => spent(ctx, r.version, now[i]!, r.owner))) dead.push(digest);
     else if (objects[0]!.intent === null) await resendOwn(ctx, db, digest);
   }
   // Asked again after the objects were read: one that executed meanwhile is not dead.
@@ -96,6 +106,21 @@ export async function reconcile(ctx: SuiRelayerContext, db: pg.Pool | pg.PoolCli
     ctx.logger.warn({ transaction: digest }, 'a transaction of this signer can never execute (an object it consumes was spent by another): its objects are free again');
     await releaseDead(db, ctx, digest, current);
   }
+}
+
+/**
+ * Gas coins reserved for sponsored transactions that were never submitted in time are
+ * free again. Safe: the sponsor signs a sponsored transaction only once it is
+ * submitted (the reservation then belongs to its intent), so an expired one can never
+ * execute, and its coin is still at the version it was reserved at.
+ */
+async function releaseExpiredSponsorships(ctx: SuiRelayerContext, db: pg.Pool | pg.PoolClient): Promise<void> {
+  const { rowCount } = await db.query(
+    `update sui_owned_objects set state = 'free', locked_by_transaction = null, locked_as = null, reserved_until = null, updated_at = now()
+     where chain = $1 and signer = $2 and state = 'locked' and locked_by_intent is null and reserved_until <= now()`,
+    [ctx.chain, ctx.signer],
+  );
+  if (rowCount) ctx.logger.info({ coins: rowCount }, 'gas coins reserved for sponsored transactions never submitted are free again');
 }
 
 async function resendOwn(ctx: SuiRelayerContext, db: pg.Pool | pg.PoolClient, digest: string): Promise<void> {

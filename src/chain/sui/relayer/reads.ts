@@ -93,18 +93,28 @@ export async function referenceGasPrice(ctx: SuiRelayerContext): Promise<bigint>
   return BigInt((await ctx.client.getReferenceGasPrice()).referenceGasPrice);
 }
 
-/** The owned object versions a signed transaction consumes: its gas payment and owned inputs, from its stored bytes. */
-export function ownedInputs(raw: Uint8Array): ObjectRef[] {
+/**
+ * The owned object versions a signed transaction consumes, from its stored bytes, each with
+ * its owner: the gas payment (the gas owner's: a sponsor's, for a sponsored transaction) and
+ * the owned inputs (the sender's).
+ */
+export function ownedInputs(raw: Uint8Array): Array<ObjectRef & { owner: string }> {
   const data = bcs.TransactionData.parse(open(raw).transaction).V1!;
   const inputs = (data.kind.ProgrammableTransaction?.inputs ?? []).flatMap((input) => (input.$kind === 'Object' && input.Object.ImmOrOwnedObject ? [input.Object.ImmOrOwnedObject] : []));
-  return [...data.gasData.payment, ...inputs].map((r) => ({ objectId: normalizeSuiAddress(r.objectId), version: BigInt(r.version), digest: r.digest }));
+  const ref = (owner: string) => (r: { objectId: string; version: string | number; digest: string }) => ({
+    objectId: normalizeSuiAddress(r.objectId),
+    version: BigInt(r.version),
+    digest: r.digest,
+    owner: normalizeSuiAddress(owner),
+  });
+  return [...data.gasData.payment.map(ref(data.gasData.owner)), ...inputs.map(ref(data.sender))];
 }
 
 export function rpcMessage(error: unknown): string {
   return error instanceof RpcError ? `${error.code}: ${error.message.split('\n')[0]}` : error instanceof Error ? error.message.split('\n')[0]! : String(error);
 }
 
-/** The version a transaction was signed on is spent: the object is gone, not the signer's any more, or at a later version. */
-export function spent(ctx: SuiRelayerContext, signedVersion: bigint, now: Answer<{ version: bigint; owner: string | undefined }>): boolean {
-  return now === null || (now !== 'unknown' && (now.version > signedVersion || now.owner !== ctx.signer));
+/** The version a transaction was signed on is spent: the object is gone, not its owner's (default: the signer) any more, or at a later version. */
+export function spent(ctx: SuiRelayerContext, signedVersion: bigint, now: Answer<{ version: bigint; owner: string | undefined }>, owner: string = ctx.signer): boolean {
+  return now === null || (now !== 'unknown' && (now.version > signedVersion || now.owner !== owner));
 }

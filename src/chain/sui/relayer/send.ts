@@ -1,3 +1,5 @@
+import { bcs } from '@mysten/sui/bcs';
+import { fromBase64, normalizeSuiAddress } from '@mysten/sui/utils';
 import type { SuiRelayerContext } from './context.js';
 import { applyEffects } from './effects.js';
 import { open } from './envelope.js';
@@ -22,6 +24,7 @@ export async function send(ctx: SuiRelayerContext, transactions: Array<{ id: str
 
 export async function executeStored(ctx: SuiRelayerContext, stored: { id: string; raw: Uint8Array }): Promise<string | undefined> {
   const { transaction, signatures } = open(stored.raw);
+  signatures.push(...(await sponsorSignature(ctx, transaction)));
   try {
     const { response } = await ctx.client.transactionExecutionService.executeTransaction({
       transaction: { bcs: { value: transaction } },
@@ -42,4 +45,17 @@ export async function executeStored(ctx: SuiRelayerContext, stored: { id: string
     }
     return isSpentObject(message) ? undefined : message;
   }
+}
+
+/**
+ * A transaction the user signed whose gas this signer pays (sponsored: the outbox took it
+ * only against a live reservation of this signer's gas coin) needs this signer's signature
+ * too: added as it is sent. Ed25519 signatures are deterministic and a Sui digest covers the
+ * TransactionData alone, so every send is the same transaction, as with stored bytes.
+ */
+async function sponsorSignature(ctx: SuiRelayerContext, transaction: Uint8Array): Promise<Uint8Array[]> {
+  const data = bcs.TransactionData.parse(transaction).V1!;
+  if (normalizeSuiAddress(data.gasData.owner) !== ctx.signer || normalizeSuiAddress(data.sender) === ctx.signer) return [];
+  const { signature } = await ctx.keypair.signTransaction(transaction);
+  return [fromBase64(signature)];
 }

@@ -1,0 +1,142 @@
+import { InvalidArgumentError, type Command } from 'commander';
+import type { CommandContext, CommandPorts } from '../../engine/index.js';
+import { findAccount, normalizeAddress } from './accounts.js';
+import { getBalance, readChainBalance, type Balance } from './balances/index.js';
+import { formatAmount } from './notifications/index.js';
+import { CUSD, type PaymentsSettings } from './settings.js';
+
+/** A command's failure the user can act on: printed as one line, exit code 1. */
+export class PaymentsCommandError extends Error {
+  override name = 'PaymentsCommandError';
+}
+
+/**
+ * `ledgersync payments …`: seed 002's and 004's management commands.
+ * - `test-connection [--chain] [--address]`: each chain's reachability, latest height and answer time, and an address's cUSD balance;
+ * - `balance --account <id> [--verify-critical] [--benchmark]`: an account's balance, cached or from the chain; the benchmark
+ *   times both reads and prints their p50 and p99 side by side, and how many RPC calls the cached reads made (none).
+ */
+export function paymentsCommands(settings: PaymentsSettings) {
+  return (program: Command, context: CommandContext): void => {
+    // A bad option is one line (and exit code 1), not the error followed by the whole help.
+    const payments = program.command('payments').description('Confío payments: check the chains, read balances').showHelpAfterError(false);
+
+    payments
+      .command('test-connection')
+      .description("reach each payments chain: latest block or checkpoint, answer time, and an address's cUSD balance")
+      .option('--chain <key>', 'only this chain (e.g. evm:31337, sui:testnet)')
+      .option('--address <address>', 'also read the cUSD balance of this address')
+      .action((options: { chain?: string; address?: string }) =>
+        context.withChains(async (ports) => {
+          const chains = options.chain ? [chainSetting(settings, options.chain)] : settings.chains;
+          let failed = 0;
+          for (const { chain } of chains) {
+            try {
+              const started = performance.now();
+              const head = await latestHeight(ports, chain);
+              const ms = performance.now() - started;
+              let line = `ok    ${chain}: latest ${chain.startsWith('sui:') ? 'checkpoint' : 'block'} ${head}, answered in ${ms.toFixed(0)} ms`;
+              if (options.address) {
+                const address = normalizeAddress(chain, options.address);
+                const { amount, height } = await readChainBalance({ ...ports, settings }, chain, address);
+                line += `; ${address} holds ${formatAmount(amount, CUSD.decimals, 'en')} ${CUSD.symbol} at ${height}`;
+              }
+              console.log(line);
+            } catch (error) {
+              failed++;
+              console.log(`FAIL  ${chain}: ${oneLine(error)}`);
+            }
+          }
+          if (failed > 0) process.exitCode = 1;
+        }),
+      );
+
+    payments
+      .command('balance')
+      .description("an account's cUSD balance: cached (as the home screen reads it) or from the chain (--verify-critical)")
+      .requiredOption('--account <id>', 'the payment account id', accountId)
+      .option('--token <symbol>', 'the token', CUSD.symbol)
+      .option('--verify-critical', 'read the chain (and update the cache), as a send does')
+      .option('--benchmark', 'time cached reads against chain reads and print both')
+      .option('--iterations <n>', 'reads of each kind for --benchmark', positiveInteger, 200)
+      .action((options: { account: string; token: string; verifyCritical?: boolean; benchmark?: boolean; iterations: number }) =>
+        context.withChains(async (ports) => {
+          const account = await findAccount(ports.pool, options.account);
+          if (!account) throw new PaymentsCommandError(`no payment account ${options.account}`);
+          const balancePorts = { ...ports, settings };
+          if (!options.benchmark) {
+            const balance = await getBalance(balancePorts, account.id, options.token, { verifyCritical: options.verifyCritical ?? false });
+            console.log(describeBalance(account.chain, account.address, balance));
+            return;
+          }
+          // The cache is filled by one chain read first, so the cached reads measure the cache and nothing else.
+          await getBalance(balancePorts, account.id, options.token, { verifyCritical: true });
+          const callsBefore = ports.rpcCalls(account.chain);
+          const cached = await timeReads(options.iterations, () => getBalance(balancePorts, account.id, options.token, { verifyCritical: false }));
+          const cachedCalls = ports.rpcCalls(account.chain) - callsBefore;
+          const critical = await timeReads(options.iterations, () => getBalance(balancePorts, account.id, options.token, { verifyCritical: true }));
+          console.log(`account ${account.id} on ${account.chain} (${account.address}), ${options.iterations} reads of each kind`);
+          console.log(`cached read   p50 ${critical.format(cached.p50)}  p99 ${critical.format(cached.p99)}  (${cachedCalls} RPC calls in all)`);
+          console.log(`chain read    p50 ${critical.format(critical.p50)}  p99 ${critical.format(critical.p99)}`);
+          console.log(`cached p50 is ${(critical.p50 / cached.p50).toFixed(0)}× faster than a chain read`);
+        }),
+      );
+  };
+}
+
+function chainSetting(settings: PaymentsSettings, chain: string) {
+  const found = settings.chains.find((c) => c.chain === chain);
+  if (!found) throw new PaymentsCommandError(`payments does not run on ${chain} (it runs on ${settings.chains.map((c) => c.chain).join(', ')})`);
+  return found;
+}
+
+/** The chain's latest block or checkpoint, through the command's readers. */
+async function latestHeight(ports: CommandPorts, chain: string): Promise<bigint> {
+  const why = ports.unreachable(chain);
+  if (why) throw new PaymentsCommandError(why);
+  const sui = ports.suiChains.get(chain);
+  if (sui) {
+    const { response } = await sui.client.ledgerService.getServiceInfo({});
+    return response.checkpointHeight ?? 0n;
+  }
+  const evm = ports.chains.get(chain);
+  if (!evm) throw new PaymentsCommandError(`${chain} is not configured`);
+  return evm.client.getBlockNumber({ cacheTime: 0 });
+}
+
+function describeBalance(chain: string, address: string, b: Balance): string {
+  const amount = (v: bigint) => `${formatAmount(v, CUSD.decimals, 'en')} ${CUSD.symbol}`;
+  const synced = b.lastSynced ? `, read at ${b.source === 'chain' ? 'the chain' : 'height'} ${b.height ?? '?'} ${b.lastSynced.toISOString()}` : '';
+  return [
+    `${address} on ${chain}: ${amount(b.amount)} (${b.source === 'chain' ? 'from the chain' : 'cached'}${b.stale ? ', stale' : ''}${synced})`,
+    `pending out ${amount(b.pendingOut)}, pending in ${amount(b.pendingIn)}, available ${amount(b.available)}`,
+  ].join('\n');
+}
+
+/** `n` reads one after the other; their p50 and p99 in milliseconds. */
+async function timeReads(n: number, read: () => Promise<unknown>) {
+  const times: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const started = performance.now();
+    await read();
+    times.push(performance.now() - started);
+  }
+  times.sort((a, b) => a - b);
+  const at = (q: number) => times[Math.min(times.length - 1, Math.floor(q * times.length))]!;
+  return { p50: at(0.5), p99: at(0.99), format: (ms: number) => `${ms.toFixed(2)} ms`.padStart(10) };
+}
+
+function accountId(value: string): string {
+  if (!/^[1-9]\d{0,18}$/.test(value)) throw new InvalidArgumentError('an account id is a positive integer');
+  return value;
+}
+
+function positiveInteger(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 100_000) throw new InvalidArgumentError('a whole number from 1 to 100000');
+  return n;
+}
+
+function oneLine(error: unknown): string {
+  return (error instanceof Error ? error.message : String(error)).split('\n')[0]!;
+}

@@ -1,0 +1,53 @@
+import { describe, expect, it } from 'vitest';
+import { privateKeyToAccount } from 'viem/accounts';
+import { addAccount, ensureUser } from '../../../src/apps/payments/accounts.js';
+import { CLI_WITH_TS_CONFIG, runCli } from '../../harness/cli.js';
+import { EVM_CHAIN, paymentsWorld } from '../../harness/payments-world.js';
+import { DEV_KEYS } from './dev-keys.js';
+
+/** `ledgersync payments test-connection | balance` as an operator runs them, against the app's chain and database. */
+describe('payments commands', () => {
+  it('test the connection, read balances cached and critical, benchmark both, and refuse bad input in one line', async () => {
+    const world = await paymentsWorld();
+    await world.deploy();
+    await world.start([]);
+    const cli = (...args: string[]) => runCli(['payments', ...args], { cwd: world.cwd, env: world.env, script: CLI_WITH_TS_CONFIG });
+    const holder = privateKeyToAccount(DEV_KEYS[1]).address;
+    const user = await ensureUser(world.pool(), { externalRef: 'operator-check' });
+    const account = await addAccount(world.pool(), { userId: user.id, chain: EVM_CHAIN, address: holder, custody: 'custodial' });
+    await world.mint(holder, 5_250_000n);
+
+    const connection = await cli('test-connection', '--address', holder);
+    expect(connection.code, connection.stderr).toBe(0);
+    expect(connection.stdout).toMatch(new RegExp(`^ok {4}evm:31337: latest block \\d+, answered in \\d+ ms; ${holder.toLowerCase()} holds 5\\.25 cUSD at \\d+$`, 'm'));
+
+    const critical = await cli('balance', '--account', account.id, '--verify-critical');
+    expect(critical.code, critical.stderr).toBe(0);
+    expect(critical.stdout).toContain('5.25 cUSD (from the chain');
+    // The money arrived before any read: the cache now knows it, and says so without the chain.
+    const cached = await cli('balance', '--account', account.id);
+    expect(cached.stdout).toContain('5.25 cUSD (cached');
+    expect(cached.stdout).toContain('available 5.25 cUSD');
+
+    const bench = await cli('balance', '--account', account.id, '--benchmark', '--iterations', '20');
+    expect(bench.code, bench.stderr).toBe(0);
+    expect(bench.stdout).toMatch(/^cached read +p50 +[\d.]+ ms +p99 +[\d.]+ ms +\(0 RPC calls in all\)$/m);
+    expect(bench.stdout).toMatch(/^chain read +p50 +[\d.]+ ms +p99 +[\d.]+ ms$/m);
+
+    // Bad input: one line on stderr, exit code 1, nothing else.
+    for (const args of [
+      ['balance', '--account', 'abc'],
+      ['balance', '--account', '999'],
+      ['test-connection', '--chain', 'evm:999'],
+      ['test-connection', '--address', 'not-an-address'],
+    ]) {
+      const result = await cli(...args);
+      expect(result.code, args.join(' ')).not.toBe(0);
+      expect(result.stderr.trim().split('\n'), `${args.join(' ')}: ${result.stderr}`).toHaveLength(1);
+    }
+    // A chain that does not answer fails the check, with the reason.
+    const down = await runCli(['payments', 'test-connection'], { cwd: world.cwd, env: { ...world.env, PAYMENTS_RPC_URL: 'http://127.0.0.1:9' }, script: CLI_WITH_TS_CONFIG });
+    expect(down.code).toBe(1);
+    expect(down.stdout).toMatch(/^FAIL {2}evm:31337: /m);
+  }, 240_000);
+});
