@@ -3,6 +3,9 @@ import WebSocket from 'ws';
 import { addAccount, ensureUser } from '../../../src/apps/payments/accounts.js';
 import { createApiKey } from '../../../src/http/api-keys.js';
 import { RECEIVED_CHANNEL } from '../../../src/apps/payments/graphql/subscriptions.js';
+import { cusdAbi } from '../../../src/apps/payments/contracts.js';
+import { privateKeyToAccount } from 'viem/accounts';
+import { DEV_KEYS } from './dev-keys.js';
 import { paymentsWorld, EVM_CHAIN, type PaymentsWorld } from '../../harness/payments-world.js';
 import { until } from '../../harness/until.js';
 
@@ -122,5 +125,37 @@ describe('payments GraphQL subscription', () => {
     const again = await notify(anaAccount, '7');
     await until(() => anaSocket.of(anaAll).length > afterLoss, 'a payment after the LISTEN connection was lost');
     expect(anaSocket.of(anaAll).at(-1)!.at - again.sentAt).toBeLessThan(1000);
+
+    // End to end: a wallet's transfer mined on anvil, recorded by the poller (indexer role), pushed within a second of its block.
+    await world.start(['indexer']);
+    const outsider = await world.wallet();
+    await world.mint(outsider.address, 50_000_000n);
+    const received = () => anaSocket.of(anaAll).filter((m) => (m.payload as { data?: { paymentReceived?: { transactionId: string } } }).data?.paymentReceived?.transactionId === hash);
+    let hash: `0x${string}` = '0x';
+    for (let i = 0; i < 3; i++) {
+      hash = await outsider.client.writeContract({ address: world.contract('CUSD'), abi: cusdAbi, functionName: 'transfer', args: [anaAccount.address as `0x${string}`, 2_000_000n + BigInt(i)] });
+      // When the block holding it is mined, as close as the test can see it (anvil mines every second).
+      const mined = await until(async () => (await world.publicClient.getTransactionReceipt({ hash }).catch(() => undefined)) && Date.now(), 'the transfer mined', 10_000, 10);
+      await until(() => received().length > 0, 'the transfer pushed to Ana', 10_000, 10);
+      const push = received()[0]!;
+      expect(push.payload).toMatchObject({ data: { paymentReceived: { account: anaAccount.id, kind: 'TRANSFER', amount: String(2_000_000n + BigInt(i)), sender: outsider.address } } });
+      expect(push.at - mined, `transfer ${i}: pushed ${push.at - mined} ms after its block was seen`).toBeLessThan(1000);
+    }
+
+    // And a send through the API (Carl's custodial account, dev key 1) reaches Ana the same way once the relayer has it mined.
+    await world.start(['worker']);
+    const carl = await ensureUser(pool, { externalRef: 'user-carl' });
+    const carlAccount = await addAccount(pool, { userId: carl.id, chain: EVM_CHAIN, address: privateKeyToAccount(DEV_KEYS[1]).address, custody: 'custodial' });
+    const carlKey = (await createApiKey(pool, { roles: ['payments.user'], scope: { user: carl.id } }, 'carl')).key;
+    await world.mint(carlAccount.address as `0x${string}`, 3_000_000n);
+    const response = await fetch(`${world.base}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${carlKey}` },
+      body: JSON.stringify({ query: 'mutation ($i: SendInput!) { send(input: $i) { id state } }', variables: { i: { account: carlAccount.id, to: anaAccount.address, amountFormatted: '1.5', idempotencyKey: 'carl-to-ana' } } }),
+    });
+    const sent = (await response.json()) as { data: { send: { id: string; state: string } } };
+    expect(sent.data.send.state).toBe('PENDING');
+    const fromCarl = await until(() => anaSocket.of(anaAll).find((m) => (m.payload as { data?: { paymentReceived?: { sender: string } } }).data?.paymentReceived?.sender === carlAccount.address), 'the send pushed to Ana', 30_000);
+    expect(fromCarl.payload).toMatchObject({ data: { paymentReceived: { account: anaAccount.id, amount: '1500000', amountFormatted: '1.50' } } });
   });
 });

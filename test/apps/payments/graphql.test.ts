@@ -6,6 +6,7 @@ import { createApiKey, revokeApiKey } from '../../../src/http/api-keys.js';
 import { formatAmount, parseSendAmount } from '../../../src/apps/payments/graphql/amounts.js';
 import { paymentsWorld, EVM_CHAIN, type PaymentsWorld } from '../../harness/payments-world.js';
 import { DEV_KEYS } from './dev-keys.js';
+import { until } from '../../harness/until.js';
 
 interface GraphqlResponse<D = Record<string, unknown>> {
   status: number;
@@ -251,6 +252,40 @@ describe('payments GraphQL API', () => {
     // Ben's account is his to sign on his device; Ana's is not his to send from.
     expect(codes(await gql(p.benKey, sendMutation, { input: { account: p.benAccount.id, to: p.anaAccount.address, amount: '1', idempotencyKey: 'ben-1' } }))).toEqual(['BAD_USER_INPUT']);
     expect(codes(await send(p.benKey, { amount: '1', idempotencyKey: 'ben-2' }))).toEqual(['FORBIDDEN']);
+
+    // Real records: transfers made on anvil by wallets outside the platform (Eve's device among them), recorded by the poller, read back page by page.
+    await world.start(['indexer']);
+    const outside = await world.wallet();
+    const eveWallet = await world.wallet();
+    const eve = await ensureUser(pool, { externalRef: 'user-eve' });
+    const eveAccount = await addAccount(pool, { userId: eve.id, chain: EVM_CHAIN, address: eveWallet.address });
+    const eveKey = (await createApiKey(pool, { roles: ['payments.user'], scope: { user: eve.id } }, 'eve')).key;
+    await world.mint(outside.address, 100_000_000n);
+    const receipts: Array<{ transactionHash: string; blockNumber: bigint }> = [];
+    for (const amount of [1_000_000n, 2_000_000n, 3_000_000n]) receipts.push(await outside.transfer(eveWallet.address, amount));
+    receipts.push(await eveWallet.transfer(outside.address, 500_000n));
+    type EvePage = { transactions: { edges: Array<{ cursor: string; node: Record<string, unknown> }>; pageInfo: { hasNextPage: boolean; endCursor: string | null } } };
+    const evePage = async (after?: string) =>
+      (
+        await gql<EvePage>(eveKey, 'query ($a: ID!, $after: String) { transactions(account: $a, first: 3, after: $after) { edges { node { transactionId direction amount sender recipient blockNumber } } pageInfo { hasNextPage endCursor } } }', {
+          a: eveAccount.id,
+          after,
+        })
+      ).data!.transactions;
+    const first = await until(async () => {
+      const got = await evePage();
+      return got.edges.length === 3 && got.edges[0]!.node.transactionId === receipts[3]!.transactionHash && got;
+    }, 'the transfers recorded by the poller', 30_000);
+    expect(first.pageInfo.hasNextPage).toBe(true);
+    const second = await evePage(first.pageInfo.endCursor!);
+    expect(second.pageInfo.hasNextPage).toBe(false);
+    const expected = (r: (typeof receipts)[number], direction: string, amount: string, from: string, to: string) => ({ transactionId: r.transactionHash, direction, amount, sender: from, recipient: to, blockNumber: String(r.blockNumber) });
+    expect([...first.edges, ...second.edges].map((e) => e.node)).toEqual([
+      expected(receipts[3]!, 'SENT', '500000', eveWallet.address, outside.address),
+      expected(receipts[2]!, 'RECEIVED', '3000000', outside.address, eveWallet.address),
+      expected(receipts[1]!, 'RECEIVED', '2000000', outside.address, eveWallet.address),
+      expected(receipts[0]!, 'RECEIVED', '1000000', outside.address, eveWallet.address),
+    ]);
   });
 
   it('reads amounts in base units or whole units, and formats them with the token decimals', () => {
