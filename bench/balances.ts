@@ -129,7 +129,9 @@ async function percentiles(read: () => Promise<unknown>): Promise<{ p50: number;
   return { p50: times[Math.floor(READS / 2)]!, p99: times[Math.min(READS - 1, Math.floor(READS * 0.99))]! };
 }
 
-const ms = (value: number) => `${value.toFixed(2)} ms`.padStart(9);
+function ms(value: number): string {
+  return `${value.toFixed(2)} ms`.padStart(9);
+}
 
 async function relevanceFilter(): Promise<void> {
   const sim = await startSuiSimulator({ seed: 13 });
