@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
@@ -7,5 +8,8 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: 'forks',
+    // The tests wait on chains (a block a second) far more than they compute: two files at a time even on
+    // two cores (vitest's default there is one), which keeps the suite within CI's 40 minutes.
+    maxWorkers: Math.max(2, availableParallelism() - 1),
   },
 });
