@@ -130,8 +130,12 @@ for (const app of declared?.apps ?? []) {
       oneShot(async (config, logger) => {
         const stack = await openDatabaseOnly(config, logger);
         try {
-          const chains = await commandChains(config, await loadProject(config, learnKey));
-          await work({ pool: stack.database.pool, logger, ...chains });
+          const chains = await commandChains(config, await loadProject(config, learnKey), logger);
+          try {
+            await work({ pool: stack.database.pool, logger, ...chains });
+          } finally {
+            await chains.close();
+          }
         } finally {
           await stack.close();
         }

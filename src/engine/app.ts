@@ -84,6 +84,8 @@ export interface CommandContext {
 export interface CommandPorts extends ChainReaders {
   pool: pg.Pool;
   logger: Logger;
+  /** Writes: intents wait in the outbox until a worker sends them. */
+  outbox: Outbox;
   deployment(chain: ChainKey, contract: string): Address | undefined;
   /** RPC calls made so far through a chain's readers (a benchmark's proof that cached reads make none). */
   rpcCalls(chain: ChainKey): number;

@@ -1,6 +1,7 @@
 import { InvalidArgumentError, type Command } from 'commander';
-import type { CommandContext, CommandPorts } from '../../engine/index.js';
-import { findAccount, normalizeAddress } from './accounts.js';
+import { createApiKey, inTransaction, type CommandContext, type CommandPorts } from '../../engine/index.js';
+import { addAccount, ensureUser, findAccount, normalizeAddress } from './accounts.js';
+import { mintCusd } from './operator.js';
 import { getBalance, readChainBalance, type Balance } from './balances/index.js';
 import { formatAmount } from './notifications/index.js';
 import { CUSD, type PaymentsSettings } from './settings.js';
@@ -14,7 +15,9 @@ export class PaymentsCommandError extends Error {
  * `ledgersync payments …`: seed 002's and 004's management commands.
  * - `test-connection [--chain] [--address]`: each chain's reachability, latest height and answer time, and an address's cUSD balance;
  * - `balance --account <id> [--verify-critical] [--benchmark]`: an account's balance, cached or from the chain; the benchmark
- *   times both reads and prints their p50 and p99 side by side, and how many RPC calls the cached reads made (none).
+ *   times both reads and prints their p50 and p99 side by side, and how many RPC calls the cached reads made (none);
+ * - `user add`: a user with an account on a chain and their API key (what a sign-up does; for operators and trials);
+ * - `mint --to --amount`: cUSD minted on an EVM chain by the platform signer, through the outbox (a deposit, a faucet).
  */
 export function paymentsCommands(settings: PaymentsSettings) {
   return (program: Command, context: CommandContext): void => {
@@ -81,7 +84,69 @@ export function paymentsCommands(settings: PaymentsSettings) {
           console.log(`cached p50 is ${(critical.p50 / cached.p50).toFixed(0)}× faster than a chain read`);
         }),
       );
+
+    payments
+      .command('user')
+      .description('payment users')
+      .command('add')
+      .description("add a user's account on a chain (the user too, if new) and print the user's API key (once)")
+      .requiredOption('--ref <id>', "the app's own id of the user")
+      .requiredOption('--address <address>', "the user's address on the chain")
+      .option('--chain <key>', 'the chain (default: the first payments chain)')
+      .option('--custodial', "the platform holds the address's key (one of the chain's signers) and signs the user's sends")
+      .option('--locale <tag>', 'the language of their notifications', 'es')
+      .option('--push <provider:target>', 'where their notifications go, e.g. webhook:device-1 or fcm:<token>', pushTarget)
+      .action((options: { ref: string; address: string; chain?: string; custodial?: boolean; locale: string; push?: { provider: string; target: string } }) =>
+        context.withDatabase(async (pool) => {
+          const chain = options.chain ? chainSetting(settings, options.chain).chain : settings.chains[0]!.chain;
+          const address = normalizeAddress(chain, options.address);
+          const { user, account } = await inTransaction(pool, async (client) => {
+            const user = await ensureUser(client, { externalRef: options.ref, locale: options.locale, ...(options.push ? { push: options.push } : {}) });
+            const account = await addAccount(client, { userId: user.id, chain, address, custody: options.custodial ? 'custodial' : 'user' });
+            return { user, account };
+          }).catch((error: unknown) => {
+            if ((error as { code?: string }).code === '23505') throw new PaymentsCommandError(`${address} on ${chain} already has an account, or user ${options.ref} already has one there`);
+            throw error;
+          });
+          const key = await createApiKey(pool, { roles: ['payments.user'], scope: { user: user.id } }, `payments user ${options.ref}`);
+          console.log(`user ${user.id} (${options.ref}), account ${account.id} on ${chain} at ${account.address} (${account.custody})`);
+          console.log(`API key (printed once; GraphQL: Authorization: Bearer …): ${key.key}`);
+        }),
+      );
+
+    payments
+      .command('mint')
+      .description('mint cUSD to an address on an EVM chain, signed by the platform signer (queued; the worker sends it)')
+      .requiredOption('--to <address>', 'who receives it')
+      .requiredOption('--amount <cUSD>', 'how much, in cUSD (e.g. 100 or 12.50)', cusdAmount)
+      .option('--chain <key>', 'the chain (default: the first payments chain)')
+      .option('--key <idempotency key>', 'a second mint with the same key mints nothing more (default: a new one)')
+      .action((options: { to: string; amount: bigint; chain?: string; key?: string }) =>
+        context.withChains(async (ports) => {
+          const chain = options.chain ? chainSetting(settings, options.chain).chain : settings.chains[0]!.chain;
+          const why = ports.unreachable(chain);
+          if (why) throw new PaymentsCommandError(why);
+          const key = options.key ?? `cli:${Date.now()}:${Math.random().toString(36).slice(2)}`;
+          const { intentId, created } = await mintCusd({ ...ports, settings }, { chain, to: options.to, amount: options.amount, idempotencyKey: key });
+          console.log(`${created ? 'queued' : 'already queued'}: intent ${intentId} mints ${formatAmount(options.amount, CUSD.decimals, 'en')} ${CUSD.symbol} to ${normalizeAddress(chain, options.to)} on ${chain}`);
+        }),
+      );
   };
+}
+
+/** `--amount 12.50`: cUSD in whole units, at most 6 decimals, above zero. */
+function cusdAmount(value: string): bigint {
+  const match = /^(\d{1,30})(?:\.(\d{1,6}))?$/.exec(value);
+  const amount = match ? BigInt(match[1]!) * 10n ** BigInt(CUSD.decimals) + BigInt((match[2] ?? '').padEnd(CUSD.decimals, '0')) : 0n;
+  if (amount <= 0n) throw new InvalidArgumentError(`an amount of ${CUSD.symbol} above zero with at most ${CUSD.decimals} decimals, e.g. 12.50`);
+  return amount;
+}
+
+/** `--push webhook:device-1`: a push provider and its target. */
+function pushTarget(value: string): { provider: string; target: string } {
+  const at = value.indexOf(':');
+  if (at < 1 || at === value.length - 1) throw new InvalidArgumentError('provider:target, e.g. webhook:device-1 or fcm:<device token>');
+  return { provider: value.slice(0, at), target: value.slice(at + 1) };
 }
 
 function chainSetting(settings: PaymentsSettings, chain: string) {

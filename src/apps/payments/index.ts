@@ -4,6 +4,7 @@ import { balanceTasks, RECONCILE_TASK, REFRESH_TASK } from './balances/index.js'
 import { sendIntents } from './sends/index.js';
 import { paymentsGraphql } from './graphql/index.js';
 import { paymentsCommands } from './commands.js';
+import { operatorIntents } from './operator.js';
 import { notificationTask, NOTIFY_TASK } from './notifications/index.js';
 import { paymentsHandlers, paymentsProjection, paymentsSources, processTask, PROCESS_TASK } from './poller/index.js';
 import type { PushProvider } from './notifications/index.js';
@@ -45,8 +46,8 @@ export function paymentsApp(options: PaymentsOptions): LedgersyncApp {
     // The poller: sources, the `payments` projection, the retry of failed handlers, and the pushes it queues.
     sources: paymentsSources(settings),
     projections: [paymentsProjection(settings)],
-    // Sends from custodial accounts: cUSD transfers, one kind per chain; their outcomes settle the send.
-    intents: [...sendIntents(settings)],
+    // Sends: cUSD transfers, one kind per chain, whose outcomes settle the send; and the platform's mints.
+    intents: [...sendIntents(settings), ...operatorIntents(settings)],
     tasks: (ports) => ({
       [PROCESS_TASK]: processTask(ports, paymentsHandlers(settings)),
       [NOTIFY_TASK]: notificationTask(ports, settings.pushProviders),

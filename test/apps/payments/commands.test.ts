@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { privateKeyToAccount } from 'viem/accounts';
-import { addAccount, ensureUser } from '../../../src/apps/payments/accounts.js';
+import { findAccount } from '../../../src/apps/payments/accounts.js';
+import { until } from '../../harness/until.js';
 import { CLI_WITH_TS_CONFIG, runCli } from '../../harness/cli.js';
 import { EVM_CHAIN, paymentsWorld } from '../../harness/payments-world.js';
 import { DEV_KEYS } from './dev-keys.js';
@@ -10,12 +11,23 @@ describe('payments commands', () => {
   it('test the connection, read balances cached and critical, benchmark both, and refuse bad input in one line', async () => {
     const world = await paymentsWorld();
     await world.deploy();
-    await world.start([]);
+    await world.start(['api', 'worker']);
     const cli = (...args: string[]) => runCli(['payments', ...args], { cwd: world.cwd, env: world.env, script: CLI_WITH_TS_CONFIG });
     const holder = privateKeyToAccount(DEV_KEYS[1]).address;
-    const user = await ensureUser(world.pool(), { externalRef: 'operator-check' });
-    const account = await addAccount(world.pool(), { userId: user.id, chain: EVM_CHAIN, address: holder, custody: 'custodial' });
-    await world.mint(holder, 5_250_000n);
+
+    // An operator adds a user (the key printed works on the GraphQL API) and mints them money through the outbox.
+    const added = await cli('user', 'add', '--ref', 'operator-check', '--address', holder, '--custodial', '--push', 'webhook:device-9');
+    expect(added.code, added.stderr).toBe(0);
+    const [, accountId] = /account (\d+) on evm:31337 at 0x[0-9a-f]{40} \(custodial\)/.exec(added.stdout) ?? [];
+    const apiKey = /(lsk_\S+)/.exec(added.stdout)?.[1];
+    const me = await fetch(`${world.base}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${apiKey}` }, body: JSON.stringify({ query: '{ me { externalRef } }' }) });
+    expect(await me.json()).toEqual({ data: { me: { externalRef: 'operator-check' } } });
+    const account = (await findAccount(world.pool(), accountId!))!;
+    expect(account).toMatchObject({ chain: EVM_CHAIN, address: holder.toLowerCase(), custody: 'custodial', active: true });
+    const minted = await cli('mint', '--to', holder, '--amount', '5.25', '--key', 'faucet-1');
+    expect(minted.stdout).toMatch(/^queued: intent \d+ mints 5\.25 cUSD to 0x[0-9a-f]{40} on evm:31337$/m);
+    expect((await cli('mint', '--to', holder, '--amount', '5.25', '--key', 'faucet-1')).stdout).toMatch(/^already queued: intent/m);
+    await until(async () => (await world.balanceOf(holder)) === 5_250_000n, 'the mint on chain', 60_000);
 
     const connection = await cli('test-connection', '--address', holder);
     expect(connection.code, connection.stderr).toBe(0);
@@ -40,6 +52,7 @@ describe('payments commands', () => {
       ['balance', '--account', '999'],
       ['test-connection', '--chain', 'evm:999'],
       ['test-connection', '--address', 'not-an-address'],
+      ['mint', '--to', holder, '--amount', '-1'],
     ]) {
       const result = await cli(...args);
       expect(result.code, args.join(' ')).not.toBe(0);

@@ -18,9 +18,10 @@ export class ContractNotDeployedError extends Error {
 /** Balances of some addresses as the chain holds them at one height. */
 export interface ChainBalances {
   /**
-   * EVM: the block the amounts were read at (exactly). Sui: the node's latest
-   * checkpoint read just before the balances, so the amounts are at least that
-   * recent (a Sui node answers balances for its latest state, not at a checkpoint).
+   * The node's latest block (Sui: checkpoint) read just before the balances, so
+   * the amounts are at least that recent: they are read at the latest state (a
+   * Sui node answers balances for its latest state only; on EVM a node without
+   * archive keeps no state of past blocks).
    */
   height: bigint;
   amounts: bigint[];
@@ -31,8 +32,8 @@ export interface ChainBalances {
 const READ_CONCURRENCY = 8;
 
 /**
- * The cUSD balances of `addresses` on `chain`, one height for all: read the
- * head once, then each balance at it. Every call goes through the chain's
+ * The cUSD balances of `addresses` on `chain`: the head read once, then each
+ * balance at the latest state. Every call goes through the chain's
  * metered client (the engine's RPC meter counts it).
  */
 export async function readChainBalances(ports: BalancePorts, chain: ChainKey, addresses: string[]): Promise<ChainBalances> {
@@ -52,9 +53,12 @@ async function readEvm(ports: BalancePorts, chain: ChainKey, addresses: string[]
   const cusd = ports.deployment(chain, CUSD_CONTRACT);
   if (!cusd) throw new ContractNotDeployedError(`${CUSD_CONTRACT} is not deployed on ${chain} (no entry in the deployments file): run \`ledgersync deploy\``);
   try {
+    // The head first, then the balances at the latest block: the amounts are at that height or above it. Reading
+    // at `height` itself would fail on a node that keeps no state of past blocks (anvil --prune-history, a pruned
+    // full node) whenever a block arrives in between.
     const height = await reader.client.getBlockNumber({ cacheTime: 0 });
     const amounts = await mapLimit(addresses, READ_CONCURRENCY, (address) =>
-      reader.client.readContract({ address: cusd, abi: cusdAbi, functionName: 'balanceOf', args: [address as Address], blockNumber: height }),
+      reader.client.readContract({ address: cusd, abi: cusdAbi, functionName: 'balanceOf', args: [address as Address], blockTag: 'latest' }),
     );
     return { height, amounts, readAt: new Date() };
   } catch (error) {
