@@ -16,6 +16,8 @@ export interface DecodedTransfer {
   amount: bigint;
   /** Its hash (EVM) or digest (Sui): fixed by the bytes. */
   transactionId: string;
+  /** Sui: the coins it splits and merges, which must be cUSD coins (requireCusdCoins: the bytes name them by id alone). */
+  coins?: string[];
 }
 
 /** The signed bytes do not hold a cUSD transfer the app can reserve for. */
@@ -72,11 +74,11 @@ type Argument = Extract<Command, { $kind: 'SplitCoins' }>['SplitCoins']['coin'];
 /**
  * A Sui transaction the user signed: cUSD split off the sender's own cUSD coins
  * (merged first, if it takes several) and transferred to one recipient, and
- * nothing else: no Move call, no other object moved, no coin of another type
- * (the types of the coins it names are read from the chain: the bytes give only
- * their ids). The signature is verified by the outbox when it is submitted.
+ * nothing else: no Move call, no other object moved. Read from the bytes alone:
+ * the coins' types are checked against the chain by requireCusdCoins (the bytes
+ * name them by id). The signature is verified by the outbox when it is submitted.
  */
-export async function decodeSuiTransfer(signed: SignedSubmission, client: SuiGrpcClient, cusdType: string): Promise<DecodedTransfer> {
+export function decodeSuiTransfer(signed: SignedSubmission): DecodedTransfer {
   if (typeof signed.transaction !== 'string') return refuse('the transaction must be base64 Sui TransactionData');
   let bytes: Uint8Array;
   let data: TransactionDataV1 | undefined;
@@ -128,13 +130,13 @@ export async function decodeSuiTransfer(signed: SignedSubmission, client: SuiGrp
   if (recipientInput?.$kind !== 'Pure') return refuse('the recipient must be a plain address');
   const to = normalizeSuiAddress(bcs.Address.parse(fromBase64(recipientInput.Pure.bytes)));
 
-  await requireCoinsOf(client, [...coinInputs], normalizeStructTag(`0x2::coin::Coin<${cusdType}>`));
-  return { sender: normalizeSuiAddress(data.sender), to, amount, transactionId: TransactionDataBuilder.getDigestFromBytes(bytes) };
+  if (coinInputs.size === 0) refuse('the transaction names no cUSD coin');
+  return { sender: normalizeSuiAddress(data.sender), to, amount, transactionId: TransactionDataBuilder.getDigestFromBytes(bytes), coins: [...coinInputs] };
 }
 
-/** Every object is a coin of the wanted type as the chain holds it now (a missing object is refused too: the send would fail). */
-async function requireCoinsOf(client: SuiGrpcClient, ids: string[], objectType: string): Promise<void> {
-  if (ids.length === 0) refuse('the transaction names no cUSD coin');
+/** Every object is a cUSD coin as the chain holds it now (a missing one is refused too: the send would fail). */
+export async function requireCusdCoins(client: SuiGrpcClient, ids: string[], cusdType: string): Promise<void> {
+  const objectType = normalizeStructTag(`0x2::coin::Coin<${cusdType}>`);
   let response;
   try {
     ({ response } = await client.ledgerService.batchGetObjects({ requests: ids.map((objectId) => ({ objectId })), readMask: { paths: ['object_id', 'object_type'] } }));

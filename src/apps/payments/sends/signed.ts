@@ -4,11 +4,11 @@ import { findAccount, type Account } from '../accounts.js';
 import { AccountNotFoundError } from '../balances/balance.js';
 import { ChainUnavailableError, ContractNotDeployedError } from '../balances/chain.js';
 import type { SendPorts } from '../balances/ports.js';
-import { chainOf, CUSD_CONTRACT } from '../settings.js';
-import { decodeEvmTransfer, decodeSuiTransfer, InvalidSignedTransactionError, type DecodedTransfer } from './decode.js';
+import { chainOf, CUSD_CONTRACT, type SuiPaymentsChain } from '../settings.js';
+import { decodeEvmTransfer, decodeSuiTransfer, InvalidSignedTransactionError, requireCusdCoins, type DecodedTransfer } from './decode.js';
 import { transferIntentName } from './intents.js';
 import { checkRequest, InsufficientFundsError, intentKey, InvalidSendError, reserveSend, type SendResult } from './send.js';
-import type { Send } from './store.js';
+import { sendByKey, type Send } from './store.js';
 
 export interface SignedSendRequest {
   /** The user's account: the transaction's sender. */
@@ -41,6 +41,14 @@ export async function sendSigned(ports: SendPorts, request: SignedSendRequest): 
   if (decoded.sender !== account.address) {
     throw new InvalidSignedTransactionError(`the transaction is signed by ${decoded.sender}, not by account ${account.id} (${account.address})`);
   }
+  // A retry of a send already made (the phone did not hear the answer): the same send, whatever became of its coins since.
+  const earlier = await sendByKey(ports.pool, request.idempotencyKey);
+  if (earlier) {
+    if (earlier.accountId !== account.id) throw new IdempotencyConflictError(`idempotency key ${request.idempotencyKey} was used for another account's send`);
+    await requireSameTransaction(ports.pool, earlier, decoded.transactionId);
+    return { send: earlier, created: false };
+  }
+  if (decoded.coins) await requireCusdCoins(suiReader(ports, account).client, decoded.coins, (chainOf(ports.settings, account.chain) as SuiPaymentsChain).cusdType);
   const reservation = await checkRequest(ports.pool, account, { accountId: account.id, to: decoded.to, amount: decoded.amount, idempotencyKey: request.idempotencyKey }, 'user_signed');
   const result = await inTransaction(ports.pool, async (client) => {
     const reserved = await reserveSend(client, ports, reservation, async (tx) => {
@@ -61,11 +69,7 @@ export async function sendSigned(ports: SendPorts, request: SignedSendRequest): 
 export async function decodeTransfer(ports: SendPorts, account: Account, signed: SignedSubmission): Promise<DecodedTransfer> {
   if (!signed || typeof signed !== 'object') throw new InvalidSignedTransactionError('signed must be { transaction, signatures? }');
   const config = chainOf(ports.settings, account.chain);
-  if (config.family === 'sui') {
-    const reader = ports.suiChains.get(account.chain);
-    if (!reader) throw new ChainUnavailableError(`chain ${account.chain} is not configured in this deployment`);
-    return decodeSuiTransfer(signed, reader.client, config.cusdType);
-  }
+  if (config.family === 'sui') return decodeSuiTransfer(signed);
   const reader = ports.chains.get(account.chain);
   if (!reader) throw new ChainUnavailableError(`chain ${account.chain} is not configured in this deployment`);
   const cusd = ports.deployment(account.chain, CUSD_CONTRACT);
@@ -86,7 +90,13 @@ async function requireEngineAgrees(client: pg.ClientBase, intentId: bigint, acco
   }
 }
 
-async function requireSameTransaction(client: pg.ClientBase, send: Send, transactionId: string): Promise<void> {
+function suiReader(ports: SendPorts, account: Account) {
+  const reader = ports.suiChains.get(account.chain);
+  if (!reader) throw new ChainUnavailableError(`chain ${account.chain} is not configured in this deployment`);
+  return reader;
+}
+
+async function requireSameTransaction(client: Pick<pg.ClientBase, 'query'>, send: Send, transactionId: string): Promise<void> {
   const { rows } = await client.query('select 1 from relayer_transactions where intent_id = $1 and id = $2', [send.intentId, transactionId]);
   if (rows.length === 0) throw new IdempotencyConflictError(`idempotency key ${send.idempotencyKey} was used for another transaction (send ${send.id})`);
 }
