@@ -17,20 +17,44 @@ const CUSD = (units: number) => BigInt(Math.round(units * 1_000_000));
 const SUI = 1_000_000_000n;
 const token = 'cUSD';
 
-interface GraphqlResponse<D = Record<string, any>> {
+interface Prepared {
+  account: string;
+  chain: string;
+  to: string;
+  amount: string;
+  amountFormatted: string;
+  evm: { type: string; chainId: number; to: Address; data: Hex; value: string; nonce: number; gas: string; maxFeePerGas: string; maxPriorityFeePerGas: string } | null;
+  sui: { transaction: string; digest: string; sponsor: string; gasBudget: string; expiresAt: string } | null;
+}
+interface SendShape {
+  id: string;
+  account: string;
+  state: string;
+  to: string;
+  amount: string;
+  idempotencyKey: string;
+}
+/** What the mutations of this file answer. */
+interface Answer {
+  prepareSend: Prepared;
+  sendSigned: SendShape;
+  send: SendShape;
+}
+
+interface GraphqlResponse {
   status: number;
-  data: D | null;
+  data: Answer | null;
   errors?: Array<{ message: string; extensions?: Record<string, unknown> }>;
 }
 
 function graphqlClient(world: PaymentsWorld) {
-  return async <D = Record<string, any>>(key: string, query: string, variables?: Record<string, unknown>): Promise<GraphqlResponse<D>> => {
+  return async (key: string, query: string, variables?: Record<string, unknown>): Promise<GraphqlResponse> => {
     const response = await fetch(`${world.base}/graphql`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
       body: JSON.stringify({ query, variables }),
     });
-    return { status: response.status, ...((await response.json()) as Omit<GraphqlResponse<D>, 'status'>) };
+    return { status: response.status, ...((await response.json()) as Omit<GraphqlResponse, 'status'>) };
   };
 }
 const codes = (response: GraphqlResponse) => (response.errors ?? []).map((e) => e.extensions?.code);
@@ -90,7 +114,7 @@ describe('payments sends the user signs', () => {
 
     const prepared = await gql(ana.key, PREPARE, { input: { account: ana.account.id, to: ben, amountFormatted: '2.5' } });
     expect(prepared.errors).toBeUndefined();
-    const request = prepared.data!.prepareSend;
+    const request = { ...prepared.data!.prepareSend, evm: prepared.data!.prepareSend.evm! };
     expect(request).toMatchObject({ chain: EVM_CHAIN, to: ben, amount: '2500000', amountFormatted: '2.50', sui: null, evm: { type: 'eip1559', chainId: 31337, to: cusd, value: '0', nonce: 0 } });
     const sign = (fields: { nonce: number; data?: Hex; to?: Address }, device = anaDevice) =>
       device.signTransaction({
@@ -145,7 +169,7 @@ describe('payments sends the user signs', () => {
     const own = await anaWallet.client.sendTransaction({ to: anaWallet.address, value: 0n, nonce: 1 });
     await world.publicClient.waitForTransactionReceipt({ hash: own });
     const nextPrepared = (await gql(ana.key, PREPARE, { input: { account: ana.account.id, to: ben, amount: '1000000' } })).data!.prepareSend;
-    expect(nextPrepared.evm.nonce).toBe(2);
+    expect(nextPrepared.evm!.nonce).toBe(2);
     const replaced = await gql(ana.key, SEND_SIGNED, { input: { account: ana.account.id, idempotencyKey: 'replaced', transaction: await sign({ nonce: 1, data: encodeTransfer(ben, CUSD(1)) }) } });
     expect(replaced.errors).toBeUndefined();
     expect((await cachedBalance(pool, ana.account.id, token))!.pendingOut).toBe(CUSD(1));
@@ -167,7 +191,7 @@ describe('payments sends the user signs', () => {
     await until(async () => (await pool.query("select 1 from sui_owned_objects where signer = $1 and coin_type = $2 and state = 'free'", [normalizeSuiAddress(platformSui.toSuiAddress()), SUI_TYPE])).rows.length > 0, 'the sponsor gas pool', 30_000);
     const suiPrepared = await gql(sol.key, PREPARE, { input: { account: sol.account.id, to: rosa, amountFormatted: '7' } });
     expect(suiPrepared.errors).toBeUndefined();
-    const sponsored = suiPrepared.data!.prepareSend;
+    const sponsored = { ...suiPrepared.data!.prepareSend, sui: suiPrepared.data!.prepareSend.sui! };
     expect(sponsored).toMatchObject({ chain: SUI_CHAIN, amount: '7000000', evm: null, sui: { sponsor: normalizeSuiAddress(platformSui.toSuiAddress()) } });
     const data = bcs.TransactionData.parse(fromBase64(sponsored.sui.transaction)).V1!;
     expect(normalizeSuiAddress(data.sender)).toBe(sol.account.address);
@@ -186,6 +210,9 @@ describe('payments sends the user signs', () => {
     expect((await cachedBalance(pool, sol.account.id, token))!.pendingOut).toBe(CUSD(7));
     const suiSettled = await sendState(suiSend.data!.sendSigned.id);
     expect(suiSettled).toMatchObject({ state: 'confirmed', transaction_id: sponsored.sui.digest });
+    // Executed once: one transaction of the intent, one coin at the recipient (Sol's two coins merged, then split).
+    const sent = await pool.query('select t.id from relayer_transactions t join payment_sends s on s.intent_id = t.intent_id where s.id = $1', [suiSend.data!.sendSigned.id]);
+    expect(sent.rows).toEqual([{ id: sponsored.sui.digest }]);
     expect(ledger.coins(rosa, ledger.confio.cusdType).map((c) => c.balance)).toEqual([CUSD(7)]);
     expect(ledger.balance(sol.account.address, ledger.confio.cusdType).total).toBe(CUSD(3));
     expect(ledger.coins(sol.account.address, SUI_TYPE)).toEqual([]);
