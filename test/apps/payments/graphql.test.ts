@@ -79,7 +79,7 @@ describe('payments GraphQL API', () => {
     expect(ours.length).toBeGreaterThan(15);
     const rootFields = (name: string) => (introspection.data!.__schema.types.find((t) => t.name === name) as unknown as { fields: Array<{ name: string }> }).fields.map((f) => f.name);
     expect(rootFields('Query')).toEqual(['me', 'user', 'account', 'balance', 'transactions', 'pendingSends']);
-    expect(rootFields('Mutation')).toEqual(['send']);
+    expect(rootFields('Mutation')).toEqual(['send', 'prepareSend', 'sendSigned']);
     expect(rootFields('Subscription')).toEqual(['paymentReceived']);
     // GraphiQL is off (it loads code from unpkg.com): only with NODE_ENV=development.
     expect((await fetch(`${world.base}/graphiql`)).status).toBe(404);

@@ -14,8 +14,13 @@ import { DEV_KEYS } from './dev-keys.js';
 
 
 const env = process.env;
+// Sui signers: the platform's (PAYMENTS_SUI_KEY: pays sponsored gas) and a custodial user's (PAYMENTS_SUI_CUSTODIAL_KEY).
+const suiSigners = [
+  ...(env.PAYMENTS_SUI_KEY ? [{ privateKey: env.PAYMENTS_SUI_KEY, roles: ['default', 'platform'] }] : []),
+  ...(env.PAYMENTS_SUI_CUSTODIAL_KEY ? [{ privateKey: env.PAYMENTS_SUI_CUSTODIAL_KEY, roles: ['custodial'] }] : []),
+];
 const sui = env.PAYMENTS_SUI_URL
-  ? [suiChain({ url: env.PAYMENTS_SUI_URL, network: 'localnet-sim', pollIntervalMs: 100, ...(env.PAYMENTS_SUI_KEY ? { signers: [{ privateKey: env.PAYMENTS_SUI_KEY, roles: ['default', 'platform'] }] } : {}) })]
+  ? [suiChain({ url: env.PAYMENTS_SUI_URL, network: 'localnet-sim', pollIntervalMs: 100, ...(suiSigners.length > 0 ? { signers: suiSigners } : {}) })]
   : [];
 
 export default defineConfig({

@@ -52,11 +52,14 @@ const KNOWN_BY_NAME: Record<string, ErrorCode> = {
   InvalidAddressError: 'BAD_USER_INPUT',
   IntentRejectedError: 'BAD_USER_INPUT',
   InvalidSendError: 'BAD_USER_INPUT',
+  InvalidSignedTransactionError: 'BAD_USER_INPUT',
   NotCustodialError: 'BAD_USER_INPUT',
   UnknownTokenError: 'BAD_USER_INPUT',
   AccountNotFoundError: 'NOT_FOUND',
   IdempotencyConflictError: 'IDEMPOTENCY_CONFLICT',
   ChainUnavailableError: 'CHAIN_UNAVAILABLE',
+  // No gas coin of the platform's free to sponsor a Sui send now (or its dry run failed): retried shortly, it passes.
+  SponsorshipError: 'CHAIN_UNAVAILABLE',
 };
 
 /** Codes whose errors are shown with a fixed message: theirs may name an RPC endpoint (and its key); it is logged instead. */

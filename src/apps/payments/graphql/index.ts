@@ -6,6 +6,7 @@ import type { PaymentsSettings } from '../settings.js';
 import { authenticateBearer, type Authentication } from './auth.js';
 import { errorFormatter } from './errors.js';
 import { operations } from './operations.js';
+import { signedSendMutations } from './signed.js';
 import { receivedOf, resolvers } from './resolvers.js';
 import { schema } from './schema.js';
 import { ReceivedFeed, receivedTopic } from './subscriptions.js';
@@ -40,13 +41,13 @@ export interface PaymentsGraphqlOptions {
   feedHeartbeatMs?: number;
 }
 
-/** The reads of accounts and history (resolvers.ts), and the balances and sends (operations.ts). */
+/** The reads of accounts and history (resolvers.ts), the balances and sends (operations.ts), and the sends users sign (signed.ts). */
 function allResolvers(context: AppContext, settings: PaymentsSettings) {
   const reads = resolvers(context, context.logger);
   const ops = operations(context, settings);
   return {
     Query: { ...reads.Query, ...ops.Query },
-    Mutation: ops.Mutation,
+    Mutation: { ...ops.Mutation, ...signedSendMutations(context, settings) },
     Subscription: reads.Subscription,
     User: reads.User,
     Account: { ...reads.Account, ...ops.Account },

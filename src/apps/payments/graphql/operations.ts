@@ -17,8 +17,8 @@ type Args = Record<string, unknown>;
  * neither collide with nor probe another's. The prefix is taken off again when
  * the send is shown.
  */
-const accountKey = (accountId: string, key: string) => `${accountId}:${key}`;
-const MAX_KEY = 160;
+export const accountKey = (accountId: string, key: string) => `${accountId}:${key}`;
+export const MAX_KEY = 160;
 
 /** Chain reads one request may ask for (critical balances, aliased): each is an RPC call the deployment pays for. */
 const MAX_CRITICAL_READS = 10;

@@ -78,6 +78,33 @@ type Mutation {
     """What to send, from where, to whom."""
     input: SendInput!
   ): Send!
+  """
+  What the user's device signs to send cUSD from an account whose key the user holds (custody USER); nothing is
+  reserved yet (sendSigned does). On EVM: the call to sign (the cUSD contract, the encoded transfer) with suggestions
+  for nonce, gas limit and EIP-1559 fees; the user pays the gas in the chain's coin. On Sui: the whole transaction
+  (the user's cUSD coins split and transferred), its gas paid by the platform (sponsored: the user needs no SUI);
+  the device signs exactly these bytes and submits them with sendSigned before expiresAt.
+  INSUFFICIENT_FUNDS when the chain balance less what is reserved is below the amount; BAD_USER_INPUT for a
+  custodial account (use send), a bad address or amount; CHAIN_UNAVAILABLE when the chain cannot be read, or no
+  platform gas coin is free to sponsor it now (retry).
+  """
+  prepareSend(
+    """What to send, from where, to whom."""
+    input: PrepareSendInput!
+  ): PreparedSend!
+  """
+  Sends a cUSD transfer the user signed on their device (custody USER): the transfer is read from the bytes, its
+  amount reserved against the balance as read from the chain, and the bytes stored and broadcast exactly once;
+  the send is PENDING until the chain confirms or fails it (failed too when the user spends the same nonce, or on
+  Sui the same coin, in another transaction: the reservation is then released). The same idempotencyKey with the
+  same bytes returns the same send; with other bytes, IDEMPOTENCY_CONFLICT.
+  BAD_USER_INPUT when the bytes do not decode, are not a single cUSD transfer on the account's chain, or are not
+  signed by the account's address; INSUFFICIENT_FUNDS as for send.
+  """
+  sendSigned(
+    """The signed transaction and the account it is from."""
+    input: SendSignedInput!
+  ): Send!
 }
 
 """Pushed over WebSocket (graphql-transport-ws or graphql-ws subprotocol, at /graphql)."""
@@ -300,6 +327,84 @@ input SendInput {
   """The amount in whole units, at most 6 decimals ("5", "5.25"); instead of amount."""
   amountFormatted: String
   """The caller's key for this send (1 to 200 characters): a retry with the same key returns the same send."""
+  idempotencyKey: String!
+}
+
+"""What a device needs to sign a send. Give the amount once: in base units (amount) or in whole units (amountFormatted)."""
+input PrepareSendInput {
+  """The account to send from (its id; custody USER)."""
+  account: ID!
+  """The recipient's address on the account's chain."""
+  to: String!
+  """The amount in base units, an integer as a decimal string ("5000000" is 5.00 cUSD)."""
+  amount: String
+  """The amount in whole units, at most 6 decimals ("5", "5.25"); instead of amount."""
+  amountFormatted: String
+}
+
+"""A transaction to sign for a send: \`evm\` on an EVM chain, \`sui\` on Sui (the other is null)."""
+type PreparedSend {
+  """The account it is sent from."""
+  account: ID!
+  """The account's chain."""
+  chain: String!
+  """The recipient's address, as given."""
+  to: String!
+  """The amount, base units."""
+  amount: String!
+  """The amount in whole units."""
+  amountFormatted: String
+  """On EVM: the fields of the EIP-1559 transaction to sign (serialized and signed, it is sendSigned's transaction)."""
+  evm: EvmTransactionRequest
+  """On Sui: the sponsored TransactionData to sign."""
+  sui: SponsoredSuiTransaction
+}
+
+"""An EIP-1559 transaction for the device to sign: \`to\`, \`data\`, \`value\` and \`chainId\` are the send; the rest are suggestions the device may change."""
+type EvmTransactionRequest {
+  """Always eip1559 (legacy and EIP-2930 transactions are taken too)."""
+  type: String!
+  """The chain id to sign for (EIP-155)."""
+  chainId: Int!
+  """The cUSD contract: the transaction's recipient."""
+  to: String!
+  """The calldata: cUSD transfer(recipient, amount), 0x-hex."""
+  data: String!
+  """Always "0": a cUSD transfer carries no ether."""
+  value: String!
+  """Suggested: the account's next nonce not used on chain (pending block) nor by a transaction of theirs the platform holds."""
+  nonce: Int!
+  """Suggested gas limit: the node's estimate plus 20% (100000 when it cannot estimate)."""
+  gas: String!
+  """Suggested maxFeePerGas, wei."""
+  maxFeePerGas: String!
+  """Suggested maxPriorityFeePerGas, wei."""
+  maxPriorityFeePerGas: String!
+}
+
+"""A Sui transaction whose gas the platform pays: sign \`transaction\` with the account's key and submit both with sendSigned."""
+type SponsoredSuiTransaction {
+  """The TransactionData, base64 BCS: exactly the bytes to sign (Sui's intent message over them)."""
+  transaction: String!
+  """Its digest: the transaction id the send will carry."""
+  digest: String!
+  """The platform address paying the gas."""
+  sponsor: String!
+  """The most gas it may use, MIST (paid by the sponsor)."""
+  gasBudget: String!
+  """When the platform's gas coin stops being held for it (ISO 8601): submitted later, it is refused; prepare again."""
+  expiresAt: String!
+}
+
+"""A transaction the user signed, to send."""
+input SendSignedInput {
+  """The account it is sent from (its id): the transaction's sender."""
+  account: ID!
+  """EVM: the serialized signed transaction, 0x-hex. Sui: the TransactionData, base64 BCS (from prepareSend, or built by the device with its own gas)."""
+  transaction: String!
+  """Sui: the sender's signature over the transaction, base64 (Sui's serialized form), and only it. EVM: none (the transaction carries it)."""
+  signatures: [String!]
+  """The caller's key for this send (1 to 160 characters): a retry with the same key and bytes returns the same send."""
   idempotencyKey: String!
 }
 

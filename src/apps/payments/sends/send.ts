@@ -92,7 +92,8 @@ export interface Reservation {
   mode: SendMode;
 }
 
-const intentKey = (idempotencyKey: string) => `payments.send:${idempotencyKey}`;
+/** The outbox's key of a send's intent: one namespace for custodial and user-signed sends. */
+export const intentKey = (idempotencyKey: string) => `payments.send:${idempotencyKey}`;
 
 /** The request's checks that need no lock: amount, key, recipient (resolved to our account when it is one). */
 export async function checkRequest(db: Pick<pg.ClientBase, 'query'>, account: Account, request: SendRequest, mode: SendMode): Promise<Reservation> {
@@ -114,8 +115,8 @@ export async function checkRequest(db: Pick<pg.ClientBase, 'query'>, account: Ac
  * reserved, the intent submitted by `submit`, the send recorded.
  *
  * `submit` is what differs between modes: custodial sends submit a call the
- * platform signs; user-signed sends (to come: bytes signed on the device) will
- * submit those bytes, through the same reservation.
+ * platform signs; user-signed sends (signed.ts) submit the bytes signed on the
+ * device, through the same reservation.
  */
 export async function reserveSend(
   client: pg.PoolClient,
