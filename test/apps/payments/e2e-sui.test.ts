@@ -12,8 +12,15 @@ import { CUSD, suiAddress, SuiTraffic, type ExpectedRecord } from './sui-traffic
 const USERS = Number(process.env.PAYMENTS_E2E_USERS ?? 200);
 const KILLS = Number(process.env.PAYMENTS_E2E_KILLS ?? 20);
 const MERCHANTS = 3;
-/** Rounds of traffic, spread over the kills: round r waits for r × KILLS / ROUNDS kills. */
-const ROUNDS = 12;
+/**
+ * The traffic comes in ticks, one a checkpoint, spread over the poller's lives and while one
+ * is at work: tick t waits for t × KILLS / TICKS kills and a poller that has moved since its
+ * start, so that every life has fresh traffic to work on when it is killed.
+ * Each tick, SENDERS customers send (a transfer, or one time in 7 a Pay payment) and, one
+ * tick in 3, an outsider pays a user in.
+ */
+const TICKS = Math.max(60, 12 * KILLS);
+const SENDERS = 2;
 /** A checkpoint this often, traffic or not: the simulator runs in this process and the chain must go on while the poller is down. */
 const CHECKPOINT_MS = 200;
 /** Reproduce a run with PAYMENTS_CRASH_SEED=<the seed it logged>. */
@@ -55,6 +62,7 @@ describe('payments end to end on the Sui simulator', () => {
     // The EVM chain of the config too: the api is ready once every configured chain is indexed.
     expect(await world.deploy()).toMatch(/P2PTrade deployed at 0x/);
     expect((await runCli(['migrate'], { cwd: world.cwd, env: world.env, script: CLI_WITH_TS_CONFIG })).code).toBe(0);
+    log('deployed and migrated');
     const { pool, close } = connectDatabase(world.database.url, { max: 4 });
     onTestFinished(close);
 
@@ -68,6 +76,7 @@ describe('payments end to end on the Sui simulator', () => {
     }
     const outsiders = [suiAddress(SEED, 'outsider-0'), suiAddress(SEED, 'outsider-1')];
     const traffic = new SuiTraffic(ledger, new Set(addresses));
+    log(`${USERS} users signed up`);
 
     // The chain goes on by itself, as a network does, whatever the poller's state.
     ledger.startAutoCheckpoints(CHECKPOINT_MS);
@@ -81,6 +90,7 @@ describe('payments end to end on the Sui simulator', () => {
       if (context.task.result?.state === 'fail') console.log(`worker output:\n${worker.output.slice(-5000)}\nindexer output:\n${poller.output.slice(-5000)}`);
     });
     await api.waitForReady(`${world.base}/ready`);
+    log('the api is ready');
     const indexed = async () => {
       const { rows } = await pool.query<{ n: string | null }>(`select max(block_number)::text as n from indexer_checkpoints where chain = $1`, [SUI_CHAIN]).catch(() => ({ rows: [{ n: null }] }));
       return rows[0]?.n ? Number(rows[0].n) : -1;
@@ -88,18 +98,23 @@ describe('payments end to end on the Sui simulator', () => {
 
     // The killer: once the poller has moved since its start, it lives a random while more, is killed, and is back after a random pause.
     let kills = 0;
+    /** A poller is up and has moved since its start: traffic flows only then, so that each kill interrupts work. */
+    let working = false;
     const killer = (async () => {
       while (kills < KILLS) {
         const from = await indexed();
         await until(async () => (await indexed()) > from, 'the poller never moved after its start', 60_000);
+        log(`poller ${kills + 1} moved past ${from}`);
+        working = true;
         await sleep(between(killRandom, 200, 2500));
+        working = false;
         await poller.kill();
         kills++;
         await sleep(between(killRandom, 100, 1200));
         poller = spawn('indexer');
       }
     })();
-    const afterKills = (n: number) => until(() => kills >= n, `${n} kills`, 300_000);
+    const afterKills = (n: number) => until(() => kills >= n && (working || kills >= KILLS), `${n} kills and a poller at work`, 300_000, 10);
 
     // The traffic, spread over the poller's lives: each wallet one transaction at a time, as a device sends.
     for (const address of addresses) traffic.mint(address, 100n * CUSD);
@@ -108,30 +123,34 @@ describe('payments end to end on the Sui simulator', () => {
     const merchants = addresses.slice(0, MERCHANTS);
     const customers = addresses.slice(MERCHANTS);
     const [seller, buyer] = customers.slice(-2) as [string, string];
-    // The trades' steps, each at its round: created, accepted, released; created, cancelled.
-    const trades: Record<number, () => string> = {
-      2: () => traffic.createTrade(seller, 'trade-released', 5n * CUSD),
-      4: () => traffic.acceptTrade(buyer, 'trade-released'),
-      6: () => traffic.releaseTrade(seller, 'trade-released'),
-      7: () => traffic.createTrade(seller, 'trade-cancelled', 3n * CUSD),
-      9: () => traffic.cancelTrade(seller, 'trade-cancelled'),
-    };
-    for (let round = 0; round < ROUNDS; round++) {
-      await afterKills(Math.floor((round * KILLS) / ROUNDS));
-      const senders = customers.filter(() => flowRandom() < 0.3);
-      for (const [i, from] of senders.entries()) {
+    // The trades' steps, each at its tick: created, accepted, released; created, cancelled.
+    const at = (share: number) => Math.floor(TICKS * share);
+    const trades = new Map<number, () => string>([
+      [at(0.2), () => traffic.createTrade(seller, 'trade-released', 5n * CUSD)],
+      [at(0.35), () => traffic.acceptTrade(buyer, 'trade-released')],
+      [at(0.5), () => traffic.releaseTrade(seller, 'trade-released')],
+      [at(0.6), () => traffic.createTrade(seller, 'trade-cancelled', 3n * CUSD)],
+      [at(0.75), () => traffic.cancelTrade(seller, 'trade-cancelled')],
+    ]);
+    let sent = 0;
+    for (let tick = 0; tick < TICKS; tick++) {
+      await Promise.all([afterKills(Math.floor((tick * KILLS) / TICKS)), sleep(CHECKPOINT_MS)]);
+      for (let i = 0; i < SENDERS; i++) {
+        const from = customers[between(flowRandom, 0, customers.length)]!;
         const to = addresses[between(flowRandom, 0, USERS)]!;
         const amount = BigInt(between(flowRandom, 1, 300)) * 10_000n;
-        // The trades' parties keep their money for them.
+        const pay = flowRandom() < 1 / 7;
+        // The trades' seller keeps its money for them.
         if (to === from || from === seller || traffic.balance(from) < amount) continue;
-        if (i % 7 === 0) traffic.pay(from, merchants[i % MERCHANTS]!, amount, `order-${round}-${i}`);
+        if (pay) traffic.pay(from, merchants[between(flowRandom, 0, MERCHANTS)]!, amount, `order-${tick}-${i}`);
         else traffic.transfer(from, to, amount);
+        sent++;
       }
-      for (const outsider of outsiders) traffic.transfer(outsider, addresses[between(flowRandom, 0, USERS)]!, BigInt(between(flowRandom, 1, 50)) * CUSD);
-      trades[round]?.();
-      log(`round ${round}: ${senders.length} customers sent, outsiders paid in; kills so far ${kills}, checkpoint ${ledger.height}, poller at ${await indexed()}`);
+      if (tick % 3 === 0) traffic.transfer(outsiders[tick % 2]!, addresses[between(flowRandom, 0, USERS)]!, BigInt(between(flowRandom, 1, 50)) * CUSD);
+      trades.get(tick)?.();
+      if (tick % 20 === 0) log(`tick ${tick}/${TICKS}: ${sent} sent by customers; kills so far ${kills}, checkpoint ${ledger.height}, poller at ${await indexed()}`);
     }
-    log('traffic done');
+    log(`traffic done: ${traffic.digests.length} transactions`);
 
     await killer;
     log(`${kills} kills done`);
