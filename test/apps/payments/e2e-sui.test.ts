@@ -13,14 +13,15 @@ const USERS = Number(process.env.PAYMENTS_E2E_USERS ?? 200);
 const KILLS = Number(process.env.PAYMENTS_E2E_KILLS ?? 20);
 const MERCHANTS = 3;
 /**
- * The traffic comes in ticks, one a checkpoint, spread over the poller's lives and while one
+ * The traffic comes in ticks, TICK_MS apart, spread over the poller's lives and while one
  * is at work: tick t waits for t × KILLS / TICKS kills and a poller that has moved since its
  * start, so that every life has fresh traffic to work on when it is killed.
  * Each tick, SENDERS customers send (a transfer, or one time in 7 a Pay payment) and, one
- * tick in 3, an outsider pays a user in.
+ * tick in 3, an outsider pays a user in (up to 49 cUSD).
  */
-const TICKS = Math.max(60, 12 * KILLS);
-const SENDERS = 2;
+const TICKS = Math.max(60, 8 * KILLS);
+const TICK_MS = 100;
+const SENDERS = 3;
 /** A checkpoint this often, traffic or not: the simulator runs in this process and the chain must go on while the poller is down. */
 const CHECKPOINT_MS = 200;
 /** Reproduce a run with PAYMENTS_CRASH_SEED=<the seed it logged>. */
@@ -118,7 +119,7 @@ describe('payments end to end on the Sui simulator', () => {
 
     // The traffic, spread over the poller's lives: each wallet one transaction at a time, as a device sends.
     for (const address of addresses) traffic.mint(address, 100n * CUSD);
-    for (const address of outsiders) traffic.mint(address, 1000n * CUSD);
+    for (const address of outsiders) traffic.mint(address, 10_000n * CUSD);
     log(`minted to ${USERS} users and 2 outsiders`);
     const merchants = addresses.slice(0, MERCHANTS);
     const customers = addresses.slice(MERCHANTS);
@@ -134,7 +135,7 @@ describe('payments end to end on the Sui simulator', () => {
     ]);
     let sent = 0;
     for (let tick = 0; tick < TICKS; tick++) {
-      await Promise.all([afterKills(Math.floor((tick * KILLS) / TICKS)), sleep(CHECKPOINT_MS)]);
+      await Promise.all([afterKills(Math.floor((tick * KILLS) / TICKS)), sleep(TICK_MS)]);
       for (let i = 0; i < SENDERS; i++) {
         const from = customers[between(flowRandom, 0, customers.length)]!;
         const to = addresses[between(flowRandom, 0, USERS)]!;
