@@ -6,7 +6,8 @@ import { paymentsApp } from './src/apps/payments/index.js';
 /**
  * This deployment: its chains and the apps on them (README, "Configuration").
  * - BlockProof (credentials) on the chain the environment describes: RPC_URL, or an embedded anvil.
- * - Confío payments on that chain too (its contracts CUSD, Pay and P2PTrade beside BlockProof's).
+ * - Confío payments on the embedded chain too (its contracts CUSD, Pay and P2PTrade beside BlockProof's);
+ *   pointed at a real chain with RPC_URL, payments is left out (its contracts name a platform signer).
  * - The issuer platform on a Polygon Edge chain (chain 100, legacy gas): ISSUER_RPC_URL, or, on
  *   embedded defaults (no RPC_URL), a second embedded anvil (`--hardfork berlin --chain-id 100`).
  *   Pointed at a real chain with RPC_URL and no ISSUER_RPC_URL, the issuer platform is left out.
@@ -30,6 +31,6 @@ export default defineConfig({
   apps: ([main, issuer]) => [
     credentialsApp({ chain: main! }),
     ...(issuer ? [issuerApp({ chain: issuer })] : []),
-    paymentsApp({ chains: [{ family: 'evm', chain: main! }] }),
+    ...(process.env.RPC_URL ? [] : [paymentsApp({ chains: [{ family: 'evm', chain: main! }] })]),
   ],
 });

@@ -39,8 +39,8 @@ async function driftsCounted(): Promise<number> {
  * Cached balances (seed 004): display reads served from PostgreSQL with zero
  * chain calls, critical reads from the chain that update the cache, the
  * refresh of stale balances and the reconciliation that finds and repairs
- * drifts, both run as the worker runs them (graphile-worker jobs). Only the
- * worker role runs: no poller sees money move, as when the cache drifts.
+ * drifts, both run as the worker runs them (graphile-worker jobs). The worker
+ * runs throughout; the poller joins for the reconciliation.
  */
 describe('payments balances', () => {
   it('serves cached reads without chain calls, reads the chain when critical, refreshes stale balances and reconciles drifts', async () => {
@@ -110,11 +110,21 @@ describe('payments balances', () => {
     await pool.query('update payment_balances set stale = true where account_id = $1', [cara.id]);
     const ben = await evmAccount(world, 'ben', { address: outsider.address });
     await world.mint(outsider.address, 20n * CUSD);
+    // The poller runs from here on: it records the transfer to Ana and marks her balance stale. A miss is simulated
+    // as the issue says, by deleting its record, and with it the stale mark the poller set: the cache holds 47 as fresh.
+    await world.start(['indexer']);
     const transfer = await outsider.transfer(ana.address, 5n * CUSD);
+    await until(async () => (await pool.query('select 1 from payment_transactions where transaction_id = $1', [transfer.transactionHash])).rowCount, 'the poller recording the transfer', 60_000);
+    await pool.query('delete from payment_transactions where transaction_id = $1', [transfer.transactionHash]);
+    await pool.query('update payment_balances set stale = false where account_id = $1', [ana.id]);
     const warn = vi.spyOn(world.stack().logger, 'warn');
     const countedBefore = await driftsCounted();
 
-    await runJob(pool, RECONCILE_TASK);
+    // A run judges a difference only once the poller has processed the height it read (a block may just have come).
+    await until(async () => {
+      await runJob(pool, RECONCILE_TASK);
+      return (await pool.query('select 1 from payment_balance_drifts')).rowCount;
+    }, 'reconcile finding the drift', 60_000);
     const { rows: drifts } = await pool.query<{ account_id: bigint; token: string; cached: string; on_chain: string; height: bigint }>('select * from payment_balance_drifts');
     expect(drifts).toHaveLength(1);
     expect(drifts[0]).toMatchObject({ account_id: BigInt(ana.id), token, cached: String(47n * CUSD), on_chain: String(52n * CUSD) });

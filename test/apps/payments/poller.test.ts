@@ -36,10 +36,11 @@ interface RecordRow {
   block_number: string;
 }
 
+/** In chain order: by the bigint column (a bare `block_number` would name the text output, and sort "12" before "8"). */
 async function records(world: PaymentsWorld): Promise<RecordRow[]> {
   const { rows } = await world.pool().query<RecordRow>(
     `select transaction_id, event_index, kind, token, amount::text, fee::text, sender_address, recipient_address, sender_account::text, recipient_account::text, reference, block_number::text
-     from payment_transactions order by block_number, event_index, kind`,
+     from payment_transactions t order by t.block_number, t.event_index, t.kind`,
   );
   return rows;
 }

@@ -1,3 +1,4 @@
+import type pg from 'pg';
 import type { Task } from 'graphile-worker';
 import { inTransaction, type ChainKey, type TaskPorts } from '../../../engine/index.js';
 import { CUSD, type PaymentsSettings } from '../settings.js';
@@ -81,7 +82,8 @@ interface Drift extends Target {
  * Reads every active account's balance from the chain, a batch at a time with
  * the batch's rows locked (rows missing are created). Where the cache held an
  * amount as fresh (not stale, nothing in flight) and the chain says otherwise
- * at the same or a later height, that is a drift: the cache missed a movement.
+ * at the same or a later height, which the poller has processed, that is a
+ * drift: the cache missed a movement.
  * Each drift is recorded (payment_balance_drifts), counted (metric
  * ledgersync_payments_balance_drift_total) and logged, and the cache repaired.
  * A difference the cache already knows of (stale: a transaction was seen;
@@ -104,12 +106,19 @@ export async function reconcileBalances(ports: BalanceTaskPorts, options: RunOpt
       const cached = await lockBalances(client, rows.map((r) => r.accountId), token);
       const found: Drift[] = [];
       await eachChain(ports, rows, async (targets, read) => {
+        // A fresh row that differs from the chain is a drift only once the poller has processed the height read: a
+        // payment in a block it has not reached yet (it lags, or was down) is not a miss. Such a row is left for the
+        // poller to mark stale and for the next run to judge.
+        const polled = await polledUpTo(client, targets[0]!.chain);
+        const settled = polled !== null && polled >= read.height;
         for (const [i, target] of targets.entries()) {
           const row = cached.get(target.accountId)!;
           const onChain = read.amounts[i]!;
           // A node behind the height the cache holds says nothing about it.
           if (row.height !== null && read.height < row.height) continue;
-          if (row.height !== null && !row.stale && row.pendingOut === 0n && row.pendingIn === 0n && row.amount !== onChain) {
+          const fresh = row.height !== null && !row.stale && row.pendingOut === 0n && row.pendingIn === 0n;
+          if (fresh && row.amount !== onChain && !settled) continue;
+          if (fresh && row.amount !== onChain) {
             found.push({ ...target, token, cached: row.amount, onChain, height: read.height });
             await client.query(`insert into payment_balance_drifts (account_id, token, cached, on_chain, height) values ($1, $2, $3, $4, $5)`, [
               target.accountId,
@@ -138,6 +147,12 @@ export async function reconcileBalances(ports: BalanceTaskPorts, options: RunOpt
   }
   ports.logger.info({ task: RECONCILE_TASK, checked, drifts, failed }, 'balances reconciled with the chain');
   return { checked, drifts, failed };
+}
+
+/** How far the poller (the engine's indexer) has processed a chain; null if it never ran there. */
+async function polledUpTo(client: pg.ClientBase, chain: ChainKey): Promise<bigint | null> {
+  const { rows } = await client.query<{ block_number: string }>('select block_number::text from indexer_checkpoints where chain = $1', [chain]);
+  return rows[0] ? BigInt(rows[0].block_number) : null;
 }
 
 /** Reads each chain's share of a batch at one height; a chain that fails is logged and its targets reported to `failed`. */
