@@ -35,6 +35,7 @@ import { migrateDatabase } from '../src/db/migrate.js';
 import { freePort } from '../src/runtime/ports.js';
 import { paymentsApp } from '../src/apps/payments/index.js';
 import { addAccount, ensureUser } from '../src/apps/payments/accounts.js';
+import { timeReads } from '../src/apps/payments/commands.js';
 import { getBalance, type BalancePorts } from '../src/apps/payments/balances/index.js';
 import { cusdAbi, paymentsContracts } from '../src/apps/payments/contracts.js';
 import { CUSD, CUSD_CONTRACT, type PaymentsSettings } from '../src/apps/payments/settings.js';
@@ -117,16 +118,10 @@ async function balanceReads(): Promise<void> {
   }
 }
 
+/** READS timed reads after 20 to warm up (connections, JIT). */
 async function percentiles(read: () => Promise<unknown>): Promise<{ p50: number; p99: number }> {
   for (let i = 0; i < 20; i++) await read();
-  const times: number[] = [];
-  for (let i = 0; i < READS; i++) {
-    const started = performance.now();
-    await read();
-    times.push(performance.now() - started);
-  }
-  times.sort((a, b) => a - b);
-  return { p50: times[Math.floor(READS / 2)]!, p99: times[Math.min(READS - 1, Math.floor(READS * 0.99))]! };
+  return timeReads(READS, read);
 }
 
 function ms(value: number): string {

@@ -31,6 +31,8 @@ export { signWebhook, verifyWebhook } from '../core/relayer/webhooks.js';
 // PostgreSQL.
 export { inTransaction } from '../db/transaction.js';
 export type { CoherentCache } from '../db/coherent-cache.js';
+// A LISTEN that knows when it is deaf (heartbeats through the channel), for apps' live feeds.
+export { ChannelListener, type ChannelListenerOptions, type ListenerMessages } from '../db/channel-listener.js';
 export { packageRoot } from '../runtime/paths.js';
 
 // Keeping secrets out of logs and errors.

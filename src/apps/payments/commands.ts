@@ -4,7 +4,7 @@ import { addAccount, ensureUser, findAccount, normalizeAddress } from './account
 import { mintCusd } from './operator.js';
 import { getBalance, readChainBalance, type Balance } from './balances/index.js';
 import { formatAmount } from './notifications/index.js';
-import { CUSD, type PaymentsSettings } from './settings.js';
+import { chainOf, CUSD, type PaymentsSettings } from './settings.js';
 
 /** A command's failure the user can act on: printed as one line, exit code 1. */
 export class PaymentsCommandError extends Error {
@@ -31,7 +31,7 @@ export function paymentsCommands(settings: PaymentsSettings) {
       .option('--address <address>', 'also read the cUSD balance of this address')
       .action((options: { chain?: string; address?: string }) =>
         context.withChains(async (ports) => {
-          const chains = options.chain ? [chainSetting(settings, options.chain)] : settings.chains;
+          const chains = options.chain ? [chainOf(settings, options.chain)] : settings.chains;
           let failed = 0;
           for (const { chain } of chains) {
             try {
@@ -79,8 +79,8 @@ export function paymentsCommands(settings: PaymentsSettings) {
           const cachedCalls = ports.rpcCalls(account.chain) - callsBefore;
           const critical = await timeReads(options.iterations, () => getBalance(balancePorts, account.id, options.token, { verifyCritical: true }));
           console.log(`account ${account.id} on ${account.chain} (${account.address}), ${options.iterations} reads of each kind`);
-          console.log(`cached read   p50 ${critical.format(cached.p50)}  p99 ${critical.format(cached.p99)}  (${cachedCalls} RPC calls in all)`);
-          console.log(`chain read    p50 ${critical.format(critical.p50)}  p99 ${critical.format(critical.p99)}`);
+          console.log(`cached read   p50 ${ms(cached.p50)}  p99 ${ms(cached.p99)}  (${cachedCalls} RPC calls in all)`);
+          console.log(`chain read    p50 ${ms(critical.p50)}  p99 ${ms(critical.p99)}`);
           console.log(`cached p50 is ${(critical.p50 / cached.p50).toFixed(0)}× faster than a chain read`);
         }),
       );
@@ -98,7 +98,7 @@ export function paymentsCommands(settings: PaymentsSettings) {
       .option('--push <provider:target>', 'where their notifications go, e.g. webhook:device-1 or fcm:<token>', pushTarget)
       .action((options: { ref: string; address: string; chain?: string; custodial?: boolean; locale: string; push?: { provider: string; target: string } }) =>
         context.withDatabase(async (pool) => {
-          const chain = options.chain ? chainSetting(settings, options.chain).chain : settings.chains[0]!.chain;
+          const chain = options.chain ? chainOf(settings, options.chain).chain : settings.chains[0]!.chain;
           const address = normalizeAddress(chain, options.address);
           const { user, account } = await inTransaction(pool, async (client) => {
             const user = await ensureUser(client, { externalRef: options.ref, locale: options.locale, ...(options.push ? { push: options.push } : {}) });
@@ -123,7 +123,7 @@ export function paymentsCommands(settings: PaymentsSettings) {
       .option('--key <idempotency key>', 'a second mint with the same key mints nothing more (default: a new one)')
       .action((options: { to: string; amount: bigint; chain?: string; key?: string }) =>
         context.withChains(async (ports) => {
-          const chain = options.chain ? chainSetting(settings, options.chain).chain : settings.chains[0]!.chain;
+          const chain = options.chain ? chainOf(settings, options.chain).chain : settings.chains[0]!.chain;
           const why = ports.unreachable(chain);
           if (why) throw new PaymentsCommandError(why);
           const key = options.key ?? `cli:${Date.now()}:${Math.random().toString(36).slice(2)}`;
@@ -149,12 +149,6 @@ function pushTarget(value: string): { provider: string; target: string } {
   return { provider: value.slice(0, at), target: value.slice(at + 1) };
 }
 
-function chainSetting(settings: PaymentsSettings, chain: string) {
-  const found = settings.chains.find((c) => c.chain === chain);
-  if (!found) throw new PaymentsCommandError(`payments does not run on ${chain} (it runs on ${settings.chains.map((c) => c.chain).join(', ')})`);
-  return found;
-}
-
 /** The chain's latest block or checkpoint, through the command's readers. */
 async function latestHeight(ports: CommandPorts, chain: string): Promise<bigint> {
   const why = ports.unreachable(chain);
@@ -178,8 +172,8 @@ function describeBalance(chain: string, address: string, b: Balance): string {
   ].join('\n');
 }
 
-/** `n` reads one after the other; their p50 and p99 in milliseconds. */
-async function timeReads(n: number, read: () => Promise<unknown>) {
+/** `n` reads one after the other; their p50 and p99 in milliseconds (also bench/balances' measure). */
+export async function timeReads(n: number, read: () => Promise<unknown>): Promise<{ p50: number; p99: number }> {
   const times: number[] = [];
   for (let i = 0; i < n; i++) {
     const started = performance.now();
@@ -188,8 +182,10 @@ async function timeReads(n: number, read: () => Promise<unknown>) {
   }
   times.sort((a, b) => a - b);
   const at = (q: number) => times[Math.min(times.length - 1, Math.floor(q * times.length))]!;
-  return { p50: at(0.5), p99: at(0.99), format: (ms: number) => `${ms.toFixed(2)} ms`.padStart(10) };
+  return { p50: at(0.5), p99: at(0.99) };
 }
+
+const ms = (value: number) => `${value.toFixed(2)} ms`.padStart(10);
 
 function accountId(value: string): string {
   if (!/^[1-9]\d{0,18}$/.test(value)) throw new InvalidArgumentError('an account id is a positive integer');

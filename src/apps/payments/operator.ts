@@ -2,7 +2,7 @@ import type pg from 'pg';
 import { evmIntent, inTransaction, type ChainKey, type IntentKind, type Outbox } from '../../engine/index.js';
 import { normalizeAddress } from './accounts.js';
 import { cusdAbi } from './contracts.js';
-import { CUSD_CONTRACT, type PaymentsSettings } from './settings.js';
+import { chainOf, CUSD_CONTRACT, type PaymentsSettings } from './settings.js';
 
 /**
  * The platform's own cUSD operations on an EVM chain: minting (money arriving
@@ -25,8 +25,7 @@ export async function mintCusd(
   ports: { pool: pg.Pool; outbox: Outbox; settings: PaymentsSettings },
   request: { chain: ChainKey; to: string; amount: bigint; idempotencyKey: string },
 ): Promise<{ intentId: bigint; created: boolean }> {
-  const chain = ports.settings.chains.find((c) => c.chain === request.chain);
-  if (!chain) throw new MintRefusedError(`payments does not run on ${request.chain}`);
+  const chain = chainOf(ports.settings, request.chain);
   if (chain.family !== 'evm') throw new MintRefusedError(`minting on ${request.chain} needs Confío's TreasuryCap, which this deployment does not hold`);
   if (request.amount <= 0n) throw new MintRefusedError('the amount must be above zero');
   const to = normalizeAddress(request.chain, request.to);

@@ -44,8 +44,8 @@ export interface PaymentsSettings {
 /** The address set (table address_sets) of a chain's active accounts: what its sources follow. */
 export const addressSetName = (chain: ChainKey) => `payments:${chain}`;
 
-export function chainOf(settings: PaymentsSettings, chain: ChainKey): PaymentsChain {
+export function chainOf(settings: Pick<PaymentsSettings, 'chains'>, chain: ChainKey): PaymentsChain {
   const found = settings.chains.find((c) => c.chain === chain);
-  if (!found) throw new Error(`the payments app does not run on chain ${chain}`);
+  if (!found) throw new Error(`the payments app does not run on chain ${chain} (it runs on ${settings.chains.map((c) => c.chain).join(', ')})`);
   return found;
 }

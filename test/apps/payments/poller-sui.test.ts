@@ -18,20 +18,11 @@ import type { SuiPaymentsChain } from '../../../src/apps/payments/settings.js';
 import { loadSuiVectors } from '../../vectors/sui/index.js';
 import { paymentsWorld, SUI_CHAIN } from '../../harness/payments-world.js';
 import { until } from '../../harness/until.js';
+import type { RecordRow as StoredRecord } from '../../../src/apps/payments/graphql/history.js';
 
 const cusd = (units: number) => BigInt(Math.round(units * 1_000_000));
 
-interface RecordRow {
-  transaction_id: string;
-  event_index: number;
-  kind: string;
-  token: string;
-  amount: string;
-  fee: string;
-  sender_address: string | null;
-  recipient_address: string | null;
-  reference: string | null;
-}
+type RecordRow = Pick<StoredRecord, 'transaction_id' | 'event_index' | 'kind' | 'token' | 'amount' | 'fee' | 'sender_address' | 'recipient_address' | 'reference'>;
 
 /** Where the engine puts an item of a checkpoint: every transaction's Transaction item, events, then balance changes. */
 function truth(ledger: SuiLedger, seq: number, digest: string) {

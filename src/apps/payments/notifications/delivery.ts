@@ -32,7 +32,7 @@ export const notificationKey = (event: string, recipient: string, kind: Notifica
 
 /**
  * Records a notification and queues its delivery, in the caller's transaction
- * (`client` inside BEGIN … COMMIT, or a projection's store): both happen with the caller's own writes or
+ * (`client` inside BEGIN … COMMIT): both happen with the caller's own writes or
  * neither does. A notification whose idempotency key is already recorded is
  * neither recorded nor queued again: `queued: false`, and the id of the first.
  */
@@ -41,25 +41,62 @@ export async function queueNotification(
   request: NotificationRequest,
   options: { maxAttempts?: number; runAt?: Date } = {},
 ): Promise<{ id: string; queued: boolean }> {
-  if (!isNotificationKind(request.kind)) throw new Error(`unknown notification kind ${String(request.kind)}`);
+  return (await queueNotifications(client, [request], options))[0]!;
+}
+
+/**
+ * `queueNotification` for many requests at once, in three statements whatever
+ * their number (the poller queues a block's pushes with it); results in the
+ * order of the requests.
+ */
+export async function queueNotifications(
+  client: Pick<ProjectionStore, 'query'>,
+  requests: NotificationRequest[],
+  options: { maxAttempts?: number; runAt?: Date } = {},
+): Promise<Array<{ id: string; queued: boolean }>> {
   const maxAttempts = options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
   if (!Number.isInteger(maxAttempts) || maxAttempts < 1 || maxAttempts > 32767) throw new RangeError(`maxAttempts must be an integer from 1 to 32767, not ${maxAttempts}`);
-  const { amount, decimals, symbol, counterparty, reference, data } = request.params;
-  const payload = { amount: amount.toString(), decimals, symbol, ...(counterparty ? { counterparty } : {}), ...(reference ? { reference } : {}), ...(data ? { data } : {}) };
-  const inserted = await client.query<{ id: string }>(
+  if (requests.length === 0) return [];
+  const rows = requests.map((request) => {
+    if (!isNotificationKind(request.kind)) throw new Error(`unknown notification kind ${String(request.kind)}`);
+    const { amount, decimals, symbol, counterparty, reference, data } = request.params;
+    const payload = { amount: amount.toString(), decimals, symbol, ...(counterparty ? { counterparty } : {}), ...(reference ? { reference } : {}), ...(data ? { data } : {}) };
+    return { account: request.account, provider: request.provider, target: request.target, locale: request.locale ?? 'es', kind: request.kind, payload, idempotency_key: request.idempotencyKey };
+  });
+  const { rows: inserted } = await client.query<{ id: string; idempotency_key: string }>(
     `insert into payment_notifications (account, provider, target, locale, kind, payload, idempotency_key)
-     values ($1, $2, $3, $4, $5, $6, $7)
+     select r.account, r.provider, r.target, r.locale, r.kind, r.payload, r.idempotency_key
+     from jsonb_to_recordset($1::jsonb) as r(n integer, account text, provider text, target text, locale text, kind text, payload jsonb, idempotency_key text)
+     order by r.n
      on conflict (idempotency_key) do nothing
-     returning id::text`,
-    [request.account, request.provider, request.target, request.locale ?? 'es', request.kind, payload, request.idempotencyKey],
+     returning id::text, idempotency_key`,
+    [JSON.stringify(rows.map((row, n) => ({ n, ...row })))],
   );
-  const row = inserted.rows[0];
-  if (!row) {
-    const existing = await client.query<{ id: string }>('select id::text from payment_notifications where idempotency_key = $1', [request.idempotencyKey]);
-    return { id: existing.rows[0]!.id, queued: false };
+  if (inserted.length > 0) {
+    await client.query(`select graphile_worker.add_job($1, json_build_object('id', id), run_at := $2, max_attempts := $3) from unnest($4::text[]) as id`, [
+      NOTIFY_TASK,
+      options.runAt ?? null,
+      maxAttempts,
+      inserted.map((r) => r.id),
+    ]);
   }
-  await client.query('select graphile_worker.add_job($1, $2::json, run_at := $3, max_attempts := $4)', [NOTIFY_TASK, JSON.stringify({ id: row.id }), options.runAt ?? null, maxAttempts]);
-  return { id: row.id, queued: true };
+  const queued = new Map(inserted.map((r) => [r.idempotency_key, r.id]));
+  const earlier = requests.filter((r) => !queued.has(r.idempotencyKey)).map((r) => r.idempotencyKey);
+  const { rows: existing } =
+    earlier.length > 0
+      ? await client.query<{ id: string; idempotency_key: string }>('select id::text, idempotency_key from payment_notifications where idempotency_key = any($1::text[])', [earlier])
+      : { rows: [] };
+  const first = new Map(existing.map((r) => [r.idempotency_key, r.id]));
+  // A key twice in one call: the first request is recorded and queued, the second finds it.
+  const seen = new Set<string>();
+  return requests.map((r) => {
+    const id = queued.get(r.idempotencyKey);
+    if (id !== undefined && !seen.has(r.idempotencyKey)) {
+      seen.add(r.idempotencyKey);
+      return { id, queued: true };
+    }
+    return { id: id ?? first.get(r.idempotencyKey)!, queued: false };
+  });
 }
 
 interface ClaimedRow {

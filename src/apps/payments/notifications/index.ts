@@ -5,6 +5,7 @@ export { webhookProvider, SIGNATURE_HEADER, DELIVERY_HEADER, type WebhookProvide
 export { renderMessage, formatAmount, resolveLocale, NOTIFICATION_KINDS, LANGUAGES, DEFAULT_LOCALE, type NotificationKind, type MessageParams, type RenderedMessage } from './messages.js';
 export {
   queueNotification,
+  queueNotifications,
   notificationTask,
   notificationKey,
   NOTIFY_TASK,

@@ -17,7 +17,7 @@ export function paymentsHandlers(settings: Pick<PaymentsSettings, 'chains'>): Ha
   return (chain) => {
     let handlers = byChain.get(chain);
     if (!handlers) {
-      const c = chainOf(settings as PaymentsSettings, chain);
+      const c = chainOf(settings, chain);
       handlers = c.family === 'evm' ? [evmPayHandler, evmP2pHandler, evmCusdHandler] : [suiPayHandler(c.packages.pay), suiP2pHandler(c.packages.p2pTrade, c.cusdType), suiCusdHandler(c)];
       byChain.set(chain, handlers);
     }

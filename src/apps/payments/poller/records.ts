@@ -1,5 +1,5 @@
 import type { ProjectionStore } from '../../../engine/index.js';
-import { queueNotification, notificationKey } from '../notifications/delivery.js';
+import { queueNotifications, notificationKey, type NotificationRequest } from '../notifications/delivery.js';
 import { CUSD } from '../settings.js';
 import type { PaymentTx, RecordDraft } from './types.js';
 
@@ -32,7 +32,7 @@ const MOVES_MONEY = new Set(['transfer', 'payment', 'escrow_created', 'escrow_re
  * recipient's push queued (once ever per record, recipient and kind: the
  * notification key), the touched accounts' cUSD balances marked stale, and the
  * subscription feed told. A record already there is left as it is and causes
- * nothing again. Five statements, whatever the number of records, plus one per push.
+ * nothing again. At most seven statements, whatever the number of records and pushes.
  */
 export async function writeRecords(db: Db, items: Array<{ tx: PaymentTx; drafts: RecordDraft[] }>): Promise<number> {
   const rows = items.flatMap(({ tx, drafts }) =>
@@ -107,12 +107,13 @@ export async function writeRecords(db: Db, items: Array<{ tx: PaymentTx; drafts:
   ]);
 
   const notifyOf = new Map<string, RecordDraft['notify']>(items.flatMap(({ tx, drafts }) => drafts.map((d) => [`${tx.transactionId}:${d.eventIndex}:${d.kind}`, d.notify] as const)));
+  const pushes: NotificationRequest[] = [];
   for (const record of ours) {
     const kind = notifyOf.get(`${record.transaction_id}:${record.event_index}:${record.kind}`);
     const recipient = person.get(record.recipient_account!);
     if (!kind || !recipient?.push_provider || !recipient.push_target) continue;
     const counterparty = record.sender_account ? person.get(record.sender_account)?.display_name : null;
-    await queueNotification(db, {
+    pushes.push({
       account: recipient.user_id,
       provider: recipient.push_provider,
       target: recipient.push_target,
@@ -129,6 +130,7 @@ export async function writeRecords(db: Db, items: Array<{ tx: PaymentTx; drafts:
       idempotencyKey: notificationKey(`${chain}:${record.transaction_id}:${record.event_index}`, recipient.user_id, kind),
     });
   }
+  await queueNotifications(db, pushes);
   return inserted.length;
 }
 
