@@ -26,11 +26,8 @@ export async function startWorker(
 ): Promise<{ stop(): Promise<void> }> {
   const log = parentLogger.child({ role: 'worker' });
   const logger = new WorkerLogger((scope) => (level, message, meta) => {
-    const fields = { ...scope, ...meta };
-    if (level === 'error') log.error(fields, message);
-    else if (level === 'warning') log.warn(fields, message);
-    else if (level === 'info') log.info(fields, message);
-    else log.debug(fields, message);
+    const line = workerLogLine(level, message, { ...scope, ...meta });
+    log[line.level](line.fields, line.message);
   });
   const parsedCronItems = parseSchedules(work.tasks, work.schedules ?? []);
   const runner: Runner = await run({
@@ -48,6 +45,21 @@ export async function startWorker(
   });
   log.info({ tasks: Object.keys(work.tasks), schedules: (work.schedules ?? []).map((s) => `${s.task} ${s.cron}`) }, 'worker started');
   return { stop: () => runner.stop() };
+}
+
+/**
+ * One of graphile-worker's log lines, as ledgersync logs it. A job that
+ * succeeds is routine (a schedule alone completes one a minute), so it is a
+ * debug line; failures keep their level. The job is named by id, task and
+ * attempt, never logged whole: its payload is the app's data.
+ */
+export function workerLogLine(level: string, message: string, fields: Record<string, unknown>): { level: 'error' | 'warn' | 'info' | 'debug'; message: string; fields: Record<string, unknown> } {
+  const job = fields.job as { id?: unknown; task_identifier?: unknown; attempts?: unknown; max_attempts?: unknown } | undefined;
+  const compact = job ? { ...fields, job: { id: job.id, task: job.task_identifier, attempt: job.attempts, maxAttempts: job.max_attempts } } : fields;
+  if (level === 'error') return { level: 'error', message, fields: compact };
+  if (level === 'warning') return { level: 'warn', message, fields: compact };
+  if (level === 'info' && !(job && compact.success === true)) return { level: 'info', message, fields: compact };
+  return { level: 'debug', message, fields: compact };
 }
 
 /**
