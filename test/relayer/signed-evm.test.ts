@@ -3,7 +3,7 @@ import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { createWalletClient, encodeFunctionData, http, serializeTransaction, type Address, type Hex } from 'viem';
 import { foundry } from 'viem/chains';
-import { mnemonicToAccount, privateKeyToAccount } from 'viem/accounts';
+import { generatePrivateKey, mnemonicToAccount, privateKeyToAccount } from 'viem/accounts';
 import { cusdAbi, cusdBytecode } from '../../contracts/artifacts/CUSD.js';
 import { testLedgerAbi } from '../../contracts/artifacts/TestLedger.js';
 import { evmIntent } from '../../src/chain/evm/app.js';
@@ -19,6 +19,7 @@ import { inTransaction } from '../../src/db/transaction.js';
 import { ledgerIntents } from '../app/index.js';
 import { RunningCli, scratchDir } from '../harness/cli.js';
 import { RELAYER_KEY, ledgerRelayerWorld } from '../harness/ledger-relayer.js';
+import type { FaultPlan } from '../harness/rpc-proxy.js';
 import { until } from '../harness/until.js';
 
 const MNEMONIC = 'test test test test test test test test test test test junk';
@@ -29,7 +30,7 @@ const FEES = { type: 'eip1559' as const, maxFeePerGas: 20_000_000_000n, maxPrior
  * A world with the test ledger and a cUSD contract (CUSD, minted to users by anvil's
  * first account), whose `cusd.send` kind users sign transfers of on their devices.
  */
-async function cusdWorld(options: { blockTime?: number } = {}) {
+async function cusdWorld(options: { blockTime?: number; node?: FaultPlan } = {}) {
   const told: Array<{ hook: string; intent: SettledIntent }> = [];
   const cusdKind = evmIntent({
     name: 'cusd.send',
@@ -39,7 +40,7 @@ async function cusdWorld(options: { blockTime?: number } = {}) {
     onConfirmed: async (intent) => void told.push({ hook: 'onConfirmed', intent }),
     onFailed: async (intent) => void told.push({ hook: 'onFailed', intent }),
   });
-  const w = await ledgerRelayerWorld({ kinds: [...ledgerIntents('evm:31337'), cusdKind], blockTime: options.blockTime ?? 0.2 });
+  const w = await ledgerRelayerWorld({ kinds: [...ledgerIntents('evm:31337'), cusdKind], blockTime: options.blockTime ?? 0.2, ...(options.node ? { node: options.node } : {}) });
   const admin = createWalletClient({ account: user(0), chain: foundry, transport: http(w.world.rpcUrl) });
   const deployed = await w.world.publicClient.waitForTransactionReceipt({
     hash: await admin.deployContract({ abi: cusdAbi, bytecode: cusdBytecode, args: [user(0).address, user(0).address] }),
@@ -187,6 +188,53 @@ describe('user-signed EVM transactions through the outbox', () => {
     ]);
     expect(await w.balanceOf(bob)).toBe(300n);
     expect(await w.nonceOf(alice.address)).toBe(2);
+  });
+
+  it('fails the intent, telling the app, when the node refuses the user\'s transaction all along (no money for gas)', async () => {
+    const w = await cusdWorld();
+    const broke = privateKeyToAccount(generatePrivateKey());
+    const bob = user(4).address.toLowerCase() as Address;
+    await w.mint(broke.address, 1_000n);
+    const raw = await broke.signTransaction({
+      chainId: 31337,
+      nonce: 0,
+      to: w.cusd,
+      data: encodeFunctionData({ abi: cusdAbi, functionName: 'transfer', args: [bob, 400n] }),
+      gas: 100_000n,
+      ...FEES,
+    });
+    await w.submit([w.signed('no-gas-money', raw)]);
+    const started = Date.now();
+    await w.startRelayer({ refusedSignedMs: 1_500 });
+    expect(await w.settled()).toEqual({ failed: 1 });
+    // Not at the first refusal: the node refused every send for the whole window.
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1_500);
+    const failed = await w.intent('no-gas-money');
+    expect(failed).toMatchObject({ state: 'failed', error: { name: 'RefusedByNode' }, transaction_id: null });
+    expect(failed.error.message).toContain(broke.address.toLowerCase());
+    expect(failed.error.message).toMatch(/insufficient funds/i);
+    expect((await w.transactionsOf('no-gas-money')).map((t) => t.status)).toEqual(['signed']);
+    expect(w.told.map((t) => [t.hook, t.intent.idempotencyKey])).toEqual([['onFailed', 'no-gas-money']]);
+    expect(await w.nonceOf(broke.address)).toBe(0);
+    expect(await w.balanceOf(bob)).toBe(0n);
+  });
+
+  it('keeps sending a user-signed transaction while the node fails in itself (HTTP 5xx, internal errors), however long', async () => {
+    const w = await cusdWorld({ node: { methods: ['eth_sendRawTransaction'], serverErrorRate: 1 } });
+    const alice = user(3).address;
+    const bob = user(4).address.toLowerCase() as Address;
+    await w.mint(alice, 1_000n);
+    await w.submit([w.signed('through-an-outage', await w.signTransfer(3, 0, bob, 700n))]);
+    await w.startRelayer({ refusedSignedMs: 500 });
+    await until(async () => (await w.intent('through-an-outage')).attempts >= 2, 'two sends to meet HTTP 500s', 20_000);
+    w.node!.setPlan({ methods: ['eth_sendRawTransaction'], errorRate: 1 });
+    const before = (await w.intent('through-an-outage')).attempts;
+    await until(async () => (await w.intent('through-an-outage')).attempts > before, 'a send to meet an internal error', 20_000);
+    expect(await w.intent('through-an-outage')).toMatchObject({ state: 'signed', error: { name: 'BroadcastError' } });
+    w.node!.setPlan({});
+    expect(await w.settled()).toEqual({ confirmed: 1 });
+    expect(await w.balanceOf(bob)).toBe(700n);
+    expect(w.told.map((t) => t.hook)).toEqual(['onConfirmed']);
   });
 
   it('sends a user-signed transaction exactly once through relayers killed right after they broadcast it', async () => {

@@ -115,6 +115,32 @@ describe('user-signed Sui transactions through the outbox', () => {
     expect(await w.objects()).toEqual(objectsBefore);
   });
 
+  it('fails a transaction the user signed that the node refuses all along (a gas coin short of its budget), touching nothing', async () => {
+    const w = await suiRelayerWorld({ coins: 1 });
+    const user = alice.toSuiAddress();
+    w.sim.ledger.fund(user, w.sim.ledger.cusdType, 5_000_000n, 1);
+    const [gas] = w.sim.ledger.fund(user, SUI_TYPE, 1_000_000n, 1);
+    w.sim.ledger.makeCheckpoint();
+    await w.startRelayer({ refusedSignedMs: 1_500 });
+    const tx = cusdTransfer(w, user, recipient(9), 2_000_000n);
+    tx.setSender(user);
+    tx.setGasPayment([{ objectId: gas!.objectId, version: gas!.version.toString(), digest: gas!.digest }]);
+    tx.setGasPrice(1000);
+    tx.setGasBudget(10_000_000);
+    const bytes = await tx.build();
+    const objectsBefore = await w.objects();
+    const started = Date.now();
+    await w.submit([await signed('short-of-gas', bytes)]);
+    expect(await w.settled()).toEqual({ failed: 1 });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1_500);
+    const failed = await w.intent('short-of-gas');
+    expect(failed).toMatchObject({ state: 'failed', error: { name: 'RefusedByNode' }, transaction_id: null });
+    expect(failed.error.message).toMatch(/Balance of gas object 1000000 is lower than the needed amount/);
+    expect(w.sim.ledger.balance(user, w.sim.ledger.cusdType).total).toBe(5_000_000n);
+    expect(w.sim.ledger.balance(user, SUI_TYPE).total).toBe(1_000_000n);
+    expect(await w.objects()).toEqual(objectsBefore);
+  });
+
   it('fails a sponsored transaction whose coin the user spent elsewhere, telling the app, and frees the sponsor gas coin', async () => {
     const w = await suiRelayerWorld({ coins: 1, gas: { poolSize: 3 } });
     const user = alice.toSuiAddress();

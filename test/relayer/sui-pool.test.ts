@@ -137,6 +137,7 @@ describe('sui relayer: gas coin pool', () => {
       batchSize: 10,
       stuckBlocks: 10,
       rebroadcastMs: 500,
+      refusedSignedMs: 120_000,
       logger,
       metrics: relayerMetrics(w.chain),
     };

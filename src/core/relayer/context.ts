@@ -21,6 +21,8 @@ export interface RelayerContext {
   stuckBlocks: number;
   /** How often a sent but not yet included transaction is sent again (a node may have dropped it). */
   rebroadcastMs: number;
+  /** How long the node may refuse a transaction a user signed, every time it is sent, before its intent fails. */
+  refusedSignedMs: number;
   logger: Logger;
   metrics: RelayerMetrics;
   /** What app handlers get besides their transaction. */

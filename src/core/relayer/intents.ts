@@ -89,8 +89,16 @@ export async function markSigned(client: pg.PoolClient, signed: Array<{ id: bigi
 
 /** Signed or broadcast intents due for (re)sending, with their latest transaction, in sequence order. */
 export async function claimSendable(client: pg.PoolClient, chain: ChainKey, signer: string, limit: number) {
-  const { rows } = await client.query<{ id: bigint; attempts: number; transaction_id: string; raw: Buffer }>(
-    `select i.id, i.attempts, t.id as transaction_id, t.raw
+  const { rows } = await client.query<{
+    id: bigint;
+    state: 'signed' | 'broadcast';
+    sender: string | null;
+    attempts: number;
+    error: IntentError | null;
+    transaction_id: string;
+    raw: Buffer;
+  }>(
+    `select i.id, i.state, i.sender, i.attempts, i.error, t.id as transaction_id, t.raw
      from relayer_intents i
      cross join lateral (
        select id, raw from relayer_transactions where intent_id = i.id order by created_at desc, id limit 1
@@ -116,11 +124,21 @@ export async function markBroadcast(client: pg.PoolClient, ids: bigint[], head: 
 }
 
 /** Not sent this time: the same bytes go out again after a backoff. */
-export async function sendFailed(client: pg.PoolClient, id: bigint, attempts: number, message: string): Promise<void> {
+export async function sendFailed(client: pg.PoolClient, id: bigint, attempts: number, error: IntentError): Promise<void> {
   await client.query(
     `update relayer_intents set attempts = attempts + 1, error = $2, next_attempt_at = now() + make_interval(secs => $3), updated_at = now() where id = $1`,
-    [id, JSON.stringify({ name: 'BroadcastError', message }), backoffSeconds(attempts)],
+    [id, JSON.stringify(error), backoffSeconds(attempts)],
   );
+}
+
+/**
+ * signed → failed: the node kept refusing the bytes a user signed (no gas money, a
+ * fee cap under the base fee) for as long as the relayer waits; none of them was ever
+ * taken, and only the user can sign another.
+ */
+export async function refusedByNode(client: pg.PoolClient, id: bigint, error: IntentError): Promise<void> {
+  // Its transaction stays `signed`: it was never sent.
+  await client.query(`update relayer_intents set state = 'failed', error = $2, updated_at = now() where id = $1`, [id, JSON.stringify(error)]);
 }
 
 /** Where a pass over the intents in flight has got to: they are taken in (sequence, id) order (a user-signed intent's sequence is its sender's). */

@@ -79,6 +79,17 @@ export type Observation =
   | { kind: 'sequenceTaken' };
 
 /**
+ * Why stored bytes were not sent. `refused`: the node answered and would not take
+ * them (a user with no gas money, a fee cap below the base fee); a node that did
+ * not answer, or failed in itself (a timeout, an HTTP 5xx, an internal error), did
+ * not refuse them.
+ */
+export interface SendFailure {
+  message: string;
+  refused: boolean;
+}
+
+/**
  * One chain family's transaction lifecycle for one signer: prepare, sign, send,
  * track, replace. The relayer core claims intents, moves them through their
  * states (intents.ts) and tells the apps; the family does what only it knows.
@@ -102,7 +113,7 @@ export interface TransactionLifecycle {
    */
   sign(client: pg.PoolClient, ready: Array<{ intent: PendingIntent; feeLimit: bigint }>): Promise<SignedTransaction[]>;
   /** Sends stored bytes; per transaction, undefined when the node has it (now or already), else why not. */
-  send(transactions: Array<{ id: string; raw: Uint8Array }>): Promise<Array<string | undefined>>;
+  send(transactions: Array<{ id: string; raw: Uint8Array }>): Promise<Array<SendFailure | undefined>>;
   /** What the chain says of each intent in flight. */
   observe(intents: InFlightIntent[], head: bigint): Promise<Map<bigint, Observation>>;
   /** Why a mined transaction failed. */

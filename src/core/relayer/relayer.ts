@@ -16,6 +16,8 @@ export interface RelayerOptions {
   batchSize: number;
   stuckBlocks: number;
   rebroadcastMs: number;
+  /** How long the node may refuse a user-signed transaction, every time it is sent, before its intent fails (default 2 minutes). */
+  refusedSignedMs?: number;
   /** How often to look for work when no notification came (new blocks need tracking). */
   pollIntervalMs: number;
   /** How often the family's housekeeping runs (EVM: compare the signer's nonces with the chain and fill gaps). */
@@ -62,6 +64,7 @@ export async function startRelayer(
     batchSize: options.batchSize,
     stuckBlocks: options.stuckBlocks,
     rebroadcastMs: options.rebroadcastMs,
+    refusedSignedMs: options.refusedSignedMs ?? 120_000,
     logger,
     metrics: relayerMetrics(chain),
     ports: { outbox: options.outbox ?? outboxMissing },

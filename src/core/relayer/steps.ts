@@ -15,6 +15,7 @@ import {
   noteWaiting,
   postpone,
   recordInclusions,
+  refusedByNode,
   reorgedOut,
   replaced,
   sendFailed,
@@ -70,13 +71,27 @@ export async function sendIntents(ctx: RelayerContext, head: bigint): Promise<nu
     if (rows.length === 0) return 0;
     const failures = await ctx.lifecycle.send(rows.map((r) => ({ id: r.transaction_id, raw: r.raw })));
     await markBroadcast(client, rows.filter((_, i) => failures[i] === undefined).map((r) => r.id), head, ctx.rebroadcastMs);
+    const refused: bigint[] = [];
     for (const [i, row] of rows.entries()) {
       const failure = failures[i];
       if (failure === undefined) continue;
       ctx.metrics.broadcastError();
-      ctx.logger.warn({ intent: row.id.toString(), transaction: row.transaction_id, error: failure }, 'broadcast failed; will send the same bytes again');
-      await sendFailed(client, row.id, row.attempts, failure);
+      // A user's bytes the node has refused all along (never taken) for refusedSignedMs: only the user can sign others.
+      const refusedSince = failure.refused ? (row.error?.name === 'BroadcastRefused' ? row.error.refusedSince : undefined) ?? new Date().toISOString() : undefined;
+      if (row.sender !== null && row.state === 'signed' && refusedSince !== undefined && Date.now() - Date.parse(refusedSince) >= ctx.refusedSignedMs) {
+        ctx.logger.info({ intent: row.id.toString(), sender: row.sender, error: failure.message }, 'the node refused a user-signed transaction all along; the intent failed');
+        await refusedByNode(client, row.id, {
+          name: 'RefusedByNode',
+          message: `the node refused the transaction ${row.sender} signed since ${refusedSince} (last: ${failure.message}); it was never sent, and only its sender can sign another`,
+        });
+        refused.push(row.id);
+        continue;
+      }
+      ctx.logger.warn({ intent: row.id.toString(), transaction: row.transaction_id, error: failure.message }, 'broadcast failed; will send the same bytes again');
+      await sendFailed(client, row.id, row.attempts, refusedSince ? { name: 'BroadcastRefused', message: failure.message, refusedSince } : { name: 'BroadcastError', message: failure.message });
     }
+    ctx.metrics.settled('failed', refused.length);
+    await callHandlers(client, ctx, refused.map((intentId) => ({ intentId, hook: 'onFailed' as const })));
     return rows.length;
   });
 }

@@ -61,4 +61,6 @@ export interface IntentError {
   args?: JsonValue[];
   /** For a sequence number taken by another transaction: the head when that was first seen. */
   seenAtBlock?: string;
+  /** For bytes the node keeps refusing: when it first refused them (ISO time). */
+  refusedSince?: string;
 }

@@ -127,7 +127,7 @@ async function resendOwn(ctx: SuiRelayerContext, db: pg.Pool | pg.PoolClient, di
   const { rows } = await db.query<{ raw: Buffer }>('select raw from relayer_transactions where id = $1', [digest]);
   if (!rows[0]) return;
   const failure = await executeStored(ctx, { id: digest, raw: rows[0].raw });
-  if (failure) ctx.logger.warn({ transaction: digest, error: failure }, 'gas coin housekeeping transaction not executed yet; sent again');
+  if (failure) ctx.logger.warn({ transaction: digest, error: failure.message }, 'gas coin housekeeping transaction not executed yet; sent again');
 }
 
 /**
@@ -232,7 +232,7 @@ async function ownTransaction(ctx: SuiRelayerContext, gas: Coin, inputs: Coin[],
   if (!stored) return false;
   const failure = await executeStored(ctx, stored);
   if (failure) {
-    ctx.logger.warn({ transaction: stored.id, error: failure }, 'gas coin housekeeping transaction not executed; it is sent again at the next pass');
+    ctx.logger.warn({ transaction: stored.id, error: failure.message }, 'gas coin housekeeping transaction not executed; it is sent again at the next pass');
     return false;
   }
   await ctx.pool.query("update relayer_transactions set status = 'mined' where id = $1", [stored.id]);

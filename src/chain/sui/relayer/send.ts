@@ -1,5 +1,7 @@
 import { bcs } from '@mysten/sui/bcs';
+import { RpcError } from '@mysten/sui/grpc';
 import { fromBase64, normalizeSuiAddress } from '@mysten/sui/utils';
+import type { SendFailure } from '../../../core/relayer/lifecycle.js';
 import type { SuiRelayerContext } from './context.js';
 import { applyEffects } from './effects.js';
 import { open } from './envelope.js';
@@ -18,11 +20,11 @@ import { rpcMessage } from './reads.js';
  * object version); if the chain reports one, someone else signs with this key:
  * said loudly, and observing finds the coin spent and signs the intent again.
  */
-export async function send(ctx: SuiRelayerContext, transactions: Array<{ id: string; raw: Uint8Array }>): Promise<Array<string | undefined>> {
+export async function send(ctx: SuiRelayerContext, transactions: Array<{ id: string; raw: Uint8Array }>): Promise<Array<SendFailure | undefined>> {
   return Promise.all(transactions.map((t) => executeStored(ctx, t)));
 }
 
-export async function executeStored(ctx: SuiRelayerContext, stored: { id: string; raw: Uint8Array }): Promise<string | undefined> {
+export async function executeStored(ctx: SuiRelayerContext, stored: { id: string; raw: Uint8Array }): Promise<SendFailure | undefined> {
   const { transaction, signatures } = open(stored.raw);
   signatures.push(...(await sponsorSignature(ctx, transaction)));
   try {
@@ -43,7 +45,10 @@ export async function executeStored(ctx: SuiRelayerContext, stored: { id: string
       );
       return undefined;
     }
-    return isSpentObject(message) ? undefined : message;
+    if (isSpentObject(message)) return undefined;
+    // The node judged the transaction (a malformed or unsigned one, an object it cannot use); UNAVAILABLE,
+    // DEADLINE_EXCEEDED or INTERNAL is the node failing.
+    return { message, refused: error instanceof RpcError && (error.code === 'INVALID_ARGUMENT' || error.code === 'FAILED_PRECONDITION' || error.code === 'NOT_FOUND') };
   }
 }
 
