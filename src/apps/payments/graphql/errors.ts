@@ -18,6 +18,7 @@ export type ErrorCode =
   | 'INSUFFICIENT_FUNDS'
   | 'IDEMPOTENCY_CONFLICT'
   | 'CHAIN_UNAVAILABLE'
+  | 'RATE_LIMITED'
   | 'INTERNAL';
 
 /** An error the API means to show: its message is for the client, its code says what kind. */

@@ -10,6 +10,7 @@ import { signedSendMutations } from './signed.js';
 import { receivedOf, resolvers } from './resolvers.js';
 import { schema } from './schema.js';
 import { ReceivedFeed, receivedTopic } from './subscriptions.js';
+import { writeLimit } from './write-limit.js';
 
 /** Where the API is served (HTTP POST and GET for queries, WebSocket for subscriptions). */
 export const GRAPHQL_PATH = '/graphql';
@@ -69,6 +70,7 @@ function initAuthorization(payload: unknown): unknown {
  */
 export async function paymentsGraphql(app: FastifyInstance, context: AppContext, settings: PaymentsSettings, options: PaymentsGraphqlOptions = {}): Promise<void> {
   const { pool, logger } = context;
+  const writesOf = writeLimit(app, context.rateLimitPerKey);
   await app.register(async (scope) => {
     await scope.register(mercurius, {
       schema,
@@ -78,10 +80,10 @@ export async function paymentsGraphql(app: FastifyInstance, context: AppContext,
       queryDepth: MAX_DEPTH,
       validationRules: [fieldBudget],
       errorFormatter: errorFormatter(logger) as never,
-      context: async (request) => ({ auth: await authenticateBearer(pool, request.headers.authorization) }),
+      context: async (request) => ({ auth: await authenticateBearer(pool, request.headers.authorization), countWrite: writesOf(request) }),
       subscription: {
         // A native client may send the header on the upgrade request; connection_init's payload, when it has one, wins.
-        context: async (_socket, request) => ({ auth: await authenticateBearer(pool, request.headers.authorization) }),
+        context: async (_socket, request) => ({ auth: await authenticateBearer(pool, request.headers.authorization), countWrite: writesOf(request) }),
         // Always accepted: without a valid key each subscription fails with UNAUTHENTICATED, a code the client can act on
         // (a refused connection_init would only say "Forbidden").
         onConnect: async ({ payload }) => {

@@ -59,7 +59,9 @@ export function operations(context: AppContext, settings: PaymentsSettings) {
 
   const send = async (_p: unknown, args: Args, ctx: PaymentsContext) => {
     const input = args.input as { account: string; to: string; amount?: string | null; amountFormatted?: string | null; idempotencyKey: string };
-    const account = await accountFor(context.pool, requireViewer(ctx.auth), input.account);
+    const viewer = requireViewer(ctx.auth);
+    await ctx.countWrite(ctx.auth);
+    const account = await accountFor(context.pool, viewer, input.account);
     const amount = parseSendAmount(input, 'cUSD');
     if (input.idempotencyKey.length < 1 || input.idempotencyKey.length > MAX_KEY) throw badInput(`idempotencyKey must be 1 to ${MAX_KEY} characters`);
     const { send: made } = await sendCusd(ports, { accountId: account.id, to: input.to, amount, idempotencyKey: accountKey(account.id, input.idempotencyKey) });

@@ -4,6 +4,7 @@ import type { AppContext } from '../../../engine/index.js';
 import type { Account, User } from '../accounts.js';
 import { findUser } from '../accounts.js';
 import { accountFor, requireViewer, userFor, type Authentication, type Viewer } from './auth.js';
+import type { CountWrite } from './write-limit.js';
 import { formatAmount } from './amounts.js';
 import { PaymentsApiError, forbidden, notFound } from './errors.js';
 import { historyPage, pendingSends, type RecordRow, type SendRow } from './history.js';
@@ -12,6 +13,7 @@ import { receivedTopic, type ReceivedNotice } from './subscriptions.js';
 /** The context of every operation: mercurius' own, and who is asking (from the request's header or connection_init). */
 export interface PaymentsContext extends MercuriusContext {
   auth: Authentication;
+  countWrite: CountWrite;
 }
 
 const ACCOUNT_COLUMNS = 'id::text, user_id::text as "userId", chain, address, active, custody';

@@ -16,7 +16,8 @@ the \`…Formatted\` fields give the same amount in whole units ("5.00").
 
 Errors: every error has \`extensions.code\`: UNAUTHENTICATED, FORBIDDEN, BAD_USER_INPUT, NOT_FOUND,
 INSUFFICIENT_FUNDS, IDEMPOTENCY_CONFLICT (the key was used for another send), CHAIN_UNAVAILABLE (retry),
-GRAPHQL_PARSE_FAILED, GRAPHQL_VALIDATION_FAILED, BAD_REQUEST or
+RATE_LIMITED (send, prepareSend and sendSigned count against the API key's writes per minute; the message says
+when to retry), GRAPHQL_PARSE_FAILED, GRAPHQL_VALIDATION_FAILED, BAD_REQUEST or
 INTERNAL (a generic message; \`extensions.requestId\` finds it in the server's logs).
 """
 schema {

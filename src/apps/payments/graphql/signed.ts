@@ -59,7 +59,9 @@ export function signedSendMutations(context: AppContext, settings: PaymentsSetti
 
   const prepare = async (_p: unknown, args: Record<string, unknown>, ctx: PaymentsContext) => {
     const input = args.input as PrepareInput;
-    const account = await accountFor(context.pool, requireViewer(ctx.auth), input.account);
+    const viewer = requireViewer(ctx.auth);
+    await ctx.countWrite(ctx.auth);
+    const account = await accountFor(context.pool, viewer, input.account);
     const amount = parseSendAmount(input, 'cUSD');
     const prepared = await prepareSend(ports, { accountId: account.id, to: input.to, amount });
     return preparedOf(account.id, input.to, amount, prepared);
@@ -67,7 +69,9 @@ export function signedSendMutations(context: AppContext, settings: PaymentsSetti
 
   const submit = async (_p: unknown, args: Record<string, unknown>, ctx: PaymentsContext) => {
     const input = args.input as SendSignedInput;
-    const account = await accountFor(context.pool, requireViewer(ctx.auth), input.account);
+    const viewer = requireViewer(ctx.auth);
+    await ctx.countWrite(ctx.auth);
+    const account = await accountFor(context.pool, viewer, input.account);
     if (input.idempotencyKey.length < 1 || input.idempotencyKey.length > MAX_KEY) throw badInput(`idempotencyKey must be 1 to ${MAX_KEY} characters`);
     if (input.transaction.length === 0 || input.transaction.length > MAX_TRANSACTION) throw badInput(`transaction must be 1 to ${MAX_TRANSACTION} characters`);
     const signatures = input.signatures ?? undefined;
