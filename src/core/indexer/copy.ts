@@ -13,8 +13,9 @@ export async function copyInto(client: pg.PoolClient, table: string, columns: st
 }
 
 /** A projection's view of the batch transaction: plain queries, and COPY for bulk inserts. */
-export function projectionStore(client: pg.PoolClient): ProjectionStore {
+export function projectionStore(client: pg.PoolClient, replaying: boolean): ProjectionStore {
   return {
+    replaying,
     query: (text, values) => client.query(text, values),
     copy: async (table, columns, rows) => {
       if (rows.length > 0) await copyInto(client, table, columns, rows);

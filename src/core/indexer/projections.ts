@@ -10,9 +10,9 @@ import { ProjectionFailedError } from './errors.js';
  * Inside `startJournal` … `stopJournal` (an unfinalized block) the tables'
  * triggers journal each change so a reorg can undo it.
  */
-export async function applyProjections(client: pg.PoolClient, projections: Projection[], events: ChainEvent[]): Promise<string[]> {
+export async function applyProjections(client: pg.PoolClient, projections: Projection[], events: ChainEvent[], options: { replaying?: boolean } = {}): Promise<string[]> {
   if (events.length === 0) return [];
-  const store = projectionStore(client);
+  const store = projectionStore(client, options.replaying ?? false);
   const changed: string[] = [];
   for (const projection of projections) {
     const wanted = new Set(projection.events);

@@ -61,10 +61,10 @@ export async function reindexProjection(
         next = reader.read(batchSize);
         next.catch(() => {}); // surfaces at the next await
         const finalized = events.filter((e) => e.blockNumber < journalFrom);
-        await applyProjections(client, [projection], finalized);
+        await applyProjections(client, [projection], finalized, { replaying: true });
         for (const [blockNumber, blockEvents] of groupByBlock(events.filter((e) => e.blockNumber >= journalFrom))) {
           await startJournal(client, chain, blockNumber);
-          await applyProjections(client, [projection], blockEvents);
+          await applyProjections(client, [projection], blockEvents, { replaying: true });
           await stopJournal(client);
         }
         progress.events += events.length;

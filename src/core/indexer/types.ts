@@ -8,6 +8,11 @@ export interface ProjectionStore {
   query<R extends pg.QueryResultRow = pg.QueryResultRow>(text: string, values?: unknown[]): Promise<pg.QueryResult<R>>;
   /** Bulk insert with COPY (the same path as the raw events): the fastest way to add many rows. */
   copy(table: string, columns: string[], rows: Array<Array<string | number | bigint | boolean | null>>): Promise<void>;
+  /**
+   * True while `ledgersync reindex` folds stored events again: the chain did nothing
+   * new, so what is meant for news (a live notice to connected clients) is left out.
+   */
+  readonly replaying: boolean;
 }
 
 /**

@@ -8,7 +8,7 @@
  * at once; a handler the database refuses for one transaction fails alone and
  * is retried by `payments.process` once the cause is gone.
  */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { parseEventLogs, parseUnits, stringToHex, type Address, type Hex, type TransactionReceipt } from 'viem';
 import { addAccount, ensureUser } from '../../../src/apps/payments/accounts.js';
 import { cusdAbi, p2PTradeAbi, payAbi } from '../../../src/apps/payments/contracts.js';
@@ -253,8 +253,14 @@ describe('payments poller (EVM)', () => {
     ]);
     await until(() => world.notifications.some((n) => n.body === 'Recibiste 4,040404 cUSD de Ana'), 'the retried record pushed');
 
-    // Replay: `ledgersync reindex payments` rebuilds the same records and raw rows, and pushes nothing again.
+    // Replay: `ledgersync reindex payments` rebuilds the same records and raw rows, pushes nothing again, and tells
+    // the subscription feed nothing (its payments are not news).
     await new Promise((r) => setTimeout(r, 1000));
+    const feed: string[] = [];
+    const listening = await pool.connect();
+    onTestFinished(() => listening.release());
+    listening.on('notification', (message) => void feed.push(message.payload ?? ''));
+    await listening.query('listen payments_received');
     const before = { records: await records(world), raw: (await pool.query('select chain, transaction_id, block_number, block_hash, block_timestamp, events from payment_raw_events order by transaction_id')).rows };
     const pushedBefore = world.notifications.length;
     const { rows: queuedBefore } = await pool.query<{ n: string }>('select count(*)::text as n from payment_notifications');
@@ -268,6 +274,11 @@ describe('payments poller (EVM)', () => {
     // The replay ran every handler again: logged as a further attempt, never failed.
     const { rows: replayLog } = await pool.query<{ outcome: string; n: string }>(`select outcome, count(*)::text as n from payment_processing_log where attempt > 1 and handler <> 'cusd' group by outcome`);
     expect(replayLog.every((r) => r.outcome !== 'failed')).toBe(true);
+    expect(feed).toEqual([]);
+    // While a payment made now is news.
+    await did(ben.wallet.transfer(ana.wallet.address, cusd('0.25')));
+    await until(() => feed.length === 1, 'the new payment on the feed');
+    expect(JSON.parse(feed[0]!)).toMatchObject({ accountId: accountOf.get(ana.wallet.address), amount: cusd('0.25').toString(), sender: ben.wallet.address });
   }, 240_000);
 });
 

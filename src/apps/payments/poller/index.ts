@@ -2,5 +2,5 @@
 export { paymentsSources, PAYMENTS_EVENTS } from './sources.js';
 export { paymentsProjection, paymentsHandlers, groupByTransaction, PAYMENTS_PROJECTION } from './projection.js';
 export { processTask, processTransactions, PROCESS_TASK, RETRY_DELAY_SECONDS, type HandlerRun, type HandlersOf } from './processing.js';
-export { RECEIVED_CHANNEL, readableReference } from './records.js';
+export { readableReference } from './records.js';
 export * from './types.js';

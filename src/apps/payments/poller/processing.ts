@@ -34,8 +34,15 @@ export type HandlersOf = (chain: ChainKey) => PaymentHandler[];
  * only if that fails, each (transaction, handler) again in a savepoint of its own.
  * Every run is logged (attempt = earlier runs of that handler on that transaction + 1);
  * with `retries: 'queue'`, a `payments.process` job per failed run, in this same transaction.
+ * `live: false` (a reindex) leaves the subscription feed out.
  */
-export async function processTransactions(db: Db, txs: PaymentTx[], handlersOf: HandlersOf, options: { only?: HandlerName[]; retries: 'queue' | 'none' }): Promise<HandlerRun[]> {
+export async function processTransactions(
+  db: Db,
+  txs: PaymentTx[],
+  handlersOf: HandlersOf,
+  options: { only?: HandlerName[]; retries: 'queue' | 'none'; live?: boolean },
+): Promise<HandlerRun[]> {
+  const live = options.live ?? true;
   const runs: Array<HandlerRun & { drafts?: RecordDraft[] }> = [];
   for (const [chain, ofChain] of groupBy(txs, (tx) => tx.chain)) {
     const trades = await loadTrades(db, chain, ofChain);
@@ -58,14 +65,14 @@ export async function processTransactions(db: Db, txs: PaymentTx[], handlersOf: 
     const started = performance.now();
     await db.query('savepoint payments_batch');
     try {
-      await writeRecords(db, writing.map((r) => ({ tx: r.tx, drafts: r.drafts! })));
+      await writeRecords(db, writing.map((r) => ({ tx: r.tx, drafts: r.drafts! })), { live });
       await db.query('release savepoint payments_batch');
       const share = (performance.now() - started) / writing.length;
       for (const run of writing) run.durationMs += share;
     } catch {
       await db.query('rollback to savepoint payments_batch');
       await db.query('release savepoint payments_batch');
-      for (const run of writing) await writeAlone(db, run);
+      for (const run of writing) await writeAlone(db, run, live);
     }
   }
 
@@ -75,11 +82,11 @@ export async function processTransactions(db: Db, txs: PaymentTx[], handlersOf: 
   return runs.map(({ drafts: _drafts, ...run }) => run);
 }
 
-async function writeAlone(db: Db, run: HandlerRun & { drafts?: RecordDraft[] }): Promise<void> {
+async function writeAlone(db: Db, run: HandlerRun & { drafts?: RecordDraft[] }, live: boolean): Promise<void> {
   const started = performance.now();
   await db.query('savepoint payments_handler');
   try {
-    await writeRecords(db, [{ tx: run.tx, drafts: run.drafts! }]);
+    await writeRecords(db, [{ tx: run.tx, drafts: run.drafts! }], { live });
     await db.query('release savepoint payments_handler');
   } catch (error) {
     await db.query('rollback to savepoint payments_handler');

@@ -31,7 +31,8 @@ export function paymentsHandlers(settings: Pick<PaymentsSettings, 'chains'>): Ha
  * (payment_transactions), each handler apart (processing.ts). Both tables are
  * journaled for reorgs and rebuilt by `ledgersync reindex payments`; the
  * processing log and the notifications are not projection tables, so a replay
- * appends to the log and never pushes twice.
+ * appends to the log and never pushes twice; nor does it tell the subscription
+ * feed of payments that are not news.
  */
 export function paymentsProjection(settings: Pick<PaymentsSettings, 'chains'>): Projection {
   const handlersOf = paymentsHandlers(settings);
@@ -43,7 +44,7 @@ export function paymentsProjection(settings: Pick<PaymentsSettings, 'chains'>): 
       const txs = groupByTransaction(events).filter((tx) => relevant(settings, tx));
       if (txs.length === 0) return;
       const complete = await storeRawEvents(store, txs);
-      await processTransactions(store, complete, handlersOf, { retries: 'queue' });
+      await processTransactions(store, complete, handlersOf, { retries: 'queue', live: !store.replaying });
     },
   };
 }

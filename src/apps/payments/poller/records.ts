@@ -2,12 +2,11 @@ import type { ProjectionStore } from '../../../engine/index.js';
 import { queueNotifications, notificationKey, type NotificationRequest } from '../notifications/delivery.js';
 import { CUSD } from '../settings.js';
 import type { PaymentTx, RecordDraft } from './types.js';
+import { RECEIVED_CHANNEL } from '../graphql/subscriptions.js';
 
 /** What the poller writes with: the projection's store, or a worker's client inside BEGIN … COMMIT. */
 export type Db = Pick<ProjectionStore, 'query'>;
 
-/** The channel of the subscription feed: one message per record whose recipient is ours. */
-export const RECEIVED_CHANNEL = 'payments_received';
 
 /** A record as inserted, with the accounts it resolved to. */
 interface Inserted {
@@ -31,10 +30,11 @@ const MOVES_MONEY = new Set(['transfer', 'payment', 'escrow_created', 'escrow_re
  * what follows from each new one: our accounts resolved by (chain, address), the
  * recipient's push queued (once ever per record, recipient and kind: the
  * notification key), the touched accounts' cUSD balances marked stale, and the
- * subscription feed told. A record already there is left as it is and causes
- * nothing again. At most seven statements, whatever the number of records and pushes.
+ * subscription feed told (unless `live` is false: a reindex). A record already there
+ * is left as it is and causes nothing again. At most seven statements, whatever
+ * the number of records and pushes.
  */
-export async function writeRecords(db: Db, items: Array<{ tx: PaymentTx; drafts: RecordDraft[] }>): Promise<number> {
+export async function writeRecords(db: Db, items: Array<{ tx: PaymentTx; drafts: RecordDraft[] }>, options: { live?: boolean } = {}): Promise<number> {
   const rows = items.flatMap(({ tx, drafts }) =>
     drafts.map((d) => ({
       chain: tx.chain,
@@ -87,24 +87,7 @@ export async function writeRecords(db: Db, items: Array<{ tx: PaymentTx; drafts:
   );
   const person = new Map(people.map((p) => [p.account, p]));
 
-  await db.query(`select pg_notify($1, p) from unnest($2::text[]) as p`, [
-    RECEIVED_CHANNEL,
-    ours.map((r) =>
-      JSON.stringify({
-        accountId: r.recipient_account,
-        userId: person.get(r.recipient_account!)?.user_id ?? null,
-        chain,
-        transactionId: r.transaction_id,
-        eventIndex: r.event_index,
-        kind: r.kind,
-        token: r.token,
-        amount: r.amount,
-        sender: r.sender_address,
-        reference: r.reference,
-        blockNumber: r.block_number,
-      }),
-    ),
-  ]);
+  if (options.live ?? true) await tellFeed(db, chain, ours, person);
 
   const notifyOf = new Map<string, RecordDraft['notify']>(items.flatMap(({ tx, drafts }) => drafts.map((d) => [`${tx.transactionId}:${d.eventIndex}:${d.kind}`, d.notify] as const)));
   const pushes: NotificationRequest[] = [];
@@ -140,4 +123,26 @@ export function readableReference(reference: string): string {
   if (!m) return reference;
   const text = Buffer.from(m[1]!, 'hex').toString('utf8').replace(/\0+$/, '');
   return text.length > 0 && /^[\x20-\x7e]+$/.test(text) ? text : reference;
+}
+
+/** The subscription feed (`payments_received`, delivered at commit): one notice per new record of ours. */
+async function tellFeed(db: Db, chain: string, ours: Inserted[], person: Map<string, { user_id: string }>): Promise<void> {
+  await db.query(`select pg_notify($1, p) from unnest($2::text[]) as p`, [
+    RECEIVED_CHANNEL,
+    ours.map((r) =>
+      JSON.stringify({
+        accountId: r.recipient_account,
+        userId: person.get(r.recipient_account!)?.user_id ?? null,
+        chain,
+        transactionId: r.transaction_id,
+        eventIndex: r.event_index,
+        kind: r.kind,
+        token: r.token,
+        amount: r.amount,
+        sender: r.sender_address,
+        reference: r.reference,
+        blockNumber: r.block_number,
+      }),
+    ),
+  ]);
 }
