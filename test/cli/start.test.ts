@@ -84,12 +84,12 @@ describe('ledgersync start on embedded defaults', () => {
     expect(await second.exited).toBe(1);
     expect(second.output).toMatch(new RegExp(`^ledgersync: .* is in use by ledgersync process ${first.pid}; .*\\n$`));
     // The first one is unharmed.
-    expect((await fetch(`http://127.0.0.1:${port}/ready`)).status).toBe(200);
+    await first.readyChecks(`http://127.0.0.1:${port}/ready`);
     // A one-shot database command is only one more client of the running PostgreSQL: it works, and stops nothing.
     const key = await runCli(['api-key', 'create', '--admin'], { cwd, env });
     expect(key.code, key.stderr).toBe(0);
     expect(key.stdout).toMatch(/^key [0-9a-f]{12} for administration: lsk_/);
-    expect((await fetch(`http://127.0.0.1:${port}/ready`)).status).toBe(200);
+    await first.readyChecks(`http://127.0.0.1:${port}/ready`);
     expect(await first.stop()).toBe(0);
   }, 120_000);
 });

@@ -54,7 +54,7 @@ describe('ledgersync start with an embedded Sui simulator', () => {
 
     const first = new RunningCli(['start'], { cwd, env, script: SUI_CLI });
     await first.waitForReady(`${api}/ready`);
-    const ready = (await (await fetch(`${api}/ready`)).json()) as { checks: Record<string, Record<string, unknown>> };
+    const ready = { checks: await first.readyChecks(`${api}/ready`) };
     expect(ready.checks.chain).toMatchObject({ ok: true, chain: SUI_CHAIN, latestCheckpoint: expect.any(Number) });
     expect(ready.checks.indexer).toMatchObject({ ok: true, indexedCheckpoint: expect.any(Number) });
     // The simulator is on the configured port, and the dev key's funding (and the relayer's pool split) were indexed.

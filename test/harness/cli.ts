@@ -85,6 +85,23 @@ export class RunningCli {
     throw new Error(`${url} not ready within ${timeoutMs} ms:\n${this.output}`);
   }
 
+  /**
+   * /ready's checks, from an answer that says ready (200). Readiness follows the chains: under load an
+   * indexer may fall a block behind between two requests, so a test reads the checks from a ready answer
+   * rather than from a second request after `waitForReady`.
+   */
+  async readyChecks<C = Record<string, { ok: boolean } & Record<string, unknown>>>(url: string, timeoutMs = 20_000): Promise<C> {
+    const started = Date.now();
+    while (Date.now() - started < timeoutMs) {
+      if (this.child.exitCode !== null) throw new Error(`ledgersync exited with ${this.child.exitCode}:\n${this.output}`);
+      const res = await fetch(url).catch(() => undefined);
+      if (res?.status === 200) return ((await res.json()) as { checks: C }).checks;
+      await res?.body?.cancel();
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error(`${url} not ready within ${timeoutMs} ms:\n${this.output}`);
+  }
+
   /** Sends `signal` to the whole process group (as Ctrl-C in a terminal does) and waits for the exit. */
   async stop(signal: NodeJS.Signals = 'SIGINT'): Promise<number | null> {
     if (this.child.exitCode === null && this.child.signalCode === null) process.kill(-this.pid, signal);
