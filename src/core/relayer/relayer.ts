@@ -5,9 +5,10 @@ import type { RelayerContext } from './context.js';
 import { retryHandlers } from './handlers.js';
 import type { TransactionLifecycle } from './lifecycle.js';
 import { relayerMetrics } from './metrics.js';
-import { INTENTS_CHANNEL, type Outbox } from './outbox.js';
+import type { Outbox } from './outbox.js';
 import { prepareIntents, sendIntents, trackIntents } from './steps.js';
 import type { IntentKind } from './types.js';
+import { onIntentSubmitted } from './wakeups.js';
 import { inTransaction } from '../../db/transaction.js';
 
 export interface RelayerOptions {
@@ -75,11 +76,7 @@ export async function startRelayer(
   let stopped = false;
   const wakers = new Set<() => void>();
   const wakeAll = () => [...wakers].forEach((wake) => wake());
-  const listener = await pool.connect();
-  listener.on('notification', (message) => {
-    if (message.payload === chain) wakeAll();
-  });
-  await listener.query(`listen ${INTENTS_CHANNEL}`);
+  const unsubscribe = await onIntentSubmitted(pool, parentLogger.child({ role: 'relayer' }), chain, wakeAll);
 
   const pause = (ms: number) =>
     new Promise<void>((resolve) => {
@@ -148,8 +145,7 @@ export async function startRelayer(
         stopped = true;
         wakeAll();
         await Promise.all(loops);
-        await listener.query(`unlisten ${INTENTS_CHANNEL}`).catch(() => {});
-        listener.release();
+        await unsubscribe();
         logger.info('relayer stopped');
       })()),
   };
