@@ -31,6 +31,9 @@ const envSchema = z.object({
 
   DATABASE_URL: optionalUrl(['postgres:', 'postgresql:']),
   EMBEDDED_POSTGRES_PORT: port.default(54329),
+  // Connections per process. Some are held for as long as the process runs: per chain, the indexer's
+  // leader lock and its address-set LISTEN; one LISTEN for the relayers, one per cache or live feed.
+  DATABASE_POOL_SIZE: z.coerce.number().int().min(4).max(1000).default(20),
 
   RPC_URL: optionalUrl(['http:', 'https:']),
   WS_URL: optionalUrl(['ws:', 'wss:']),
@@ -176,8 +179,8 @@ function buildConfig(env: z.infer<typeof envSchema>, cwd: string) {
     http: { host: env.HOST, port: env.PORT, trustProxyHops: env.TRUST_PROXY_HOPS, publicUrl: env.PUBLIC_URL?.replace(/\/+$/, ''), readCacheEntries: env.READ_CACHE_ENTRIES, readCacheHeartbeatMs: env.READ_CACHE_HEARTBEAT_MS, rateLimitPerIp: env.RATE_LIMIT_PER_IP, rateLimitPerKey: env.RATE_LIMIT_PER_KEY, corsOrigins: env.CORS_ORIGINS },
     logLevel: env.LOG_LEVEL,
     database: env.DATABASE_URL
-      ? ({ kind: 'url', url: env.DATABASE_URL } as const)
-      : ({ kind: 'embedded', port: env.EMBEDDED_POSTGRES_PORT, dir: resolve(home, 'postgres') } as const),
+      ? ({ kind: 'url', url: env.DATABASE_URL, poolSize: env.DATABASE_POOL_SIZE } as const)
+      : ({ kind: 'embedded', port: env.EMBEDDED_POSTGRES_PORT, dir: resolve(home, 'postgres'), poolSize: env.DATABASE_POOL_SIZE } as const),
     /** The chains of this deployment: from the environment (one chain), unless the config file lists them. */
     chains: [chain] as EvmChainConfig[],
     /**

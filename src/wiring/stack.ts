@@ -59,7 +59,7 @@ export async function openDatabaseOnly(config: Config, logger: Logger): Promise<
     if (!running) throw error;
     logger.info({ database: redactUrl(running) }, 'using the embedded PostgreSQL of the running ledgersync');
     const project = await loadProject(config, keyNotNeeded);
-    const database = connectDatabase(running);
+    const database = connectDatabase(running, { max: config.database.poolSize });
     try {
       await migrateDatabase(database, project.apps);
     } catch (migrationError) {
@@ -94,7 +94,7 @@ async function open(config: Config, logger: Logger, withChains: boolean, options
     for (const node of nodes) cleanups.push(() => node.stop());
 
     const databaseUrl = config.database.kind === 'url' ? config.database.url : postgres!.url;
-    const database = connectDatabase(databaseUrl);
+    const database = connectDatabase(databaseUrl, { max: config.database.poolSize });
     cleanups.push(() => database.close());
     await migrateDatabase(database, project.apps);
     logger.info({ database: redactUrl(databaseUrl), apps: project.apps.map((a) => a.name) }, 'database ready');

@@ -17,7 +17,8 @@ describe('configuration', () => {
 
   it('uses DATABASE_URL and RPC_URL when set, and has no deployer key for a real chain unless given', () => {
     const config = loadConfig({ DATABASE_URL: 'postgres://u:p@db:5432/app', RPC_URL: 'https://rpc.example/v1', WS_URL: 'wss://rpc.example/ws' }, scratchDir());
-    expect(config.database).toEqual({ kind: 'url', url: 'postgres://u:p@db:5432/app' });
+    expect(config.database).toEqual({ kind: 'url', url: 'postgres://u:p@db:5432/app', poolSize: 20 });
+    expect(loadConfig({ DATABASE_URL: 'postgres://u:p@db:5432/app', DATABASE_POOL_SIZE: '50' }, scratchDir()).database.poolSize).toBe(50);
     // The chain key is learned from the node when the stack starts, unless CHAIN_ID says it.
     expect(config.chains).toEqual([expect.objectContaining({ key: undefined, endpoint: { kind: 'rpc', rpcUrl: 'https://rpc.example/v1', wsUrl: 'wss://rpc.example/ws' } })]);
     expect(config.chains[0]!.deployerPrivateKey).toBeUndefined();
@@ -37,6 +38,7 @@ describe('configuration', () => {
     [{ LOG_LEVEL: 'loud' }, 'invalid configuration: LOG_LEVEL: expected one of fatal, error, warn, info, debug, trace, silent'],
     [{ RPC_URL: 'ftp://node' }, 'invalid configuration: RPC_URL: expected a URL starting with http:// or https://'],
     [{ DATABASE_URL: 'mysql://x' }, 'invalid configuration: DATABASE_URL: expected a URL starting with postgres:// or postgresql://'],
+    [{ DATABASE_POOL_SIZE: '2' }, 'invalid configuration: DATABASE_POOL_SIZE: expected a number >= 4'],
     [{ WS_URL: 'ws://node' }, 'invalid configuration: WS_URL: set RPC_URL too (WS_URL only adds a WebSocket to an RPC_URL chain)'],
     [{ PORT: 'x', ANVIL_BLOCK_TIME: '0' }, 'invalid configuration: PORT: expected a number; ANVIL_BLOCK_TIME: expected a number >= 1'],
     [{ WEBHOOK_URLS: 'https://a.example/h, ftp://b' }, 'invalid configuration: WEBHOOK_URLS: expected comma-separated URLs starting with http:// or https://'],
