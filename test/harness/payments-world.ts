@@ -46,7 +46,8 @@ export interface ReceivedNotification {
  * `sui.ledger.confio`, then `sui.ledger.makeCheckpoint()`).
  */
 export async function paymentsWorld(options: { blockTime?: number; finality?: number; extraEnv?: Record<string, string>; withSui?: boolean } = {}) {
-  const anvil: Anvil = await startAnvil({ port: await freePort(), blockTime: options.blockTime ?? 1 });
+  // States kept as a node keeps them: reads at 'latest' must not fail when a block is mined meanwhile.
+  const anvil: Anvil = await startAnvil({ port: await freePort(), blockTime: options.blockTime ?? 1, keepStates: 64 });
   onTestFinished(() => anvil.stop());
   const database = await createEmptyDatabase();
   onTestFinished(() => database.drop());

@@ -34,7 +34,7 @@ const kinds: IntentKind[] = ledgerIntents(chain.key).map((kind) =>
 );
 
 const logger = createLogger('info');
-const relayer = await startRelayer(
+const starting = startRelayer(
   chain.key,
   pool,
   chain.lifecycle(signerFromPrivateKey(env('RELAYER_PRIVATE_KEY') as Hex), kinds, pool, logger),
@@ -42,4 +42,6 @@ const relayer = await startRelayer(
   { finalityDepth: Number(env('FINALITY_DEPTH')), batchSize: 20, stuckBlocks: 3, rebroadcastMs: 3_000, pollIntervalMs: 50, maintainMs: 5_000 },
   logger,
 );
-process.once('SIGTERM', () => void relayer.stop().then(close).then(() => process.exit(0)));
+// Handled from the start: a SIGTERM while the relayer starts stops it once it has (else it would kill the process).
+process.once('SIGTERM', () => void starting.then((relayer) => relayer.stop()).then(close).then(() => process.exit(0)));
+await starting;

@@ -21,8 +21,12 @@ const kinds = suiKinds(chain, env('SUI_PACKAGE'), env('SUI_CUSD'));
 const logger = createLogger('info');
 const keys = (process.env.SUI_KEYS ?? env('SUI_KEY')).split(',');
 const relayers: RunningRelayer[] = [];
-for (const privateKey of keys) {
-  const lifecycle = suiSignerLifecycle({ chain, conn: connectSui(env('SUI_URL'), chain), pool, privateKey, gas: { budget: 50_000_000n, poolSize: Number(env('POOL_SIZE')) }, logger });
-  relayers.push(await startRelayer(chain, pool, lifecycle, kinds, { ...fastSuiRelayer, batchSize: 20 }, logger));
-}
-process.once('SIGTERM', () => void Promise.all(relayers.map((r) => r.stop())).then(close).then(() => process.exit(0)));
+const starting = (async () => {
+  for (const privateKey of keys) {
+    const lifecycle = suiSignerLifecycle({ chain, conn: connectSui(env('SUI_URL'), chain), pool, privateKey, gas: { budget: 50_000_000n, poolSize: Number(env('POOL_SIZE')) }, logger });
+    relayers.push(await startRelayer(chain, pool, lifecycle, kinds, { ...fastSuiRelayer, batchSize: 20 }, logger));
+  }
+})();
+// Handled from the start: a SIGTERM while the relayers start stops them once they have (else it would kill the process).
+process.once('SIGTERM', () => void starting.then(() => Promise.all(relayers.map((r) => r.stop()))).then(close).then(() => process.exit(0)));
+await starting;
