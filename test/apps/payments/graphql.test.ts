@@ -227,12 +227,12 @@ describe('payments GraphQL API', () => {
     expect(codes(fanOut)).toEqual(['BAD_USER_INPUT']);
 
     // Sends from the custodial account: reserved against the chain's balance, pending until the chain answers (no worker runs here).
-    const sendMutation = `mutation ($input: SendInput!) { send(input: $input) { id account state token to amount amountFormatted intentId idempotencyKey transactionId error settledAt } }`;
+    const sendMutation = `mutation ($input: SendInput!) { send(input: $input) { id account state mode token to amount amountFormatted intentId idempotencyKey transactionId error settledAt } }`;
     type SendData = { send: Record<string, unknown> };
     const send = (key: string, input: Record<string, unknown>) => gql<SendData>(key, sendMutation, { input: { account: p.anaAccount.id, to: p.benAccount.address, idempotencyKey: 'pay-ben-1', ...input } });
     const sent = await send(p.anaKey, { amountFormatted: '4.5' });
     expect(sent.errors).toBeUndefined();
-    expect(sent.data!.send).toMatchObject({ account: p.anaAccount.id, state: 'PENDING', token: 'cUSD', to: p.benAccount.address, amount: '4500000', amountFormatted: '4.50', idempotencyKey: 'pay-ben-1', transactionId: null, settledAt: null });
+    expect(sent.data!.send).toMatchObject({ account: p.anaAccount.id, state: 'PENDING', mode: 'CUSTODIAL', token: 'cUSD', to: p.benAccount.address, amount: '4500000', amountFormatted: '4.50', idempotencyKey: 'pay-ben-1', transactionId: null, settledAt: null });
     // The same request again is the same send; the same key for something else is a conflict.
     expect((await send(p.anaKey, { amount: '4500000' })).data!.send.id).toBe(sent.data!.send.id);
     expect(codes(await send(p.anaKey, { amount: '4500001' }))).toEqual(['IDEMPOTENCY_CONFLICT']);

@@ -63,8 +63,8 @@ const PREPARE = `mutation ($input: PrepareSendInput!) { prepareSend(input: $inpu
   account chain to amount amountFormatted
   evm { type chainId to data value nonce gas maxFeePerGas maxPriorityFeePerGas }
   sui { transaction digest sponsor gasBudget expiresAt } } }`;
-const SEND_SIGNED = `mutation ($input: SendSignedInput!) { sendSigned(input: $input) { id account state to amount idempotencyKey intentId transactionId error } }`;
-const SEND = `mutation ($input: SendInput!) { send(input: $input) { id state to amount } }`;
+const SEND_SIGNED = `mutation ($input: SendSignedInput!) { sendSigned(input: $input) { id account state mode to amount idempotencyKey intentId transactionId error } }`;
+const SEND = `mutation ($input: SendInput!) { send(input: $input) { id state mode to amount } }`;
 
 const platformSui = Ed25519Keypair.fromSecretKey(new Uint8Array(32).fill(31));
 const custodialSui = Ed25519Keypair.fromSecretKey(new Uint8Array(32).fill(32));
@@ -132,7 +132,7 @@ describe('payments sends the user signs', () => {
     const input = { account: ana.account.id, transaction: raw, idempotencyKey: 'ana-1' };
     const first = await gql(ana.key, SEND_SIGNED, { input });
     expect(first.errors).toBeUndefined();
-    expect(first.data!.sendSigned).toMatchObject({ account: ana.account.id, state: 'PENDING', to: ben, amount: '2500000', idempotencyKey: 'ana-1' });
+    expect(first.data!.sendSigned).toMatchObject({ account: ana.account.id, state: 'PENDING', mode: 'USER_SIGNED', to: ben, amount: '2500000', idempotencyKey: 'ana-1' });
     // Submitted again (the phone retried): the same send, nothing more reserved; other bytes under the key conflict.
     const again = await gql(ana.key, SEND_SIGNED, { input });
     expect(again.data!.sendSigned.id).toBe(first.data!.sendSigned.id);
@@ -225,7 +225,7 @@ describe('payments sends the user signs', () => {
     expect(codes(await gql(cruz.key, PREPARE, { input: { account: cruz.account.id, to: rosa, amount: '1' } }))).toEqual(['BAD_USER_INPUT']);
     const custodial = await gql(cruz.key, SEND, { input: { account: cruz.account.id, to: rosa, amountFormatted: '12.5', idempotencyKey: 'cruz-1' } });
     expect(custodial.errors).toBeUndefined();
-    expect(custodial.data!.send).toMatchObject({ state: 'PENDING', amount: '12500000' });
+    expect(custodial.data!.send).toMatchObject({ state: 'PENDING', mode: 'CUSTODIAL', amount: '12500000' });
     expect((await sendState(custodial.data!.send.id)).state).toBe('confirmed');
     expect(ledger.balance(rosa, ledger.confio.cusdType).total).toBe(CUSD(19.5));
     expect(ledger.balance(cruz.account.address, ledger.confio.cusdType).total).toBe(CUSD(37.5));

@@ -30,6 +30,7 @@ export interface SendRow {
   intent_id: string;
   idempotency_key: string;
   state: string;
+  mode: 'custodial' | 'user_signed';
   transaction_id: string | null;
   error: string | null;
   created_at: Date;
@@ -88,7 +89,7 @@ export async function historyPage(pool: pg.Pool, accountId: string, first: numbe
   };
 }
 
-const SEND_COLUMNS = 'id::text, account_id::text, token, recipient_address, amount::text, intent_id::text, idempotency_key, state, transaction_id, error, created_at, settled_at';
+const SEND_COLUMNS = 'id::text, account_id::text, token, recipient_address, amount::text, intent_id::text, idempotency_key, state, mode, transaction_id, error, created_at, settled_at';
 
 export async function pendingSends(pool: pg.Pool, accountId: string): Promise<SendRow[]> {
   const { rows } = await pool.query<SendRow>(`select ${SEND_COLUMNS} from payment_sends where account_id = $1 and state = 'pending' order by id desc`, [accountId]);

@@ -67,6 +67,7 @@ export function sendOf(row: SendRow) {
     id: row.id,
     account: row.account_id,
     state: upper(row.state),
+    mode: upper(row.mode),
     token: row.token,
     to: row.recipient_address,
     amount: row.amount,

@@ -417,6 +417,8 @@ type Send {
   account: ID!
   """Where it stands."""
   state: SendState!
+  """Who signed it: the platform for a custodial account, or the user on their device."""
+  mode: SendMode!
   """The token's symbol."""
   token: String!
   """The recipient's address."""
@@ -437,6 +439,14 @@ type Send {
   createdAt: String!
   """When the chain confirmed or failed it (ISO 8601); null while pending."""
   settledAt: String
+}
+
+"""Who signed a send."""
+enum SendMode {
+  """The platform, with the custodial account's key (the send mutation)."""
+  CUSTODIAL
+  """The user, on their device (prepareSend, then sendSigned); the platform submitted the bytes as they are."""
+  USER_SIGNED
 }
 
 """Where a send stands."""
