@@ -36,6 +36,16 @@ function cusdTransfer(w: SuiRelayerWorld, owner: string, to: string, amount: big
   return tx;
 }
 
+/** The same transfer paid with the user's own gas coin (budget 10,000,000 MIST at price 1,000): nothing of the platform's. */
+function ownGasTransfer(w: SuiRelayerWorld, user: string, gas: { objectId: string; version: bigint | number | string; digest: string }, to: string, amount: bigint): Promise<Uint8Array> {
+  const tx = cusdTransfer(w, user, to, amount);
+  tx.setSender(user);
+  tx.setGasPayment([{ objectId: gas.objectId, version: gas.version.toString(), digest: gas.digest }]);
+  tx.setGasPrice(1000);
+  tx.setGasBudget(10_000_000);
+  return tx.build();
+}
+
 async function signed(idempotencyKey: string, bytes: Uint8Array | string, signer = alice): Promise<SubmitIntent> {
   const data = typeof bytes === 'string' ? fromBase64(bytes) : bytes;
   const { signature } = await signer.signTransaction(data);
@@ -100,12 +110,7 @@ describe('user-signed Sui transactions through the outbox', () => {
     const [gas] = w.sim.ledger.fund(user, SUI_TYPE, 1n * SUI, 1);
     w.sim.ledger.makeCheckpoint();
     await w.startRelayer();
-    const tx = cusdTransfer(w, user, recipient(9), 2_000_000n);
-    tx.setSender(user);
-    tx.setGasPayment([{ objectId: gas!.objectId, version: gas!.version.toString(), digest: gas!.digest }]);
-    tx.setGasPrice(1000);
-    tx.setGasBudget(10_000_000);
-    const bytes = await tx.build();
+    const bytes = await ownGasTransfer(w, user, gas!, recipient(9), 2_000_000n);
     const objectsBefore = await w.objects();
     await w.submit([await signed('own-gas', bytes)]);
     expect(await w.settled()).toEqual({ confirmed: 1 });
@@ -122,12 +127,7 @@ describe('user-signed Sui transactions through the outbox', () => {
     const [gas] = w.sim.ledger.fund(user, SUI_TYPE, 1_000_000n, 1);
     w.sim.ledger.makeCheckpoint();
     await w.startRelayer({ refusedSignedMs: 1_500 });
-    const tx = cusdTransfer(w, user, recipient(9), 2_000_000n);
-    tx.setSender(user);
-    tx.setGasPayment([{ objectId: gas!.objectId, version: gas!.version.toString(), digest: gas!.digest }]);
-    tx.setGasPrice(1000);
-    tx.setGasBudget(10_000_000);
-    const bytes = await tx.build();
+    const bytes = await ownGasTransfer(w, user, gas!, recipient(9), 2_000_000n);
     const objectsBefore = await w.objects();
     const started = Date.now();
     await w.submit([await signed('short-of-gas', bytes)]);
