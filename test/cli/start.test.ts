@@ -27,7 +27,7 @@ describe('ledgersync start on embedded defaults', () => {
     // First start: creates the cluster and the chain, deploys the contracts.
     const first = new RunningCli(['start'], { cwd, env });
     expect(await first.waitForReady(ready)).toBeLessThan(30_000);
-    const body = (await (await fetch(ready)).json()) as { checks: Record<string, { ok: boolean; chain?: string }> };
+    const body = { checks: await first.readyChecks(ready) };
     expect(body.checks['chain evm:31337']).toMatchObject({ ok: true, chain: 'evm:31337' });
     expect(body.checks['indexer evm:100']).toMatchObject({ ok: true });
 
