@@ -88,6 +88,10 @@ export async function paymentsWorld(options: { blockTime?: number; finality?: nu
     LEDGERSYNC_HOME: join(cwd, 'home'),
     PORT: String(port),
     LOG_LEVEL: 'warn',
+    // The balance schedules fire on the wall clock, in the middle of a test's checks: off unless the test asks
+    // (test/apps/payments/schedules.test.ts); the tests queue the tasks they exercise.
+    PAYMENTS_REFRESH_CRON: 'off',
+    PAYMENTS_RECONCILE_CRON: 'off',
     ...suiEnv,
     ...options.extraEnv,
   };

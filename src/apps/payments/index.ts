@@ -19,9 +19,13 @@ export interface PaymentsOptions {
   payFeeBps?: number;
   /** Where notifications are delivered; none: they are recorded and never sent. */
   pushProviders?: PushProvider[];
-  /** Crontab schedules: stale balances refreshed (default every 5 minutes), all reconciled (default hourly). */
-  refreshCron?: string;
-  reconcileCron?: string;
+  /**
+   * Crontab schedules: stale balances refreshed (default every 5 minutes), all reconciled (default hourly).
+   * `null` schedules nothing: the task is then run only when queued (`graphile_worker.add_job`), for a deployment
+   * that runs it elsewhere or not at all.
+   */
+  refreshCron?: string | null;
+  reconcileCron?: string | null;
 }
 
 /**
@@ -36,8 +40,8 @@ export function paymentsApp(options: PaymentsOptions): LedgersyncApp {
     platformSigner: options.platformSigner ?? 'default',
     payFeeBps: options.payFeeBps ?? 90,
     pushProviders: options.pushProviders ?? [],
-    refreshCron: options.refreshCron ?? '*/5 * * * *',
-    reconcileCron: options.reconcileCron ?? '0 * * * *',
+    refreshCron: options.refreshCron === undefined ? '*/5 * * * *' : options.refreshCron,
+    reconcileCron: options.reconcileCron === undefined ? '0 * * * *' : options.reconcileCron,
   };
   return {
     name: 'payments',
@@ -55,8 +59,8 @@ export function paymentsApp(options: PaymentsOptions): LedgersyncApp {
     }),
     // Seed 004: stale balances refreshed, all reconciled with the chain. A tick missed while no worker ran is skipped: the next one does the same work.
     schedules: [
-      { task: REFRESH_TASK, cron: settings.refreshCron },
-      { task: RECONCILE_TASK, cron: settings.reconcileCron },
+      ...(settings.refreshCron === null ? [] : [{ task: REFRESH_TASK, cron: settings.refreshCron }]),
+      ...(settings.reconcileCron === null ? [] : [{ task: RECONCILE_TASK, cron: settings.reconcileCron }]),
     ],
     // The GraphQL API (seed 002's web process): accounts, balances, history, sends, payments as they arrive.
     routes: (app, context) => paymentsGraphql(app, context, settings),

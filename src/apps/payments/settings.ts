@@ -36,9 +36,9 @@ export interface PaymentsSettings {
   payFeeBps: number;
   /** Where notifications go: FCM, signed webhooks (none: recorded, never delivered). */
   pushProviders: PushProvider[];
-  /** Seed 004: stale balances are refreshed on this schedule (crontab), all reconciled on the other. */
-  refreshCron: string;
-  reconcileCron: string;
+  /** Seed 004: stale balances are refreshed on this schedule (crontab), all reconciled on the other; null: not scheduled. */
+  refreshCron: string | null;
+  reconcileCron: string | null;
 }
 
 /** The address set (table address_sets) of a chain's active accounts: what its sources follow. */

@@ -4,7 +4,9 @@
  * Confío's packages (PAYMENTS_SUI_CUSD, _PAY, _P2P: package ids; _SUI_CUSD_TYPE).
  * Used in process (test/harness/payments-world.ts) and by the roles started as
  * separate processes, with the same environment. Notifications go to the
- * webhook at PAYMENTS_WEBHOOK_URL (a test's recording server), if set.
+ * webhook at PAYMENTS_WEBHOOK_URL (a test's recording server), if set. The
+ * balance schedules are PAYMENTS_REFRESH_CRON and PAYMENTS_RECONCILE_CRON
+ * (`off`: not scheduled; unset: the app's defaults).
  */
 import { defineConfig, evmChain, suiChain } from '../../../src/engine/index.js';
 import { paymentsApp } from '../../../src/apps/payments/index.js';
@@ -19,6 +21,7 @@ const suiSigners = [
   ...(env.PAYMENTS_SUI_KEY ? [{ privateKey: env.PAYMENTS_SUI_KEY, roles: ['default', 'platform'] }] : []),
   ...(env.PAYMENTS_SUI_CUSTODIAL_KEY ? [{ privateKey: env.PAYMENTS_SUI_CUSTODIAL_KEY, roles: ['custodial'] }] : []),
 ];
+const schedule = (cron: string | undefined) => (cron === 'off' ? null : cron);
 const sui = env.PAYMENTS_SUI_URL
   ? [suiChain({ url: env.PAYMENTS_SUI_URL, network: 'localnet-sim', pollIntervalMs: 100, ...(suiSigners.length > 0 ? { signers: suiSigners } : {}) })]
   : [];
@@ -51,6 +54,8 @@ export default defineConfig({
       paymentsApp({
         chains,
         platformSigner: 'platform',
+        refreshCron: schedule(env.PAYMENTS_REFRESH_CRON),
+        reconcileCron: schedule(env.PAYMENTS_RECONCILE_CRON),
         ...(env.PAYMENTS_WEBHOOK_URL ? { pushProviders: [webhookProvider({ url: env.PAYMENTS_WEBHOOK_URL, secret: 'payments-test-webhook-secret' })] } : {}),
       }),
     ];
