@@ -25,6 +25,7 @@ export { contentSecurityPolicy } from '../http/csp.js';
 export { bigintId, positiveUint256, storableText, bytes32Text, evmAddress } from '../http/inputs.js';
 export { requireKey, authenticate, createApiKey, revokeApiKey, ADMIN_ROLE, type ApiKeyOwner, type ApiKeyGrant } from '../http/api-keys.js';
 export { intentWrites } from '../core/relayer/writes.js';
+export { perKeyLimit, type CountKeyWrite, type KeyLimitExceeded } from '../http/key-limit.js';
 // Signed webhooks: the scheme the relayer's webhooks use (`t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">`).
 export { signWebhook, verifyWebhook } from '../core/relayer/webhooks.js';
 

@@ -4,6 +4,7 @@ import type pg from 'pg';
 import { IdempotencyConflictError, IntentRejectedError, type Outbox, type SubmitIntent } from './outbox.js';
 import { inTransaction } from '../../db/transaction.js';
 import { sendProblem } from '../../http/problem.js';
+import { perKeyLimit } from '../../http/key-limit.js';
 
 const idempotencyKey = z.string().regex(/^[\x21-\x7e]{1,200}$/, 'expected 1 to 200 visible ASCII characters');
 
@@ -16,16 +17,15 @@ const idempotencyKey = z.string().regex(/^[\x21-\x7e]{1,200}$/, 'expected 1 to 2
  * collide) makes a retried request return the first intent instead of sending again.
  */
 export function intentWrites(app: FastifyInstance, options: { pool: pg.Pool; outbox: Outbox; rateLimitPerKey?: number | undefined }) {
-  const keyLimiter =
-    options.rateLimitPerKey && app.hasDecorator('createRateLimit')
-      ? app.createRateLimit({ max: options.rateLimitPerKey, timeWindow: 60_000, keyGenerator: (request) => `key:${request.apiKey?.keyId}` })
-      : undefined;
+  const countWrite = perKeyLimit(app, options.rateLimitPerKey, 'rest-writes');
   return {
+    /** A preHandler, after the one that authenticates (without a key there is nothing to count). */
     async perKeyLimit(request: FastifyRequest, reply: FastifyReply) {
-      const limit = await keyLimiter?.(request);
-      if (limit && !limit.isAllowed && limit.isExceeded) {
-        reply.header('retry-after', limit.ttlInSeconds);
-        return sendProblem(request, reply, 429, `rate limit: ${limit.max} writes per minute for this API key; retry in ${limit.ttlInSeconds} s`);
+      if (!request.apiKey) return;
+      const exceeded = await countWrite(request, request.apiKey.keyId);
+      if (exceeded) {
+        reply.header('retry-after', exceeded.retryInSeconds);
+        return sendProblem(request, reply, 429, exceeded.message);
       }
     },
     /** Submits the request's intent (the API key must have been checked) and answers 202, or the problem. */

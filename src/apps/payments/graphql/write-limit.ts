@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { perKeyLimit } from '../../../engine/index.js';
 import type { Authentication } from './auth.js';
 import { PaymentsApiError } from './errors.js';
 
@@ -6,22 +7,15 @@ import { PaymentsApiError } from './errors.js';
 export type CountWrite = (auth: Authentication) => Promise<void>;
 
 /**
- * The per-API-key write limit (the engine's `rateLimitPerKey`, on top of the
- * server's per-address limit) for the mutations that submit or reserve
- * something: each mutation field counts, so aliases in one document count each.
- * Off when the server runs without rate limiting.
+ * The engine's per-API-key write limit (`rateLimitPerKey`) for the mutations
+ * that submit or reserve something: each mutation field counts, so aliases in
+ * one document count each. Counted apart from the REST writes.
  */
 export function writeLimit(app: FastifyInstance, perMinute: number | undefined): (request: FastifyRequest) => CountWrite {
-  if (!perMinute || !app.hasDecorator('createRateLimit')) return () => async () => {};
-  // The limiter keys on the request; the key id is known once the request is authenticated.
-  const keyOf = new WeakMap<FastifyRequest, string>();
-  const limiter = app.createRateLimit({ max: perMinute, timeWindow: 60_000, keyGenerator: (request) => `payments-writes:${keyOf.get(request)}` });
+  const countWrite = perKeyLimit(app, perMinute, 'payments-writes');
   return (request) => async (auth) => {
     if (auth.state !== 'key') return;
-    keyOf.set(request, auth.owner.keyId);
-    const limit = await limiter(request);
-    if (!limit.isAllowed && limit.isExceeded) {
-      throw new PaymentsApiError('RATE_LIMITED', `rate limit: ${limit.max} writes per minute for this API key; retry in ${limit.ttlInSeconds} s`);
-    }
+    const exceeded = await countWrite(request, auth.owner.keyId);
+    if (exceeded) throw new PaymentsApiError('RATE_LIMITED', exceeded.message);
   };
 }
