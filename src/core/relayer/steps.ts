@@ -1,7 +1,8 @@
 import type { PoolClient } from 'pg';
 import type { RelayerContext } from './context.js';
 import { callHandlers } from './handlers.js';
-import type { InFlightIntent, Inclusion } from './lifecycle.js';
+import type { InFlightIntent, Inclusion, SendFailure } from './lifecycle.js';
+import type { IntentError } from './types.js';
 import {
   backToPending,
   claimInFlight,
@@ -76,9 +77,8 @@ export async function sendIntents(ctx: RelayerContext, head: bigint): Promise<nu
       const failure = failures[i];
       if (failure === undefined) continue;
       ctx.metrics.broadcastError();
-      // A user's bytes the node has refused all along (never taken) for refusedSignedMs: only the user can sign others.
-      const refusedSince = failure.refused ? (row.error?.name === 'BroadcastRefused' ? row.error.refusedSince : undefined) ?? new Date().toISOString() : undefined;
-      if (row.sender !== null && row.state === 'signed' && refusedSince !== undefined && Date.now() - Date.parse(refusedSince) >= ctx.refusedSignedMs) {
+      const refusedSince = refusalSince(failure, row.error);
+      if (refusedAllAlong(row, refusedSince, ctx.refusedSignedMs)) {
         ctx.logger.info({ intent: row.id.toString(), sender: row.sender, error: failure.message }, 'the node refused a user-signed transaction all along; the intent failed');
         await refusedByNode(client, row.id, {
           name: 'RefusedByNode',
@@ -94,6 +94,26 @@ export async function sendIntents(ctx: RelayerContext, head: bigint): Promise<nu
     await callHandlers(client, ctx, refused.map((intentId) => ({ intentId, hook: 'onFailed' as const })));
     return rows.length;
   });
+}
+
+/**
+ * Since when the node has refused these bytes at every send: the start of an
+ * unbroken run of refusals, which this one continues or begins. Undefined when
+ * the node failed in itself (a timeout, a 5xx), which ends the run: only the
+ * node's judgment of the transaction counts.
+ */
+function refusalSince(failure: SendFailure, previous: IntentError | null): string | undefined {
+  if (!failure.refused) return undefined;
+  return (previous?.name === 'BroadcastRefused' ? previous.refusedSince : undefined) ?? new Date().toISOString();
+}
+
+/**
+ * Bytes a user signed (the intent has a sender) that the node has refused for
+ * `refusedSignedMs` and never taken (still `signed`): the intent fails, since
+ * only the user can sign others.
+ */
+function refusedAllAlong(row: { sender: string | null; state: string }, refusedSince: string | undefined, refusedSignedMs: number): refusedSince is string {
+  return row.sender !== null && row.state === 'signed' && refusedSince !== undefined && Date.now() - Date.parse(refusedSince) >= refusedSignedMs;
 }
 
 /**
