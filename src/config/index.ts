@@ -72,6 +72,7 @@ const envSchema = z.object({
   // Replaced by FINALITY_DEPTH (one definition of final); named here only to say so when it is set.
   RELAYER_CONFIRMATIONS: z.string().optional(),
   RELAYER_STUCK_BLOCKS: z.coerce.number().int().min(1).max(10_000).default(3),
+  RELAYER_REFUSED_SIGNED_MS: z.coerce.number().int().min(1_000).max(86_400_000).default(120_000),
   RELAYER_FEE_BUMP_PERCENT: z.coerce.number().int().min(10).max(1000).default(15),
   RELAYER_MAX_FEE_GWEI: z.coerce.number().positive().max(1_000_000).default(500),
   // The configured gas price of a legacy-gas chain: the least paid, and what is paid when eth_gasPrice fails or says 0.
@@ -195,6 +196,7 @@ function buildConfig(env: z.infer<typeof envSchema>, cwd: string) {
     deploymentsFile: resolve(cwd, env.DEPLOYMENTS_FILE ?? resolve(home, 'deployments.json')),
     relayer: {
       stuckBlocks: env.RELAYER_STUCK_BLOCKS,
+      refusedSignedMs: env.RELAYER_REFUSED_SIGNED_MS,
       batchSize: env.RELAYER_BATCH_SIZE,
       pollIntervalMs: env.RELAYER_POLL_INTERVAL_MS,
     },

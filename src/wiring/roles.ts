@@ -124,6 +124,7 @@ async function startConfiguredRelayers(stack: Stack, outbox: Outbox) {
       finalityDepth: Number(chain.finalityDepth),
       batchSize: relayer.batchSize,
       stuckBlocks: relayer.stuckBlocks,
+      refusedSignedMs: relayer.refusedSignedMs,
       pollIntervalMs: relayer.pollIntervalMs,
       rebroadcastMs: 3_000,
       maintainMs: 5_000,

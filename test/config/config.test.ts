@@ -47,6 +47,7 @@ describe('configuration', () => {
     [{ RELAYER_FEE_BUMP_PERCENT: '5' }, 'invalid configuration: RELAYER_FEE_BUMP_PERCENT: expected a number >= 10'],
     [{ RELAYER_GAS_PRICE_GWEI: '-1' }, 'invalid configuration: RELAYER_GAS_PRICE_GWEI: expected a number >= 0'],
     [{ RPC_TIMEOUT_MS: '0' }, 'invalid configuration: RPC_TIMEOUT_MS: expected a number >= 100'],
+    [{ RELAYER_REFUSED_SIGNED_MS: '10' }, 'invalid configuration: RELAYER_REFUSED_SIGNED_MS: expected a number >= 1000'],
     [
       { RELAYER_GAS_PRICE_GWEI: '60', RELAYER_MAX_FEE_GWEI: '50' },
       'invalid configuration: RELAYER_GAS_PRICE_GWEI: above RELAYER_MAX_FEE_GWEI (the configured gas price is the least a transaction pays, the cap the most)',
@@ -67,7 +68,8 @@ describe('configuration', () => {
     expect(chain({}).rpcTimeoutMs).toBe(10_000);
     expect(chain({ RPC_URL: 'https://rpc.example/v1', RPC_TIMEOUT_MS: '2500' }).rpcTimeoutMs).toBe(2_500);
     expect(chain({ RPC_URL: 'https://rpc.example/v1' }).finalityDepth).toBe(64);
-    expect(loadConfig({}, scratchDir()).relayer).toMatchObject({ stuckBlocks: 3 });
+    expect(loadConfig({}, scratchDir()).relayer).toMatchObject({ stuckBlocks: 3, refusedSignedMs: 120_000 });
+    expect(loadConfig({ RELAYER_REFUSED_SIGNED_MS: '30000' }, scratchDir()).relayer.refusedSignedMs).toBe(30_000);
     expect(chain({}).gas).toEqual({ type: 'auto', bumpPercent: 15, maxFeePerGas: 500_000_000_000n });
     expect(chain({ RELAYER_GAS: 'legacy' }).gas.type).toBe('legacy');
     expect(chain({ RELAYER_GAS: 'legacy', RELAYER_GAS_PRICE_GWEI: '2.5', RELAYER_MAX_FEE_GWEI: '50' }).gas).toEqual({ type: 'legacy', bumpPercent: 15, maxFeePerGas: 50_000_000_000n, gasPrice: 2_500_000_000n });
