@@ -18,6 +18,7 @@ import type { SuiPaymentsChain } from '../../../src/apps/payments/settings.js';
 import { loadSuiVectors } from '../../vectors/sui/index.js';
 import { paymentsWorld, SUI_CHAIN } from '../../harness/payments-world.js';
 import { until } from '../../harness/until.js';
+import { CLI_WITH_TS_CONFIG, runCli } from '../../harness/cli.js';
 import type { RecordRow as StoredRecord } from '../../../src/apps/payments/graphql/history.js';
 
 const cusd = (units: number) => BigInt(Math.round(units * 1_000_000));
@@ -167,6 +168,25 @@ describe('payments poller (Sui, simulator)', () => {
     await new Promise((r) => setTimeout(r, 1500));
     const sort = (list: Array<{ to: string; body: string }>) => [...list].sort((a, b) => a.to.localeCompare(b.to) || a.body.localeCompare(b.body));
     expect(sort(world.notifications.map((n) => ({ to: n.to, body: n.body })))).toEqual(sort(expectedPushes));
+
+    // Replay on Sui: `ledgersync reindex payments --chain` reads the checkpoints again and rebuilds the same records
+    // and raw rows, queues and pushes nothing, and tells the feed nothing.
+    const snapshot = async () => ({
+      records: (await pool.query('select * from payment_transactions where chain = $1 order by transaction_id, event_index, kind', [SUI_CHAIN])).rows.map(({ created_at: _created, ...r }) => r),
+      raw: (await pool.query('select chain, transaction_id, block_number, block_hash, block_timestamp, events from payment_raw_events where chain = $1 order by transaction_id', [SUI_CHAIN])).rows,
+      queued: (await pool.query('select count(*)::int as n from payment_notifications')).rows[0].n as number,
+    });
+    const before = await snapshot();
+    const feedBefore = feed.length;
+    const reindexed = await runCli(['reindex', 'payments', '--chain', SUI_CHAIN], { cwd: world.cwd, env: world.env, script: CLI_WITH_TS_CONFIG });
+    expect(reindexed.code, reindexed.stderr).toBe(0);
+    expect(await snapshot()).toEqual(before);
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(world.notifications).toHaveLength(expectedPushes.length);
+    expect(feed).toHaveLength(feedBefore);
+    const { rows: replayed } = await pool.query<{ outcome: string }>('select distinct outcome from payment_processing_log where attempt > 1');
+    expect(replayed.map((r) => r.outcome)).not.toContain('failed');
+    expect(replayed.length).toBeGreaterThan(0);
   }, 180_000);
 });
 
