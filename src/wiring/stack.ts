@@ -164,9 +164,6 @@ async function startEmbeddedAnvil(config: Config, chain: EvmChainConfig & { key:
     statePath,
     // anvil writes its state on SIGTERM; the interval bounds what a hard kill loses.
     stateIntervalSeconds: 10,
-    // Recent states kept, as a node keeps them: without any, a read at 'latest' fails now and then when a
-    // block is mined while it runs ("Invalid parameters"), and a reorg has no state to go back to.
-    keepStates: 64,
     logFile: join(dirname(statePath), 'anvil.log'),
   });
   const pidFile = anvilPidFile(config.home, index);

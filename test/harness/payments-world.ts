@@ -46,8 +46,7 @@ export interface ReceivedNotification {
  * `sui.ledger.confio`, then `sui.ledger.makeCheckpoint()`).
  */
 export async function paymentsWorld(options: { blockTime?: number; finality?: number; extraEnv?: Record<string, string>; withSui?: boolean } = {}) {
-  // States kept as a node keeps them: reads at 'latest' must not fail when a block is mined meanwhile.
-  const anvil: Anvil = await startAnvil({ port: await freePort(), blockTime: options.blockTime ?? 1, keepStates: 64 });
+  const anvil: Anvil = await startAnvil({ port: await freePort(), blockTime: options.blockTime ?? 1 });
   onTestFinished(() => anvil.stop());
   const database = await createEmptyDatabase();
   onTestFinished(() => database.drop());
@@ -153,12 +152,18 @@ export async function paymentsWorld(options: { blockTime?: number; finality?: nu
       markPaid: (tradeId: Hex) => write(client.writeContract({ address: contract(P2P_CONTRACT), abi: p2PTradeAbi, functionName: 'markPaid', args: [tradeId] })),
       release: (tradeId: Hex) => write(client.writeContract({ address: contract(P2P_CONTRACT), abi: p2PTradeAbi, functionName: 'release', args: [tradeId] })),
       cancel: (tradeId: Hex) => write(client.writeContract({ address: contract(P2P_CONTRACT), abi: p2PTradeAbi, functionName: 'cancel', args: [tradeId] })),
+      dispute: (tradeId: Hex, reason: Hex) => write(client.writeContract({ address: contract(P2P_CONTRACT), abi: p2PTradeAbi, functionName: 'dispute', args: [tradeId, reason] })),
     };
   };
 
   /** Mints cUSD to `to` as the platform (the minter): money arriving from outside. */
   const mint = async (to: Address, amount: bigint) => {
     const hash = await platform.writeContract({ address: contract(CUSD_CONTRACT), abi: cusdAbi, functionName: 'mint', args: [to, amount] });
+    return publicClient.waitForTransactionReceipt({ hash });
+  };
+  /** Resolves a disputed escrow as the platform (the arbitrator): to the buyer (released) or back to the seller (cancelled). */
+  const resolveDispute = async (tradeId: Hex, toBuyer: boolean) => {
+    const hash = await platform.writeContract({ address: contract(P2P_CONTRACT), abi: p2PTradeAbi, functionName: 'resolve', args: [tradeId, toBuyer] });
     return publicClient.waitForTransactionReceipt({ hash });
   };
   const balanceOf = (address: Address) => publicClient.readContract({ address: contract(CUSD_CONTRACT), abi: cusdAbi, functionName: 'balanceOf', args: [address] });
@@ -177,6 +182,7 @@ export async function paymentsWorld(options: { blockTime?: number; finality?: nu
     stop,
     wallet,
     mint,
+    resolveDispute,
     balanceOf,
     /** The Sui simulator, when `withSui`. */
     sui,

@@ -21,8 +21,10 @@ export interface AnvilOptions {
   stateIntervalSeconds?: number;
   chainId?: number;
   /**
-   * Keep this many recent states in memory (anvil_reorg and anvil_rollback need
-   * the state below the blocks they replace); by default none are kept.
+   * Keep this many recent states in memory, as a node keeps them (default 64;
+   * anvil_reorg and anvil_rollback need the state below the blocks they replace).
+   * With none kept, a read at 'latest' fails now and then ("Invalid parameters")
+   * when a block is mined while it runs.
    */
   keepStates?: number;
   /** Append anvil's output to this file; otherwise the last lines are kept in memory for errors. */
@@ -57,10 +59,12 @@ export function anvilBinary(): string {
   return 'anvil';
 }
 
+const DEFAULT_KEPT_STATES = 64;
+
 export async function startAnvil(options: AnvilOptions): Promise<Anvil> {
   const host = options.host ?? '127.0.0.1';
   // --prune-history: without it anvil writes every block's state to ~/.foundry/anvil/tmp.
-  const args = ['--host', host, '--port', String(options.port), '--prune-history', ...(options.keepStates ? [String(options.keepStates)] : [])];
+  const args = ['--host', host, '--port', String(options.port), '--prune-history', String(options.keepStates ?? DEFAULT_KEPT_STATES)];
   if (options.blockTime !== undefined) args.push('--block-time', String(options.blockTime));
   if (options.gasLimit !== undefined) args.push('--gas-limit', String(options.gasLimit));
   if (options.hardfork !== undefined) args.push('--hardfork', options.hardfork);

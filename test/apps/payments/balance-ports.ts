@@ -8,6 +8,7 @@ import type { PaymentsSettings } from '../../../src/apps/payments/settings.js';
 import { addAccount, ensureUser } from '../../../src/apps/payments/accounts.js';
 import { EVM_CHAIN, type PaymentsWorld } from '../../harness/payments-world.js';
 import { DEV_KEYS } from './dev-keys.js';
+import { connectTestChain } from '../../harness/evm.js';
 
 /** The settings payments.config.ts gives the app on its EVM chain (the defaults of index.ts). */
 export const EVM_SETTINGS: PaymentsSettings = {
@@ -19,10 +20,15 @@ export const EVM_SETTINGS: PaymentsSettings = {
   reconcileCron: '0 * * * *',
 };
 
-/** The ports the app's tasks and routes get, from the world's stack (opened by `start`), and its chain's RPC meter. */
+/**
+ * The ports the app's tasks and routes get, from the world's stack (opened by `start`), with chain reads through a
+ * connection of their own: its RPC meter (`evm.conn.meter`) counts what these ports call, not what the roles running
+ * in the world (the worker's relayer) call meanwhile.
+ */
 export async function paymentsPorts(world: PaymentsWorld): Promise<{ ports: SendPorts & BalanceTaskPorts; evm: EvmChain }> {
   const stack = world.stack();
-  const evm = stack.chains.get(EVM_CHAIN) as EvmChain;
+  const evm = await connectTestChain(world.anvil.rpcUrl, { deploymentsFile: world.env.DEPLOYMENTS_FILE! });
+  if (evm.key !== EVM_CHAIN) throw new Error(`the world's anvil is ${evm.key}, not ${EVM_CHAIN}`);
   const ports = {
     pool: stack.database.pool,
     outbox: await deploymentOutbox(stack),

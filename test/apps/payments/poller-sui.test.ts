@@ -109,6 +109,15 @@ describe('payments poller (Sui, simulator)', () => {
     record(s.digest, { event_index: s.at.event('TradeCreated'), kind: 'escrow_created', amount: String(cusd(3)), sender_address: ben.address, recipient_address: null, reference: 't-2' });
     s = step(() => confio.cancelTrade(ben.address, 't-2', 'changed my mind'));
     record(s.digest, { event_index: s.at.event('TradeCancelled'), kind: 'escrow_cancelled', amount: String(cusd(3)), sender_address: ben.address, recipient_address: ben.address, reference: 't-2' });
+    // A dispute: opened by the buyer of an accepted trade, resolved by the admin to the buyer.
+    s = step(() => confio.createTrade(ana.address, 't-3', cusd(8), { amount: 8_000n, currency: 'ARS' }));
+    record(s.digest, { event_index: s.at.event('TradeCreated'), kind: 'escrow_created', amount: String(cusd(8)), sender_address: ana.address, recipient_address: null, reference: 't-3' });
+    s = step(() => confio.acceptTrade(ben.address, 't-3'));
+    record(s.digest, { event_index: s.at.event('TradeAccepted'), kind: 'escrow_paid', amount: String(cusd(8)), sender_address: ben.address, recipient_address: ana.address, reference: 't-3' });
+    s = step(() => confio.openDispute(ben.address, 't-3', 'no fiat received'));
+    record(s.digest, { event_index: s.at.event('DisputeOpened'), kind: 'escrow_disputed', amount: String(cusd(8)), sender_address: ben.address, recipient_address: ana.address, reference: 't-3' });
+    s = step(() => confio.resolveDispute('t-3', ben.address));
+    record(s.digest, { event_index: s.at.event('DisputeResolved'), kind: 'escrow_resolved', amount: String(cusd(8)), sender_address: normalizeSuiAddress(confio.admin), recipient_address: ben.address, reference: 't-3' });
     const lastDigest = s.digest;
 
     await until(async () => (await pool.query('select 1 from payment_raw_events where transaction_id = $1', [lastDigest])).rowCount, 'the last Sui transaction indexed', 60_000);
@@ -144,11 +153,13 @@ describe('payments poller (Sui, simulator)', () => {
       { to: 'sui-shop', body: 'Recibiste un pago de 10,00 cUSD de Ben (ref. INV-42)' },
       { to: 'sui-ben', body: 'Se liberaron 20,00 cUSD de la custodia' },
       { to: 'sui-ben', body: 'Se devolvieron 3,00 cUSD de la custodia' },
+      { to: 'sui-ana', body: 'Tu intercambio de 8,00 cUSD está en disputa; lo revisaremos' },
+      { to: 'sui-ben', body: 'Se liberaron 8,00 cUSD de la custodia' },
     ];
     await until(() => world.notifications.length >= expectedPushes.length, 'the Sui pushes delivered');
     // The feed: one message per record whose recipient is ours.
     const ours = rows.filter((r) => r.recipient_account !== null);
-    expect(ours).toHaveLength(8);
+    expect(ours).toHaveLength(11);
     expect(feed).toEqual(
       ours.map((r) => ({
         accountId: r.recipient_account,

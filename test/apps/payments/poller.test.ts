@@ -109,6 +109,18 @@ describe('payments poller (EVM)', () => {
     await did(ana.wallet.release(trade1));
     await did(ben.wallet.createEscrow(trade2, ana.wallet.address, cusd('3')));
     await did(ben.wallet.cancel(trade2));
+    // Disputes: one opened by the buyer after paying and resolved to the buyer (released), one opened by the seller and
+    // resolved back to the seller (cancelled); the platform arbitrates.
+    const trade3 = stringToHex('trade-3', { size: 32 });
+    const trade4 = stringToHex('trade-4', { size: 32 });
+    const why = stringToHex('not received', { size: 32 });
+    await did(ana.wallet.createEscrow(trade3, ben.wallet.address, cusd('8')));
+    await did(ben.wallet.markPaid(trade3));
+    await did(ben.wallet.dispute(trade3, why));
+    await did(world.resolveDispute(trade3, true));
+    await did(ben.wallet.createEscrow(trade4, carla.wallet.address, cusd('2')));
+    await did(ben.wallet.dispute(trade4, why));
+    await did(world.resolveDispute(trade4, false));
 
     // What the receipts say, read with viem.
     const expectedRaw = new Map<string, Array<{ source: string; name: string; eventIndex: number }>>();
@@ -116,23 +128,30 @@ describe('payments poller (EVM)', () => {
     const tradeAmount = new Map<string, bigint>([
       [trade1, cusd('20')],
       [trade2, cusd('3')],
+      [trade3, cusd('8')],
+      [trade4, cusd('2')],
     ]);
     const tradeParties = new Map<string, { seller: string; buyer: string }>([
       [trade1, { seller: ana.wallet.address, buyer: ben.wallet.address }],
       [trade2, { seller: ben.wallet.address, buyer: ana.wallet.address }],
+      [trade3, { seller: ana.wallet.address, buyer: ben.wallet.address }],
+      [trade4, { seller: ben.wallet.address, buyer: carla.wallet.address }],
     ]);
     for (const receipt of receipts) {
       const { raw, records: fromReceipt, escrow } = expectedFromReceipt(world, receipt, followed, accountOf);
       expectedRaw.set(receipt.transactionHash, raw);
       expectedRecords.push(...fromReceipt);
       for (const e of escrow) {
-        const args = e.args as { tradeId: Hex; seller?: Address; buyer?: Address; amount?: bigint };
+        const args = e.args as { tradeId: Hex; seller?: Address; buyer?: Address; amount?: bigint; by?: Address; arbitrator?: Address; toBuyer?: boolean };
         const parties = tradeParties.get(args.tradeId)!;
+        const lower = (a: string) => a.toLowerCase();
         const [kind, sender, recipient] =
           e.eventName === 'EscrowCreated' ? ['escrow_created', parties.seller, parties.buyer]
           : e.eventName === 'EscrowMarkedPaid' ? ['escrow_paid', parties.buyer, parties.seller]
           : e.eventName === 'EscrowReleased' ? ['escrow_released', parties.seller, parties.buyer]
-          : ['escrow_cancelled', parties.buyer, parties.seller];
+          : e.eventName === 'EscrowCancelled' ? ['escrow_cancelled', parties.buyer, parties.seller]
+          : e.eventName === 'EscrowDisputed' ? ['escrow_disputed', lower(args.by!), lower(args.by!) === parties.seller ? parties.buyer : parties.seller]
+          : ['escrow_resolved', lower(args.arbitrator!), args.toBuyer ? parties.buyer : parties.seller];
         expectedRecords.push({
           transaction_id: receipt.transactionHash,
           event_index: e.logIndex,
@@ -142,7 +161,7 @@ describe('payments poller (EVM)', () => {
           fee: '0',
           sender_address: sender!,
           recipient_address: recipient!,
-          sender_account: accountOf.get(sender!)!,
+          sender_account: accountOf.get(sender!) ?? null, // the arbitrator is the platform, no account
           recipient_account: accountOf.get(recipient!)!,
           reference: args.tradeId,
           block_number: receipt.blockNumber.toString(),
@@ -199,6 +218,12 @@ describe('payments poller (EVM)', () => {
       { to: 'device-ben', body: 'Se liberaron 20,00 cUSD de la custodia' },
       { to: 'device-ana', body: '3,00 cUSD quedaron en custodia para tu intercambio' },
       { to: 'device-ben', body: 'Se devolvieron 3,00 cUSD de la custodia' },
+      // trade 3: created, disputed by Ben (Ana is told), released to Ben by the resolution (the resolution itself pushes nothing more)
+      { to: 'device-ben', body: '8,00 cUSD quedaron en custodia para tu intercambio' },
+      { to: 'device-ana', body: 'Tu intercambio de 8,00 cUSD está en disputa; lo revisaremos' },
+      { to: 'device-ben', body: 'Se liberaron 8,00 cUSD de la custodia' },
+      // trade 4: Carla has no device; the escrow goes back to Ben
+      { to: 'device-ben', body: 'Se devolvieron 2,00 cUSD de la custodia' },
     ];
     await until(() => world.notifications.length >= expectedPushes.length, 'the pushes delivered', 30_000);
     await new Promise((r) => setTimeout(r, 1500)); // room for a duplicate to show up
