@@ -1,8 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 
-/** A key that has used up its minute: how many writes it had, and when it may write again. */
+/** A key that has used up its minute: when it may write again. */
 export interface KeyLimitExceeded {
-  max: number;
   retryInSeconds: number;
   /** For the caller's error: "rate limit: 600 writes per minute for this API key; retry in 12 s". */
   message: string;
@@ -26,6 +25,6 @@ export function perKeyLimit(app: FastifyInstance, perMinute: number | undefined,
     keyOf.set(request, keyId);
     const limit = await limiter(request);
     if (limit.isAllowed || !limit.isExceeded) return undefined;
-    return { max: limit.max, retryInSeconds: limit.ttlInSeconds, message: `rate limit: ${limit.max} writes per minute for this API key; retry in ${limit.ttlInSeconds} s` };
+    return { retryInSeconds: limit.ttlInSeconds, message: `rate limit: ${limit.max} writes per minute for this API key; retry in ${limit.ttlInSeconds} s` };
   };
 }

@@ -24,7 +24,7 @@ export async function issuerWorld(
   options: { blockTime?: number; finality?: number; deployTimeoutSeconds?: number; rpcUrl?: (anvil: Anvil) => string | Promise<string>; keepStates?: number } = {},
 ) {
   // keepStates: anvil_reorg needs the states below the blocks it replaces.
-  const anvil = await startAnvil({ port: await freePort(), chainId: 100, hardfork: 'berlin', blockTime: options.blockTime ?? 1, ...(options.keepStates ? { keepStates: options.keepStates } : {}) });
+  const anvil = await startAnvil({ port: await freePort(), chainId: 100, hardfork: 'berlin', blockTime: options.blockTime ?? 1, keepStates: options.keepStates });
   onTestFinished(() => anvil.stop());
   const database = await createEmptyDatabase();
   onTestFinished(() => database.drop());

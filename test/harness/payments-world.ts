@@ -156,16 +156,11 @@ export async function paymentsWorld(options: { blockTime?: number; finality?: nu
     };
   };
 
+  const asPlatform = async (hash: Promise<Hex>) => publicClient.waitForTransactionReceipt({ hash: await hash });
   /** Mints cUSD to `to` as the platform (the minter): money arriving from outside. */
-  const mint = async (to: Address, amount: bigint) => {
-    const hash = await platform.writeContract({ address: contract(CUSD_CONTRACT), abi: cusdAbi, functionName: 'mint', args: [to, amount] });
-    return publicClient.waitForTransactionReceipt({ hash });
-  };
+  const mint = (to: Address, amount: bigint) => asPlatform(platform.writeContract({ address: contract(CUSD_CONTRACT), abi: cusdAbi, functionName: 'mint', args: [to, amount] }));
   /** Resolves a disputed escrow as the platform (the arbitrator): to the buyer (released) or back to the seller (cancelled). */
-  const resolveDispute = async (tradeId: Hex, toBuyer: boolean) => {
-    const hash = await platform.writeContract({ address: contract(P2P_CONTRACT), abi: p2PTradeAbi, functionName: 'resolve', args: [tradeId, toBuyer] });
-    return publicClient.waitForTransactionReceipt({ hash });
-  };
+  const resolveDispute = (tradeId: Hex, toBuyer: boolean) => asPlatform(platform.writeContract({ address: contract(P2P_CONTRACT), abi: p2PTradeAbi, functionName: 'resolve', args: [tradeId, toBuyer] }));
   const balanceOf = (address: Address) => publicClient.readContract({ address: contract(CUSD_CONTRACT), abi: cusdAbi, functionName: 'balanceOf', args: [address] });
 
   return {

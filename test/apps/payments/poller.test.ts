@@ -22,6 +22,7 @@ import type { RecordRow as StoredRecord } from '../../../src/apps/payments/graph
 
 const cusd = (amount: string) => parseUnits(amount, 6);
 const ZERO = '0x0000000000000000000000000000000000000000';
+const lower = (a: string) => a.toLowerCase();
 
 /** The columns of a record the test compares (the API's row type, less what the chain's receipts do not give). */
 type RecordRow = Omit<StoredRecord, 'chain' | 'status' | 'block_timestamp'>;
@@ -41,7 +42,6 @@ function expectedFromReceipt(world: PaymentsWorld, receipt: TransactionReceipt, 
   const transfers = parseEventLogs({ abi: cusdAbi, logs: at(CUSD_CONTRACT), eventName: 'Transfer' });
   const payments = parseEventLogs({ abi: payAbi, logs: at(PAY_CONTRACT), eventName: 'PaymentMade' });
   const escrow = parseEventLogs({ abi: p2PTradeAbi, logs: at(P2P_CONTRACT) });
-  const lower = (a: string) => a.toLowerCase();
   const kept = transfers.filter((t) => followed.has(lower(t.args.from)) || followed.has(lower(t.args.to)));
   const raw = [...kept.map((l) => ({ source: 'payments_cusd', name: 'Transfer', eventIndex: l.logIndex })), ...payments.map((l) => ({ source: 'payments_pay', name: 'PaymentMade', eventIndex: l.logIndex })), ...escrow.map((l) => ({ source: 'payments_p2p', name: l.eventName, eventIndex: l.logIndex }))].sort((a, b) => a.eventIndex - b.eventIndex);
 
@@ -144,7 +144,6 @@ describe('payments poller (EVM)', () => {
       for (const e of escrow) {
         const args = e.args as { tradeId: Hex; seller?: Address; buyer?: Address; amount?: bigint; by?: Address; arbitrator?: Address; toBuyer?: boolean };
         const parties = tradeParties.get(args.tradeId)!;
-        const lower = (a: string) => a.toLowerCase();
         const [kind, sender, recipient] =
           e.eventName === 'EscrowCreated' ? ['escrow_created', parties.seller, parties.buyer]
           : e.eventName === 'EscrowMarkedPaid' ? ['escrow_paid', parties.buyer, parties.seller]
