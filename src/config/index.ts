@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { existsSync } from 'node:fs';
 import dotenv from 'dotenv';
 import { gwei, type EvmChainConfig, type SignerSource } from './chains.js';
+import { DEFAULT_REFUSED_SIGNED_MS } from '../core/relayer/context.js';
 
 export type { ChainConfig, EvmChainConfig } from './chains.js';
 
@@ -72,7 +73,7 @@ const envSchema = z.object({
   // Replaced by FINALITY_DEPTH (one definition of final); named here only to say so when it is set.
   RELAYER_CONFIRMATIONS: z.string().optional(),
   RELAYER_STUCK_BLOCKS: z.coerce.number().int().min(1).max(10_000).default(3),
-  RELAYER_REFUSED_SIGNED_MS: z.coerce.number().int().min(1_000).max(86_400_000).default(120_000),
+  RELAYER_REFUSED_SIGNED_MS: z.coerce.number().int().min(1_000).max(86_400_000).default(DEFAULT_REFUSED_SIGNED_MS),
   RELAYER_FEE_BUMP_PERCENT: z.coerce.number().int().min(10).max(1000).default(15),
   RELAYER_MAX_FEE_GWEI: z.coerce.number().positive().max(1_000_000).default(500),
   // The configured gas price of a legacy-gas chain: the least paid, and what is paid when eth_gasPrice fails or says 0.

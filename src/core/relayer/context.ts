@@ -5,6 +5,9 @@ import type { TransactionLifecycle } from './lifecycle.js';
 import type { IntentKind, IntentPorts } from './types.js';
 import type { RelayerMetrics } from './metrics.js';
 
+/** How long a user's signed bytes may be refused by the node before their intent fails, unless configured (`RELAYER_REFUSED_SIGNED_MS`). */
+export const DEFAULT_REFUSED_SIGNED_MS = 120_000;
+
 /** What every relayer step works with: one chain, one signer, its family's lifecycle. */
 export interface RelayerContext {
   chain: ChainKey;

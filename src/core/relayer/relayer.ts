@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import type { ChainKey } from '../chain.js';
 import type { Logger } from '../../runtime/logger.js';
-import type { RelayerContext } from './context.js';
+import { DEFAULT_REFUSED_SIGNED_MS, type RelayerContext } from './context.js';
 import { retryHandlers } from './handlers.js';
 import type { TransactionLifecycle } from './lifecycle.js';
 import { relayerMetrics } from './metrics.js';
@@ -17,7 +17,7 @@ export interface RelayerOptions {
   batchSize: number;
   stuckBlocks: number;
   rebroadcastMs: number;
-  /** How long the node may refuse a user-signed transaction, every time it is sent, before its intent fails (default 2 minutes). */
+  /** How long the node may refuse a user-signed transaction, every time it is sent, before its intent fails (default `DEFAULT_REFUSED_SIGNED_MS`, 2 minutes). */
   refusedSignedMs?: number;
   /** How often to look for work when no notification came (new blocks need tracking). */
   pollIntervalMs: number;
@@ -65,7 +65,7 @@ export async function startRelayer(
     batchSize: options.batchSize,
     stuckBlocks: options.stuckBlocks,
     rebroadcastMs: options.rebroadcastMs,
-    refusedSignedMs: options.refusedSignedMs ?? 120_000,
+    refusedSignedMs: options.refusedSignedMs ?? DEFAULT_REFUSED_SIGNED_MS,
     logger,
     metrics: relayerMetrics(chain),
     ports: { outbox: options.outbox ?? outboxMissing },
