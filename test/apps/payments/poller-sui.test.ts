@@ -20,6 +20,7 @@ import { paymentsWorld, SUI_CHAIN } from '../../harness/payments-world.js';
 import { until } from '../../harness/until.js';
 import { CLI_WITH_TS_CONFIG, runCli } from '../../harness/cli.js';
 import type { RecordRow as StoredRecord } from '../../../src/apps/payments/graphql/history.js';
+import { createApiKey } from '../../../src/http/api-keys.js';
 
 const cusd = (units: number) => BigInt(Math.round(units * 1_000_000));
 
@@ -50,7 +51,7 @@ describe('payments poller (Sui, simulator)', () => {
     const world = await paymentsWorld({ withSui: true });
     const ledger = world.sui!.ledger;
     const confio = ledger.confio;
-    await world.start(['indexer', 'worker']);
+    await world.start(['api', 'indexer', 'worker']);
     const pool = world.pool();
 
     const address = () => normalizeSuiAddress(`0x${randomBytes(32).toString('hex')}`);
@@ -65,7 +66,8 @@ describe('payments poller (Sui, simulator)', () => {
     // The subscription feed, as a subscriber hears it.
     const feed: Array<Record<string, unknown>> = [];
     const listener = await pool.connect();
-    listener.on('notification', (m) => feed.push(JSON.parse(m.payload!) as Record<string, unknown>));
+    // The API's own feed listener checks its connection with heartbeats on the same channel: not records.
+    listener.on('notification', (m) => m.payload!.startsWith('{') && feed.push(JSON.parse(m.payload!) as Record<string, unknown>));
     await listener.query('listen payments_received');
     onTestFinished(() => listener.release());
 
@@ -179,6 +181,51 @@ describe('payments poller (Sui, simulator)', () => {
     await new Promise((r) => setTimeout(r, 1500));
     const sort = (list: Array<{ to: string; body: string }>) => [...list].sort((a, b) => a.to.localeCompare(b.to) || a.body.localeCompare(b.body));
     expect(sort(world.notifications.map((n) => ({ to: n.to, body: n.body })))).toEqual(sort(expectedPushes));
+
+    // GraphQL reads a Sui account as it reads an EVM one: Ben's history, newest first and paged, is his records with
+    // their directions; a critical read gives the simulator's balance at a checkpoint, and the display read then the cache.
+    const benAccount = accountOf.get(ben.address)!;
+    const benUser = (await pool.query<{ user_id: string }>('select user_id::text from payment_accounts where id = $1', [benAccount])).rows[0]!.user_id;
+    const benKey = (await createApiKey(pool, { roles: ['payments.user'], scope: { user: benUser } }, 'ben')).key;
+    const gql = async <D>(query: string, variables: Record<string, unknown>): Promise<D> => {
+      const response = await fetch(`${world.base}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${benKey}` }, body: JSON.stringify({ query, variables }) });
+      const body = (await response.json()) as { data: D | null; errors?: unknown[] };
+      expect(body.errors).toBeUndefined();
+      return body.data!;
+    };
+    type Node = { transactionId: string; eventIndex: number; kind: string; direction: string; amount: string; sender: string | null; recipient: string | null; reference: string | null };
+    type AccountPage = { account: { id: string; address: string; transactions: { edges: Array<{ node: Node }>; pageInfo: { hasNextPage: boolean; endCursor: string | null } } } };
+    type BalanceRead = { balance: { amount: string; height: string; stale: boolean; source: string } };
+    const history: Node[] = [];
+    for (let after: string | null = null, more = true; more; ) {
+      const data: AccountPage = await gql<AccountPage>(
+        `query ($c: String!, $after: String) { account(chain: $c) { id address transactions(first: 4, after: $after) {
+          edges { node { transactionId eventIndex kind direction amount sender recipient reference } } pageInfo { hasNextPage endCursor } } } }`,
+        { c: SUI_CHAIN, after },
+      );
+      expect(data.account).toMatchObject({ id: benAccount, address: ben.address });
+      history.push(...data.account.transactions.edges.map((e) => e.node));
+      ({ hasNextPage: more, endCursor: after } = data.account.transactions.pageInfo);
+    }
+    const bens = [...rows].reverse().filter((r) => r.sender_account === benAccount || r.recipient_account === benAccount);
+    expect(bens.length).toBeGreaterThan(8);
+    expect(history).toEqual(
+      bens.map((r) => ({
+        transactionId: r.transaction_id,
+        eventIndex: r.event_index,
+        kind: r.kind.toUpperCase(),
+        direction: r.sender_account === benAccount && r.recipient_account === benAccount ? 'SELF' : r.sender_account === benAccount ? 'SENT' : 'RECEIVED',
+        amount: r.amount,
+        sender: r.sender_address,
+        recipient: r.recipient_address,
+        reference: r.reference,
+      })),
+    );
+    const balanceQuery = 'query ($a: ID!, $c: Boolean) { balance(account: $a, critical: $c) { amount height stale source } }';
+    const critical = (await gql<BalanceRead>(balanceQuery, { a: benAccount, c: true })).balance;
+    expect(critical).toMatchObject({ amount: String(ledger.balance(ben.address, confio.cusdType).total), stale: false, source: 'CHAIN' });
+    expect(BigInt(critical.height)).toBeGreaterThanOrEqual(BigInt(s.seq));
+    expect((await gql<BalanceRead>(balanceQuery, { a: benAccount })).balance).toEqual({ ...critical, source: 'CACHE' });
 
     // Replay on Sui: `ledgersync reindex payments --chain` reads the checkpoints again and rebuilds the same records
     // and raw rows, queues and pushes nothing, and tells the feed nothing.

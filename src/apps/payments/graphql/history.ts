@@ -64,9 +64,18 @@ function parseCursor(cursor: string): Position {
   return position as Position;
 }
 
+/** The table's columns as they are: `union` compares whole rows, and the page is ordered on the stored types. */
+const STORED = `chain, transaction_id, event_index, kind, token, amount, fee, sender_address, recipient_address,
+  sender_account, recipient_account, reference, status, block_number, block_timestamp`;
+/** As the API reads them: numbers that may exceed 2^53 as text. */
 const COLUMNS = `chain, transaction_id, event_index, kind, token, amount::text, fee::text, sender_address, recipient_address,
   sender_account::text, recipient_account::text, reference, status, block_number::text, block_timestamp::text`;
-const ORDER = 'block_number desc, event_index desc, transaction_id desc, kind desc';
+/**
+ * Newest first, on the stored columns of `table`. Qualified on purpose: in a
+ * select whose list has `block_number::text`, a bare `block_number` in ORDER
+ * BY names that text column, and "9" sorts after "16".
+ */
+const newestFirst = (table: string) => `${table}.block_number desc, ${table}.event_index desc, ${table}.transaction_id desc, ${table}.kind desc`;
 
 /**
  * A page of the account's records, newest first: those it sends and those it
@@ -77,9 +86,9 @@ export async function historyPage(pool: pg.Pool, accountId: string, first: numbe
   if (!Number.isInteger(first) || first < 1 || first > MAX_PAGE) throw badInput(`first must be between 1 and ${MAX_PAGE}`);
   const position = after ? parseCursor(after) : null;
   const before = position ? 'and (block_number, event_index, transaction_id, kind) < ($3::bigint, $4::integer, $5::text, $6::text)' : '';
-  const side = (column: string) => `(select ${COLUMNS} from payment_transactions where ${column} = $1 ${before} order by ${ORDER} limit $2)`;
+  const side = (column: string) => `(select ${STORED} from payment_transactions t where ${column} = $1 ${before} order by ${newestFirst('t')} limit $2)`;
   const { rows } = await pool.query<RecordRow>(
-    `select * from (${side('sender_account')} union ${side('recipient_account')}) page order by ${ORDER} limit $2`,
+    `select ${COLUMNS} from (${side('sender_account')} union ${side('recipient_account')}) page order by ${newestFirst('page')} limit $2`,
     [accountId, first + 1, ...(position ?? [])],
   );
   const edges = rows.slice(0, first).map((row) => ({ cursor: cursorOf(row), node: row }));
@@ -92,7 +101,7 @@ export async function historyPage(pool: pg.Pool, accountId: string, first: numbe
 const SEND_COLUMNS = 'id::text, account_id::text, token, recipient_address, amount::text, intent_id::text, idempotency_key, state, mode, transaction_id, error, created_at, settled_at';
 
 export async function pendingSends(pool: pg.Pool, accountId: string): Promise<SendRow[]> {
-  const { rows } = await pool.query<SendRow>(`select ${SEND_COLUMNS} from payment_sends where account_id = $1 and state = 'pending' order by id desc`, [accountId]);
+  const { rows } = await pool.query<SendRow>(`select ${SEND_COLUMNS} from payment_sends s where account_id = $1 and state = 'pending' order by s.id desc`, [accountId]);
   return rows;
 }
 

@@ -20,7 +20,7 @@ const ACCOUNT_COLUMNS = 'id::text, user_id::text as "userId", chain, address, ac
 
 /** The fields of Account and User that read more, with the viewer checked once at the root. */
 async function accountsOf(context: AppContext, userId: string): Promise<Account[]> {
-  const { rows } = await context.pool.query<Account>(`select ${ACCOUNT_COLUMNS} from payment_accounts where user_id = $1 order by chain, id`, [userId]);
+  const { rows } = await context.pool.query<Account>(`select ${ACCOUNT_COLUMNS} from payment_accounts a where user_id = $1 order by a.chain, a.id`, [userId]);
   return rows;
 }
 

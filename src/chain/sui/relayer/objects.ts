@@ -21,6 +21,8 @@ interface Row {
   state: 'free' | 'locked';
 }
 
+// Queries here order by `o.balance`, qualified: a bare `balance` in ORDER BY would name the select list's
+// `balance::text`, and "900" would sort above "5000".
 const coin = (r: Row): Coin => ({ objectId: r.object_id, version: BigInt(r.version), digest: r.digest, balance: BigInt(r.balance ?? 0) });
 
 /**
@@ -30,9 +32,9 @@ const coin = (r: Row): Coin => ({ objectId: r.object_id, version: BigInt(r.versi
  */
 export async function coinsCovering(db: Db, ctx: SuiRelayerContext, coinType: string, need: bigint): Promise<{ coins: Coin[]; held: bigint }> {
   const { rows } = await db.query<Row>(
-    `select object_id, version::text, digest, balance::text, state from sui_owned_objects
+    `select object_id, version::text, digest, balance::text, state from sui_owned_objects o
      where chain = $1 and signer = $2 and coin_type = $3 and balance > 0
-     order by state = 'free' desc, balance desc`,
+     order by o.state = 'free' desc, o.balance desc`,
     [ctx.chain, ctx.signer, coinType],
   );
   const coins: Coin[] = [];
@@ -53,9 +55,9 @@ export async function coinsCovering(db: Db, ctx: SuiRelayerContext, coinType: st
  */
 export async function takeCoins(client: pg.PoolClient, ctx: SuiRelayerContext, coinType: string, need: bigint): Promise<Coin[] | undefined> {
   const { rows: single } = await client.query<Row>(
-    `select object_id, version::text, digest, balance::text, state from sui_owned_objects
+    `select object_id, version::text, digest, balance::text, state from sui_owned_objects o
      where chain = $1 and signer = $2 and coin_type = $3 and state = 'free' and balance >= $4
-     order by balance limit 1 for update skip locked`,
+     order by o.balance limit 1 for update skip locked`,
     [ctx.chain, ctx.signer, coinType, need.toString()],
   );
   if (single[0]) return [coin(single[0])];
@@ -63,9 +65,9 @@ export async function takeCoins(client: pg.PoolClient, ctx: SuiRelayerContext, c
   let covered = 0n;
   while (covered < need && taken.length < MAX_COINS) {
     const { rows } = await client.query<Row>(
-      `select object_id, version::text, digest, balance::text, state from sui_owned_objects
+      `select object_id, version::text, digest, balance::text, state from sui_owned_objects o
        where chain = $1 and signer = $2 and coin_type = $3 and state = 'free' and balance > 0 and not (object_id = any($4))
-       order by balance desc limit 1 for update skip locked`,
+       order by o.balance desc limit 1 for update skip locked`,
       [ctx.chain, ctx.signer, coinType, taken.map((c) => c.objectId)],
     );
     if (!rows[0]) return undefined;

@@ -159,8 +159,8 @@ export async function syncWithChain(ctx: SuiRelayerContext): Promise<void> {
 /** Free SUI coins too small to pay a budget are merged into the largest free coin. */
 async function mergeDust(ctx: SuiRelayerContext): Promise<boolean> {
   const { rows } = await ctx.pool.query<{ object_id: string; version: string; digest: string; balance: string }>(
-    `select object_id, version::text, digest, balance::text from sui_owned_objects
-     where chain = $1 and signer = $2 and coin_type = $3 and state = 'free' and balance is not null order by balance desc`,
+    `select object_id, version::text, digest, balance::text from sui_owned_objects o
+     where chain = $1 and signer = $2 and coin_type = $3 and state = 'free' and balance is not null order by o.balance desc`,
     [ctx.chain, ctx.signer, SUI_TYPE],
   );
   const coins = rows.map((r): Coin => ({ objectId: r.object_id, version: BigInt(r.version), digest: r.digest, balance: BigInt(r.balance) }));
@@ -174,8 +174,8 @@ async function mergeDust(ctx: SuiRelayerContext): Promise<boolean> {
 /** The largest free coin is split so that the signer has `poolSize` coins that can each pay a budget (fewer if it cannot spare that much). */
 async function splitGas(ctx: SuiRelayerContext): Promise<boolean> {
   const { rows } = await ctx.pool.query<{ object_id: string; version: string; digest: string; balance: string; state: string }>(
-    `select object_id, version::text, digest, balance::text, state from sui_owned_objects
-     where chain = $1 and signer = $2 and coin_type = $3 and balance >= $4 order by balance desc`,
+    `select object_id, version::text, digest, balance::text, state from sui_owned_objects o
+     where chain = $1 and signer = $2 and coin_type = $3 and balance >= $4 order by o.balance desc`,
     [ctx.chain, ctx.signer, SUI_TYPE, ctx.gas.budget.toString()],
   );
   const largest = rows.find((r) => r.state === 'free');
