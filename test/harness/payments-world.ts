@@ -124,6 +124,13 @@ export async function paymentsWorld(options: { blockTime?: number; finality?: nu
     await stack?.close();
     stack = undefined;
   };
+  /** Stops the running instances of one role (the stack stays open); `start` starts it again. */
+  const stopRole = async (role: Role) => {
+    for (const instance of running.filter((r) => r.role === role)) {
+      running.splice(running.indexOf(instance), 1);
+      await instance.stop();
+    }
+  };
   onTestFinished(stop);
 
   /** A wallet outside the platform (a user's device, an outsider), with ether for gas. */
@@ -175,6 +182,7 @@ export async function paymentsWorld(options: { blockTime?: number; finality?: nu
     contract,
     start,
     stop,
+    stopRole,
     wallet,
     mint,
     resolveDispute,

@@ -9,17 +9,10 @@ import { RECONCILE_TASK, REFRESH_TASK } from '../../../src/apps/payments/balance
 import { cachedBalance } from '../../../src/apps/payments/balances/cache.js';
 import { EVM_CHAIN, paymentsWorld } from '../../harness/payments-world.js';
 import { until } from '../../harness/until.js';
+import { earlyInAMinute } from './minute.js';
 import { evmAccount } from './balance-ports.js';
 
 const CUSD = 1_000_000n;
-
-/** Waits until the wall clock is 2–30 s past a minute: the crontab's next tick is at least 30 s away. */
-async function earlyInAMinute(): Promise<void> {
-  const second = new Date().getSeconds();
-  if (second >= 2 && second <= 30) return;
-  const wait = ((62 - second) % 60) * 1000;
-  await new Promise((resolve) => setTimeout(resolve, wait));
-}
 
 describe('payments schedules', () => {
   it('refresh stale balances every 5 minutes and reconcile hourly by default; null schedules nothing', () => {

@@ -26,6 +26,12 @@ export interface ChainBalances {
   height: bigint;
   amounts: bigint[];
   readAt: Date;
+  /**
+   * Asked for with `{ upTo: true }`: the head read again just after the
+   * balances, so the amounts are at most that recent. Whoever judges them
+   * against what the poller saw needs the poller to have reached it.
+   */
+  upTo?: bigint;
 }
 
 /** How many balance reads of one batch are in flight at once. */
@@ -36,9 +42,9 @@ const READ_CONCURRENCY = 8;
  * balance at the latest state. Every call goes through the chain's
  * metered client (the engine's RPC meter counts it).
  */
-export async function readChainBalances(ports: BalancePorts, chain: ChainKey, addresses: string[]): Promise<ChainBalances> {
+export async function readChainBalances(ports: BalancePorts, chain: ChainKey, addresses: string[], options: { upTo?: boolean } = {}): Promise<ChainBalances> {
   const config = chainOf(ports.settings, chain);
-  return config.family === 'evm' ? readEvm(ports, chain, addresses) : readSui(ports, chain, config.cusdType, addresses);
+  return config.family === 'evm' ? readEvm(ports, chain, addresses, options) : readSui(ports, chain, config.cusdType, addresses, options);
 }
 
 /** One address's balance (a critical read). */
@@ -47,7 +53,7 @@ export async function readChainBalance(ports: BalancePorts, chain: ChainKey, add
   return { amount: amounts[0]!, height, readAt };
 }
 
-async function readEvm(ports: BalancePorts, chain: ChainKey, addresses: string[]): Promise<ChainBalances> {
+async function readEvm(ports: BalancePorts, chain: ChainKey, addresses: string[], options: { upTo?: boolean }): Promise<ChainBalances> {
   const reader = ports.chains.get(chain);
   if (!reader) throw new ChainUnavailableError(`chain ${chain} is not configured in this deployment`);
   const cusd = ports.deployment(chain, CUSD_CONTRACT);
@@ -60,7 +66,9 @@ async function readEvm(ports: BalancePorts, chain: ChainKey, addresses: string[]
     const amounts = await mapLimit(addresses, READ_CONCURRENCY, (address) =>
       reader.client.readContract({ address: cusd, abi: cusdAbi, functionName: 'balanceOf', args: [address as Address], blockTag: 'latest' }),
     );
-    return { height, amounts, readAt: new Date() };
+    const readAt = new Date();
+    if (!options.upTo) return { height, amounts, readAt };
+    return { height, amounts, readAt, upTo: await reader.client.getBlockNumber({ cacheTime: 0 }) };
   } catch (error) {
     if (error instanceof BaseError && error.walk((e) => e instanceof ContractFunctionZeroDataError)) {
       throw new ContractNotDeployedError(`${CUSD_CONTRACT} has no code at ${cusd} on ${chain}: the deployments file does not match this chain`);
@@ -69,17 +77,23 @@ async function readEvm(ports: BalancePorts, chain: ChainKey, addresses: string[]
   }
 }
 
-async function readSui(ports: BalancePorts, chain: ChainKey, coinType: string, addresses: string[]): Promise<ChainBalances> {
+async function readSui(ports: BalancePorts, chain: ChainKey, coinType: string, addresses: string[], options: { upTo?: boolean }): Promise<ChainBalances> {
   const reader = ports.suiChains.get(chain);
   if (!reader) throw new ChainUnavailableError(`chain ${chain} is not configured in this deployment`);
-  try {
+  const checkpointHeight = async () => {
     const { response: info } = await reader.client.ledgerService.getServiceInfo({});
     if (info.checkpointHeight === undefined) throw new Error('the node did not report its checkpoint height');
+    return info.checkpointHeight;
+  };
+  try {
+    const height = await checkpointHeight();
     const amounts = await mapLimit(addresses, READ_CONCURRENCY, async (owner) => {
       const { response } = await reader.client.stateService.getBalance({ owner, coinType });
       return response.balance?.balance ?? 0n;
     });
-    return { height: info.checkpointHeight, amounts, readAt: new Date() };
+    const readAt = new Date();
+    if (!options.upTo) return { height, amounts, readAt };
+    return { height, amounts, readAt, upTo: await checkpointHeight() };
   } catch (error) {
     throw new ChainUnavailableError(`cannot read cUSD balances on ${chain}: ${firstLine(error)}`, { cause: error });
   }
