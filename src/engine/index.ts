@@ -8,6 +8,7 @@ export { defineConfig, environmentChain, evmChain, suiChain, type ProjectDefinit
 // What chains give: events, keyed by chain.
 export type { ChainKey, ChainEvent, JsonValue, Source } from '../core/chain.js';
 export type { Projection, ProjectionStore } from '../core/indexer/types.js';
+export { journalAgainstBlock } from '../core/indexer/projections.js';
 export { evmSource, evmFactorySource, evmIntent } from '../chain/evm/app.js';
 export { suiSource, suiIntent } from '../chain/sui/app.js';
 export type { SuiFunction, SuiParameter } from '../chain/sui/relayer/call.js';

@@ -33,6 +33,21 @@ export async function startJournal(client: pg.PoolClient, chain: ChainKey, block
   await client.query("select set_config('ledgersync.chain', $1, true), set_config('ledgersync.block_number', $2, true)", [chain, blockNumber.toString()]);
 }
 
+/**
+ * For an app writing projection tables outside the indexer's batch (a job
+ * retrying a handler for an indexed block): records the transaction's changes in
+ * the journal against that block while a reorg can still take it away (it is an
+ * unfinalized block of the indexer's branch, this very hash), so that a reorg
+ * undoes them with the rest of the block. A final block needs no journal.
+ * Returns whether the changes are journaled.
+ */
+export async function journalAgainstBlock(client: pg.PoolClient, chain: ChainKey, block: { number: bigint; hash: string }): Promise<boolean> {
+  const { rowCount } = await client.query('select 1 from indexer_blocks where chain = $1 and number = $2 and hash = $3', [chain, block.number, block.hash]);
+  if (!rowCount) return false;
+  await startJournal(client, chain, block.number);
+  return true;
+}
+
 export async function stopJournal(client: pg.PoolClient): Promise<void> {
   await client.query("select set_config('ledgersync.block_number', '', true)");
 }

@@ -230,8 +230,11 @@ describe('payments GraphQL API', () => {
     const sendMutation = `mutation ($input: SendInput!) { send(input: $input) { id account state mode token to amount amountFormatted intentId idempotencyKey transactionId error settledAt } }`;
     type SendData = { send: Record<string, unknown> };
     const send = (key: string, input: Record<string, unknown>) => gql<SendData>(key, sendMutation, { input: { account: p.anaAccount.id, to: p.benAccount.address, idempotencyKey: 'pay-ben-1', ...input } });
+    // Send ids from 9 on: the pending list below crosses a power of ten, where an order on the ids as text would break.
+    await pool.query(`select setval('payment_sends_id_seq', 8)`);
     const sent = await send(p.anaKey, { amountFormatted: '4.5' });
     expect(sent.errors).toBeUndefined();
+    expect(sent.data!.send.id).toBe('9');
     expect(sent.data!.send).toMatchObject({ account: p.anaAccount.id, state: 'PENDING', mode: 'CUSTODIAL', token: 'cUSD', to: p.benAccount.address, amount: '4500000', amountFormatted: '4.50', idempotencyKey: 'pay-ben-1', transactionId: null, settledAt: null });
     // The same request again is the same send; the same key for something else is a conflict.
     expect((await send(p.anaKey, { amount: '4500000' })).data!.send.id).toBe(sent.data!.send.id);
@@ -252,6 +255,13 @@ describe('payments GraphQL API', () => {
     // Ben's account is his to sign on his device; Ana's is not his to send from.
     expect(codes(await gql(p.benKey, sendMutation, { input: { account: p.benAccount.id, to: p.anaAccount.address, amount: '1', idempotencyKey: 'ben-1' } }))).toEqual(['BAD_USER_INPUT']);
     expect(codes(await send(p.benKey, { amount: '1', idempotencyKey: 'ben-2' }))).toEqual(['FORBIDDEN']);
+    // Another pending send (id 10 or more): the list is newest first.
+    const another = await send(p.anaKey, { amount: '1000000', idempotencyKey: 'pay-ben-3' });
+    expect(BigInt(another.data!.send.id as string)).toBeGreaterThanOrEqual(10n);
+    expect((await gql<{ pendingSends: Array<{ id: string }> }>(p.anaKey, `{ pendingSends(account: "${p.anaAccount.id}") { id } }`)).data!.pendingSends).toEqual([
+      { id: another.data!.send.id },
+      { id: sent.data!.send.id },
+    ]);
 
     // Real records: transfers made on anvil by wallets outside the platform (Eve's device among them), recorded by the poller, read back page by page.
     await world.start(['indexer']);

@@ -1,6 +1,6 @@
 import type { Task } from 'graphile-worker';
 import type pg from 'pg';
-import { inTransaction, type ChainKey, type Logger } from '../../../engine/index.js';
+import { inTransaction, journalAgainstBlock, type ChainKey, type Logger } from '../../../engine/index.js';
 import { writeRecords, type Db } from './records.js';
 import { moveBytesText } from './handlers/args.js';
 import { EVM_P2P_SOURCE, SUI_SOURCE, type HandlerName, type PaymentHandler, type PaymentTx, type RawEvent, type RecordDraft, type Trade, type TradeBook } from './types.js';
@@ -180,8 +180,7 @@ export function processTask(ports: { pool: pg.Pool; logger: Logger }, handlersOf
       );
       const pending = last.filter((l) => l.outcome === 'failed' && (handler === undefined || l.handler === handler)).map((l) => l.handler);
       if (pending.length === 0) return [];
-      const { rowCount } = await client.query('select 1 from indexer_blocks where chain = $1 and number = $2 and hash = $3', [chain, raw.block_number, raw.block_hash]);
-      if (rowCount) await client.query("select set_config('ledgersync.chain', $1, true), set_config('ledgersync.block_number', $2, true)", [chain, raw.block_number]);
+      await journalAgainstBlock(client, chain, { number: BigInt(raw.block_number), hash: raw.block_hash });
       const tx: PaymentTx = { chain, transactionId, blockNumber: BigInt(raw.block_number), blockHash: raw.block_hash, blockTimestamp: BigInt(raw.block_timestamp), events: raw.events };
       return processTransactions(client, [tx], handlersOf, { only: pending, retries: 'none' });
     });
